@@ -1,0 +1,165 @@
+package dev.reranker.attention;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The FAVOR+ prefix state of one attention layer for one user: per head S = Σ φ(k) vᵀ (m × d_v) and
+ * z = Σ φ(k) (m), stored together as S' = [S | z] (m × (d_v+1)), the layout of
+ * {@link CausalLinearAttention}. Its size is fixed by (heads, m, d_v) whatever the history length:
+ * folding event 100,001 costs what folding event 101 costs.
+ *
+ * <p>float32 storage. Mutable (folded in place by {@link FavorStepKernel}); not thread-safe.
+ */
+public final class FavorState implements AttentionState {
+
+  private static final int FORMAT_VERSION = 1;
+
+  private final int heads;
+  private final int features; // m
+  private final int valueDim; // d_v
+  private final float[] data; // (head, feature, valueDim + 1): [S | z]
+  private long position;
+
+  /** An empty state: no events. */
+  public FavorState(int heads, int features, int valueDim) {
+    this(heads, features, valueDim,
+        new float[Math.multiplyExact(Math.multiplyExact(Checks.positive("heads", heads),
+            Checks.positive("features (m)", features)), Checks.positive("valueDim", valueDim) + 1)],
+        0);
+  }
+
+  private FavorState(int heads, int features, int valueDim, float[] data, long position) {
+    this.heads = heads;
+    this.features = features;
+    this.valueDim = valueDim;
+    this.data = data;
+    this.position = position;
+  }
+
+  /**
+   * A state from a batched encode's final S' (see {@link CausalLinearAttention.Forward#finalState()}).
+   *
+   * @param state (heads, m, d_v+1), one sequence's heads stacked on the first axis
+   * @param position the number of events it sums
+   */
+  public static FavorState fromArray(INDArray state, long position) {
+    Checks.rank3("state", state, -1, -1, -1);
+    if (position < 0) {
+      throw new IllegalArgumentException("position must be ≥ 0, got " + position);
+    }
+    if (state.size(2) < 2) {
+      throw new IllegalArgumentException("state must be (heads, m, d_v+1) with d_v ≥ 1, got "
+          + Arrays.toString(state.shape()));
+    }
+    float[] data = state.dup('c').castTo(DataType.FLOAT).data().asFloat();
+    return new FavorState((int) state.size(0), (int) state.size(1), (int) state.size(2) - 1, data,
+        position);
+  }
+
+  /** S' as a new (heads, m, d_v+1) array: the initial state for a batched encode of later events. */
+  public INDArray toArray(DataType type) {
+    return Nd4j.create(data, new long[] {heads, features, valueDim + 1}, 'c').castTo(type);
+  }
+
+  @Override
+  public long position() {
+    return position;
+  }
+
+  /** 4 bytes per float of S and z, plus 8 for the position; independent of the history length. */
+  @Override
+  public long byteSize() {
+    return 4L * data.length + Long.BYTES;
+  }
+
+  public int heads() {
+    return heads;
+  }
+
+  public int features() {
+    return features;
+  }
+
+  public int valueDim() {
+    return valueDim;
+  }
+
+  /** S[head][feature][j]. */
+  public float s(int head, int feature, int j) {
+    return data[(head * features + feature) * (valueDim + 1) + j];
+  }
+
+  /** z[head][feature]. */
+  public float z(int head, int feature) {
+    return data[(head * features + feature) * (valueDim + 1) + valueDim];
+  }
+
+  /** The backing array, (head, feature, d_v+1); for the step kernel. */
+  float[] data() {
+    return data;
+  }
+
+  void advance() {
+    position++;
+  }
+
+  /** Whether every number is finite (a guard for very long histories). */
+  public boolean isFinite() {
+    for (float x : data) {
+      if (!Float.isFinite(x)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  public FavorState copy() {
+    return new FavorState(heads, features, valueDim, data.clone(), position);
+  }
+
+  /** Versioned binary form: version, heads, m, d_v, position, then S' as floats. */
+  public void writeTo(DataOutput out) throws IOException {
+    out.writeByte(FORMAT_VERSION);
+    out.writeInt(heads);
+    out.writeInt(features);
+    out.writeInt(valueDim);
+    out.writeLong(position);
+    for (float x : data) {
+      out.writeFloat(x);
+    }
+  }
+
+  public static FavorState readFrom(DataInput in) throws IOException {
+    int version = in.readUnsignedByte();
+    if (version != FORMAT_VERSION) {
+      throw new IOException("unsupported FAVOR+ state format version " + version + " (this build "
+          + "reads " + FORMAT_VERSION + ")");
+    }
+    int heads = in.readInt();
+    int features = in.readInt();
+    int valueDim = in.readInt();
+    long position = in.readLong();
+    if (heads < 1 || features < 1 || valueDim < 1 || position < 0
+        || (long) heads * features * (valueDim + 1) > (1 << 26)) {
+      throw new IOException("corrupt FAVOR+ state header: heads=" + heads + ", m=" + features
+          + ", d_v=" + valueDim + ", position=" + position);
+    }
+    float[] data = new float[heads * features * (valueDim + 1)];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = in.readFloat();
+    }
+    return new FavorState(heads, features, valueDim, data, position);
+  }
+
+  @Override
+  public String toString() {
+    return "FavorState[heads=" + heads + ", m=" + features + ", d_v=" + valueDim + ", position="
+        + position + ", bytes=" + byteSize() + "]";
+  }
+}

@@ -1,0 +1,100 @@
+package dev.reranker.attention;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * What both kernels share: x̃ = d^(-1/4)·x, the projection W x̃, and the m^(-1/2) normalisation.
+ * Holds Wᵀ as ND4J arrays (one per data type, built once) so batched calls only run gemms.
+ */
+abstract sealed class ProjectedFeatureMap implements FeatureMap
+    permits SoftmaxKernelFeatureMap, ReluKernelFeatureMap {
+
+  final FavorProjection projection;
+  final int m;
+  final int d;
+  /** d^(-1/4): x̃ = d^(-1/4)·x, so that x̃_qᵀx̃_k = qᵀk/√d, the softmax attention logit. */
+  final double inputScale;
+  /** m^(-1/2), so φ(q)ᵀφ(k) averages over features. */
+  final double outputScale;
+  private final INDArray projectionTransposedFloat; // (d, m)
+  private final INDArray projectionTransposedDouble; // (d, m)
+
+  ProjectedFeatureMap(FavorProjection projection) {
+    this.projection = Checks.notNull("projection", projection);
+    this.m = projection.features();
+    this.d = projection.dim();
+    this.inputScale = Math.pow(d, -0.25);
+    this.outputScale = 1 / Math.sqrt(m);
+    this.projectionTransposedFloat = projection.transposed(DataType.FLOAT);
+    this.projectionTransposedDouble = projection.transposed(DataType.DOUBLE);
+  }
+
+  @Override
+  public final FavorProjection projection() {
+    return projection;
+  }
+
+  /** Wᵀ, (d, m), in the given type. */
+  final INDArray projectionTransposed(DataType type) {
+    return type == DataType.DOUBLE ? projectionTransposedDouble : projectionTransposedFloat;
+  }
+
+  /** x (batch, length, d) → x̃ = d^(-1/4)·x as a new (batch·length, d) array. */
+  final INDArray scaledRows(INDArray x) {
+    Checks.rank3("x", x, -1, -1, d);
+    long rows = x.size(0) * x.size(1);
+    return x.reshape('c', rows, d).mul(inputScale);
+  }
+
+  /** x̃ Wᵀ: (rows, d) → (rows, m), into a new C-order array through BLAS gemm. */
+  final INDArray project(INDArray scaledRows) {
+    INDArray out = Nd4j.createUninitialized(scaledRows.dataType(), new long[] {scaledRows.size(0), m},
+        'c');
+    Nd4j.gemm(scaledRows, projectionTransposed(scaledRows.dataType()), out, false, false, 1, 0);
+    return out;
+  }
+
+  /** (rows, m) → (batch, length, m) in the shape of x. */
+  static INDArray unflatten(INDArray rows, INDArray x, int width) {
+    return rows.reshape('c', x.size(0), x.size(1), width);
+  }
+
+  static INDArray flatten(INDArray a) {
+    return a.reshape('c', a.size(0) * a.size(1), a.size(2));
+  }
+
+  /** Plain-Java W x̃ for one vector: out[outOffset + i] = w_iᵀ x̃ for i < m; returns ‖x̃‖². */
+  final float projectOne(float[] x, int xOffset, float[] out, int outOffset) {
+    float[] w = projection.weightsView();
+    float scale = (float) inputScale;
+    float sq = 0;
+    for (int j = 0; j < d; j++) {
+      float xs = x[xOffset + j] * scale;
+      sq += xs * xs;
+    }
+    for (int i = 0; i < m; i++) {
+      int row = i * d;
+      float dot = 0;
+      for (int j = 0; j < d; j++) {
+        dot += w[row + j] * x[xOffset + j];
+      }
+      out[outOffset + i] = dot * scale;
+    }
+    return sq;
+  }
+
+  final void checkOne(float[] x, int xOffset, float[] out, int outOffset) {
+    Checks.notNull("x", x);
+    Checks.notNull("out", out);
+    if (xOffset < 0 || xOffset + d > x.length) {
+      throw new IllegalArgumentException("x must hold d=" + d + " floats from offset " + xOffset
+          + ", has length " + x.length);
+    }
+    if (outOffset < 0 || outOffset + m > out.length) {
+      throw new IllegalArgumentException("out must hold m=" + m + " floats from offset "
+          + outOffset + ", has length " + out.length);
+    }
+  }
+}
