@@ -213,11 +213,6 @@ public final class FavorProjection {
     return w[feature * dim + j];
   }
 
-  /** The backing array, (m, d) row-major; package-private so kernels read it without copying. */
-  float[] weightsView() {
-    return w;
-  }
-
   /** max_i ‖w_i‖² / 2: the largest value w_iᵀx − ‖x‖²/2 can take for any x (at x = w_i). */
   public double maxHalfSquaredRowNorm() {
     double max = 0;

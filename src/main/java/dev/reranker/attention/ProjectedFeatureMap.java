@@ -18,6 +18,8 @@ abstract sealed class ProjectedFeatureMap implements FeatureMap
   final double inputScale;
   /** m^(-1/2), so φ(q)ᵀφ(k) averages over features. */
   final double outputScale;
+  /** Wᵀ row-major, (d, m): the single-vector projection runs as d vectorisable axpy loops. */
+  private final float[] wTransposed;
   private final INDArray projectionTransposedFloat; // (d, m)
   private final INDArray projectionTransposedDouble; // (d, m)
 
@@ -28,6 +30,7 @@ abstract sealed class ProjectedFeatureMap implements FeatureMap
     this.inputScale = Math.pow(d, -0.25);
     this.outputScale = 1 / Math.sqrt(m);
     this.projectionTransposedFloat = projection.transposed(DataType.FLOAT);
+    this.wTransposed = projectionTransposedFloat.dup('c').data().asFloat();
     this.projectionTransposedDouble = projection.transposed(DataType.DOUBLE);
   }
 
@@ -67,20 +70,18 @@ abstract sealed class ProjectedFeatureMap implements FeatureMap
 
   /** Plain-Java W x̃ for one vector: out[outOffset + i] = w_iᵀ x̃ for i < m; returns ‖x̃‖². */
   final float projectOne(float[] x, int xOffset, float[] out, int outOffset) {
-    float[] w = projection.weightsView();
     float scale = (float) inputScale;
     float sq = 0;
+    java.util.Arrays.fill(out, outOffset, outOffset + m, 0f);
+    // out += x̃_j · (row j of Wᵀ): an axpy per input dimension, which the JIT vectorises
+    // (a dot product per feature would be a float reduction, which it may not reorder)
     for (int j = 0; j < d; j++) {
       float xs = x[xOffset + j] * scale;
       sq += xs * xs;
-    }
-    for (int i = 0; i < m; i++) {
-      int row = i * d;
-      float dot = 0;
-      for (int j = 0; j < d; j++) {
-        dot += w[row + j] * x[xOffset + j];
+      int row = j * m;
+      for (int i = 0; i < m; i++) {
+        out[outOffset + i] += xs * wTransposed[row + i];
       }
-      out[outOffset + i] = dot * scale;
     }
     return sq;
   }

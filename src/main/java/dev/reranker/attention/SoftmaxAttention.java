@@ -62,9 +62,10 @@ public final class SoftmaxAttention implements CausalAttention {
     double scale = 1 / Math.sqrt(dim);
     INDArray output = Nd4j.createUninitialized(type, new long[] {batch, length, valueDim}, 'c');
     INDArray logSumExp = Nd4j.createUninitialized(type, new long[] {batch, length, 1}, 'c');
+    ScoreBuffer buffer = new ScoreBuffer(type, batch, Math.min(block, length), length);
     for (long r0 = 0; r0 < length; r0 += block) {
       long r1 = Math.min(length, r0 + block);
-      INDArray p = scores(queries, keys, r0, r1, scale); // (B, n, r1), causally masked
+      INDArray p = scores(queries, keys, r0, r1, scale, buffer); // (B, n, r1), causally masked
       INDArray max = p.max(true, 2); // (B, n, 1)
       p.subi(max);
       Transforms.exp(p, false);
@@ -97,6 +98,8 @@ public final class SoftmaxAttention implements CausalAttention {
     INDArray gradQ = Nd4j.createUninitialized(type, new long[] {batch, length, dim}, 'c');
     INDArray gradK = Nd4j.zeros(type, batch, length, dim);
     INDArray gradV = Nd4j.zeros(type, batch, length, valueDim);
+    ScoreBuffer buffer = new ScoreBuffer(type, batch, Math.min(block, length), length);
+    ScoreBuffer gradBuffer = new ScoreBuffer(type, batch, Math.min(block, length), length);
     for (long r0 = 0; r0 < length; r0 += block) {
       long r1 = Math.min(length, r0 + block);
       long n = r1 - r0;
@@ -105,11 +108,11 @@ public final class SoftmaxAttention implements CausalAttention {
       INDArray v = rows(f.values(), 0, r1);
       INDArray g = rows(gradOutput, r0, r1);
       // recompute P = exp(S − lse)
-      INDArray p = scores(f.queries(), f.keys(), r0, r1, scale);
+      INDArray p = scores(f.queries(), f.keys(), r0, r1, scale, buffer);
       p.subi(rows(f.logSumExp(), r0, r1));
       Transforms.exp(p, false);
       // ∂S = P ⊙ (G Vᵀ − D)
-      INDArray gradS = Nd4j.createUninitialized(type, new long[] {batch, n, r1}, 'c');
+      INDArray gradS = gradBuffer.block(n, r1);
       Nd4j.matmul(g, v, gradS, false, true, false);
       gradS.subi(rows(d, r0, r1)).muli(p);
       INDArray gq = Nd4j.createUninitialized(type, new long[] {batch, n, dim}, 'c');
@@ -125,11 +128,33 @@ public final class SoftmaxAttention implements CausalAttention {
     return new Gradients(gradQ, gradK, gradV);
   }
 
+  /**
+   * One (B, R, L) allocation reused by every block as a C-contiguous (B, n, r1) array: blocks grow
+   * with r1, and touching fresh native memory for each is slow on these machines.
+   */
+  private static final class ScoreBuffer {
+    private final INDArray storage;
+    private final DataType type;
+    private final long batch;
+
+    ScoreBuffer(DataType type, long batch, long rows, long length) {
+      this.storage = Nd4j.createUninitialized(type, new long[] {batch * rows * length}, 'c');
+      this.type = type;
+      this.batch = batch;
+    }
+
+    INDArray block(long n, long columns) {
+      long[] shape = {batch, n, columns};
+      return Nd4j.create(storage.data(), shape, new long[] {n * columns, columns, 1}, 0, 'c',
+          type);
+    }
+  }
+
   /** Scaled, causally masked logits of query rows [r0, r1) against keys [0, r1): (B, n, r1). */
-  private static INDArray scores(INDArray queries, INDArray keys, long r0, long r1, double scale) {
+  private static INDArray scores(INDArray queries, INDArray keys, long r0, long r1, double scale,
+      ScoreBuffer buffer) {
     long n = r1 - r0;
-    INDArray s = Nd4j.createUninitialized(queries.dataType(), new long[] {queries.size(0), n, r1},
-        'c');
+    INDArray s = buffer.block(n, r1);
     Nd4j.matmul(rows(queries, r0, r1), rows(keys, 0, r1), s, false, true, false);
     s.muli(scale);
     // key j > query i: −∞ (only the last n columns can be in the future)

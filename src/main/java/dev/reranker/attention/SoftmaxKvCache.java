@@ -1,6 +1,8 @@
 package dev.reranker.attention;
 
 import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The exact-softmax baseline's incremental state for one attention layer of one user: every key and
@@ -26,6 +28,35 @@ public final class SoftmaxKvCache implements AttentionState {
     this.valueDim = Checks.positive("valueDim", valueDim);
     this.keys = new float[heads][16 * keyDim];
     this.values = new float[heads][16 * valueDim];
+  }
+
+  /**
+   * A cache holding the keys and values of a whole history at once (no attention computed), e.g.
+   * rebuilt from a batched projection of stored events.
+   *
+   * @param keys (heads, length, d)
+   * @param values (heads, length, d_v)
+   */
+  public static SoftmaxKvCache of(INDArray keys,
+      INDArray values) {
+    Checks.rank3("keys", keys, -1, -1, -1);
+    Checks.rank3("values", values, keys.size(0), keys.size(1), -1);
+    int heads = (int) keys.size(0);
+    int length = (int) keys.size(1);
+    SoftmaxKvCache cache = new SoftmaxKvCache(heads, (int) keys.size(2), (int) values.size(2));
+    float[] k = keys.dup('c').castTo(DataType.FLOAT).data().asFloat();
+    float[] v = values.dup('c').castTo(DataType.FLOAT).data().asFloat();
+    int capacity = Math.max(16, length);
+    int d = cache.keyDim;
+    int dv = cache.valueDim;
+    for (int h = 0; h < heads; h++) {
+      cache.keys[h] = Arrays.copyOf(Arrays.copyOfRange(k, h * length * d, (h + 1) * length * d),
+          capacity * d);
+      cache.values[h] = Arrays.copyOf(Arrays.copyOfRange(v, h * length * dv,
+          (h + 1) * length * dv), capacity * dv);
+    }
+    cache.length = length;
+    return cache;
   }
 
   /** Events held (= events folded). */

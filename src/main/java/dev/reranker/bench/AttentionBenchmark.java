@@ -1,0 +1,347 @@
+package dev.reranker.bench;
+
+import dev.reranker.attention.FavorAttention;
+import dev.reranker.attention.FavorProjection;
+import dev.reranker.attention.FavorState;
+import dev.reranker.attention.FavorStepKernel;
+import dev.reranker.attention.FeatureMap;
+import dev.reranker.attention.GaussianSampler;
+import dev.reranker.attention.SoftmaxAttention;
+import dev.reranker.attention.SoftmaxKvCache;
+import dev.reranker.attention.SoftmaxStepKernel;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * FAVOR+ against exact softmax attention at growing history lengths: the cost of encoding a whole
+ * history in one batch, the cost of folding one more event into a user whose history already has
+ * that length, and the size of the per-user state.
+ *
+ * <p>What is measured, per length L (one user; {@code heads} heads of d/heads dimensions; random
+ * q, k, v with N(0, 1) entries):
+ * <ul>
+ *   <li>{@code *_encode_ms}: a batched causal encode of the whole history from an empty state
+ *       ({@link FavorAttention}: features plus chunked linear attention; {@link SoftmaxAttention}:
+ *       row-blocked exact attention). Median of {@code repeats} runs after one untimed run at that
+ *       size (the first touch of fresh native memory is slow on these machines).</li>
+ *   <li>{@code *_step_us}: one event folded by the plain-array step kernels into the state of that
+ *       history: the FAVOR+ state is the encode's final [S | z]; the softmax KV cache holds the L
+ *       keys and values. Each softmax step is undone ({@link SoftmaxKvCache#truncate}) so every
+ *       timed step sees exactly L cached events; a FAVOR+ step costs the same at any position, and
+ *       each round starts from a copy of the L-event state. Median over rounds.</li>
+ *   <li>{@code *_state_bytes}: {@code byteSize()} of those states.</li>
+ *   <li>{@code *_encode_peak_bytes}: the live ND4J arrays of the encode at their largest, computed
+ *       from the shapes the algorithms allocate (inputs, features, outputs, carried state and
+ *       per-chunk or per-block scratch); {@code materialised_prefix_bytes} is what a cumulative sum
+ *       of φ(k)vᵀ over positions (the unchunked form) would need on top.</li>
+ * </ul>
+ */
+public final class AttentionBenchmark {
+
+  /** Benchmark settings; see {@code bench attention --help}. */
+  public record Options(List<Integer> lengths, int modelDim, int heads, int features,
+      FeatureMap.Kernel kernel, int chunk, int block, int repeats, long seed) {
+    public Options {
+      if (lengths == null || lengths.isEmpty()) {
+        throw new IllegalArgumentException("at least one length is needed");
+      }
+      for (int l : lengths) {
+        if (l < 1) {
+          throw new IllegalArgumentException("lengths must be ≥ 1, got " + l);
+        }
+      }
+      if (heads < 1 || modelDim < heads || modelDim % heads != 0) {
+        throw new IllegalArgumentException("dim must be a positive multiple of heads, got dim="
+            + modelDim + ", heads=" + heads);
+      }
+      if (features < 1 || chunk < 1 || block < 1 || repeats < 1) {
+        throw new IllegalArgumentException("features, chunk, block and repeats must be ≥ 1");
+      }
+    }
+
+    int headDim() {
+      return modelDim / heads;
+    }
+  }
+
+  /** One length's measurements. */
+  public record Row(int length, double favorEncodeMs, double softmaxEncodeMs, double favorStepUs,
+      double softmaxStepUs, long favorStateBytes, long softmaxStateBytes,
+      long favorEncodePeakBytes, long softmaxEncodePeakBytes, long materialisedPrefixBytes) {}
+
+  private static final int STEP_EVENTS = 512;
+
+  private final Options options;
+  private final PrintStream log;
+
+  public AttentionBenchmark(Options options, PrintStream log) {
+    this.options = options;
+    this.log = log;
+  }
+
+  public List<Row> run() {
+    int heads = options.heads();
+    int headDim = options.headDim();
+    FeatureMap map = FeatureMap.of(options.kernel(),
+        FavorProjection.orthogonal(options.features(), headDim, options.seed()));
+    FavorAttention favor = new FavorAttention(map, options.chunk());
+    SoftmaxAttention softmax = new SoftmaxAttention(options.block());
+
+    // warm up the JIT and ND4J's op setup on a small history
+    warmUp(favor, softmax, map);
+
+    float[][] events = randomEvents(heads * headDim, STEP_EVENTS, options.seed() + 1);
+    List<Row> rows = new ArrayList<>();
+    for (int length : options.lengths()) {
+      INDArray q = gaussian(options.seed() + 10, heads, length, headDim);
+      INDArray k = gaussian(options.seed() + 11, heads, length, headDim);
+      INDArray v = gaussian(options.seed() + 12, heads, length, headDim);
+
+      FavorAttention.FavorForward last = favor.forward(q, k, v); // untimed: first touch
+      double favorMs = medianMillis(options.repeats(), () -> favor.forward(q, k, v));
+      softmax.forward(q, k, v);
+      double softmaxMs = medianMillis(options.repeats(), () -> softmax.forward(q, k, v));
+
+      FavorState favorState = FavorState.fromArray(last.finalState(), length);
+      double favorStepUs = favorStepMicros(new FavorStepKernel(map, heads, headDim), favorState,
+          events);
+      SoftmaxKvCache cache = SoftmaxKvCache.of(k, v);
+      double softmaxStepUs = softmaxStepMicros(new SoftmaxStepKernel(heads, headDim, headDim),
+          cache, events);
+
+      Row row = new Row(length, favorMs, softmaxMs, favorStepUs, softmaxStepUs,
+          favorState.byteSize(), cache.byteSize(), favorPeakBytes(length),
+          softmaxPeakBytes(length), 4L * heads * length * options.features() * (headDim + 1));
+      rows.add(row);
+      log.printf("  L=%-6d favor encode %9.2f ms  softmax encode %10.2f ms  favor step %8.2f µs  "
+          + "softmax step %10.2f µs%n", length, favorMs, softmaxMs, favorStepUs, softmaxStepUs);
+    }
+    return rows;
+  }
+
+  private void warmUp(FavorAttention favor, SoftmaxAttention softmax, FeatureMap map) {
+    int heads = options.heads();
+    int headDim = options.headDim();
+    INDArray q = gaussian(1, heads, 512, headDim);
+    for (int i = 0; i < 5; i++) {
+      favor.forward(q, q, q);
+      softmax.forward(q, q, q);
+    }
+    float[][] events = randomEvents(heads * headDim, STEP_EVENTS, 2);
+    FavorStepKernel favorStep = new FavorStepKernel(map, heads, headDim);
+    FavorState state = favorStep.newState();
+    float[] out = new float[heads * headDim];
+    for (int i = 0; i < 50_000; i++) {
+      float[] e = events[i % STEP_EVENTS];
+      favorStep.step(state, e, e, e, out);
+    }
+    SoftmaxStepKernel softmaxStep = new SoftmaxStepKernel(heads, headDim, headDim);
+    SoftmaxKvCache cache = softmaxStep.newState();
+    for (int i = 0; i < 3_000; i++) {
+      float[] e = events[i % STEP_EVENTS];
+      softmaxStep.step(cache, e, e, e, out);
+    }
+  }
+
+  private static double favorStepMicros(FavorStepKernel kernel, FavorState historyState,
+      float[][] events) {
+    int stepsPerRound = 2_000;
+    int rounds = 25;
+    float[] out = new float[events[0].length];
+    double[] perStep = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      FavorState state = historyState.copy();
+      long start = System.nanoTime();
+      for (int i = 0; i < stepsPerRound; i++) {
+        float[] e = events[i % events.length];
+        kernel.step(state, e, e, e, out);
+      }
+      perStep[r] = (System.nanoTime() - start) / 1e3 / stepsPerRound;
+    }
+    return median(perStep);
+  }
+
+  private static double softmaxStepMicros(SoftmaxStepKernel kernel, SoftmaxKvCache cache,
+      float[][] events) {
+    int length = cache.length();
+    int stepsPerRound = Math.max(5, 1_000_000 / length);
+    int rounds = 15;
+    float[] out = new float[events[0].length];
+    double[] perStep = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      long start = System.nanoTime();
+      for (int i = 0; i < stepsPerRound; i++) {
+        float[] e = events[i % events.length];
+        kernel.step(cache, e, e, e, out);
+        cache.truncate(length); // undo: the next step again sees exactly `length` events
+      }
+      perStep[r] = (System.nanoTime() - start) / 1e3 / stepsPerRound;
+    }
+    return median(perStep);
+  }
+
+  /** Live bytes of a FAVOR+ causal encode at its peak (see the class comment). */
+  private long favorPeakBytes(long length) {
+    long h = options.heads();
+    long d = options.headDim();
+    long m = options.features();
+    long c = Math.min(options.chunk(), length);
+    long inputs = 3 * h * length * d;
+    long features = 2 * h * length * m;
+    long projectionScratch = 2 * h * length * d + h * length; // x̃ and ‖x̃‖² while mapping
+    long augmented = 2 * h * length * (d + 1); // [v, 1] and [num | den]
+    long outputs = h * length * d + h * length; // out and den
+    long state = 2 * h * m * (d + 1); // S' and its per-chunk update
+    long chunkScratch = h * c * c + 2 * h * c * (d + 1);
+    return 4 * (inputs + features + projectionScratch + augmented + outputs + state + chunkScratch);
+  }
+
+  /** Live bytes of a row-blocked exact softmax encode at its peak. */
+  private long softmaxPeakBytes(long length) {
+    long h = options.heads();
+    long d = options.headDim();
+    long r = Math.min(options.block(), length);
+    long inputs = 3 * h * length * d;
+    long outputs = h * length * d + h * length; // out and log-sum-exp
+    long block = 2 * h * r * length + h * r * d; // scores (and their masked/exp copy), block output
+    return 4 * (inputs + outputs + block);
+  }
+
+  /** The JSON document: config, machine, one entry per length, and the headline ratios. */
+  public Map<String, Object> report(List<Row> rows) {
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("benchmark", "attention");
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("lengths", options.lengths());
+    config.put("dim", options.modelDim());
+    config.put("heads", options.heads());
+    config.put("head_dim", options.headDim());
+    config.put("features", options.features());
+    config.put("kernel", options.kernel().name().toLowerCase());
+    config.put("chunk", options.chunk());
+    config.put("softmax_block", options.block());
+    config.put("repeats", options.repeats());
+    config.put("seed", options.seed());
+    doc.put("config", config);
+    doc.put("machine", Machine.describe());
+    List<Map<String, Object>> results = new ArrayList<>();
+    for (Row r : rows) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("length", r.length());
+      m.put("favor_encode_ms", round(r.favorEncodeMs()));
+      m.put("softmax_encode_ms", round(r.softmaxEncodeMs()));
+      m.put("favor_step_us", round(r.favorStepUs()));
+      m.put("softmax_step_us", round(r.softmaxStepUs()));
+      m.put("favor_state_bytes", r.favorStateBytes());
+      m.put("softmax_state_bytes", r.softmaxStateBytes());
+      m.put("encode_speedup", round(r.softmaxEncodeMs() / r.favorEncodeMs()));
+      m.put("step_speedup", round(r.softmaxStepUs() / r.favorStepUs()));
+      m.put("state_ratio", round((double) r.softmaxStateBytes() / r.favorStateBytes()));
+      m.put("favor_encode_peak_bytes", r.favorEncodePeakBytes());
+      m.put("softmax_encode_peak_bytes", r.softmaxEncodePeakBytes());
+      m.put("materialised_prefix_bytes", r.materialisedPrefixBytes());
+      results.add(m);
+    }
+    doc.put("results", results);
+    doc.put("targets", targets(rows));
+    return doc;
+  }
+
+  /** The three targets, evaluated on the shortest and longest length measured. */
+  public static Map<String, Object> targets(List<Row> rows) {
+    Row shortest = rows.stream().min((a, b) -> Integer.compare(a.length(), b.length())).orElseThrow();
+    Row longest = rows.stream().max((a, b) -> Integer.compare(a.length(), b.length())).orElseThrow();
+    Map<String, Object> t = new LinkedHashMap<>();
+    double flat = longest.favorStepUs() / shortest.favorStepUs();
+    double speedup = longest.softmaxEncodeMs() / longest.favorEncodeMs();
+    double smaller = (double) longest.softmaxStateBytes() / longest.favorStateBytes();
+    t.put("favor_step_ratio_longest_vs_shortest", round(flat));
+    t.put("favor_step_flat_target", "<= 1.3");
+    t.put("favor_step_flat_met", flat <= 1.3);
+    t.put("encode_speedup_at_longest", round(speedup));
+    t.put("encode_speedup_target", ">= 10");
+    t.put("encode_speedup_met", speedup >= 10);
+    t.put("state_ratio_at_longest", round(smaller));
+    t.put("state_ratio_target", ">= 50");
+    t.put("state_ratio_met", smaller >= 50);
+    return t;
+  }
+
+  /** The table printed after the run. */
+  public static String table(List<Row> rows) {
+    StringBuilder b = new StringBuilder();
+    b.append(String.format("| %6s | %12s | %14s | %7s | %11s | %13s | %7s | %11s | %13s | %7s |%n",
+        "length", "favor enc ms", "softmax enc ms", "enc ×", "favor st µs", "softmax st µs",
+        "step ×", "favor B", "softmax B", "state ×"));
+    b.append("|-------:|-------------:|---------------:|--------:|------------:|--------------:|"
+        + "--------:|------------:|--------------:|--------:|\n");
+    for (Row r : rows) {
+      b.append(String.format(
+          "| %6d | %12.2f | %14.2f | %7.1f | %11.2f | %13.2f | %7.1f | %11d | %13d | %7.1f |%n",
+          r.length(), r.favorEncodeMs(), r.softmaxEncodeMs(),
+          r.softmaxEncodeMs() / r.favorEncodeMs(), r.favorStepUs(), r.softmaxStepUs(),
+          r.softmaxStepUs() / r.favorStepUs(), r.favorStateBytes(), r.softmaxStateBytes(),
+          (double) r.softmaxStateBytes() / r.favorStateBytes()));
+    }
+    Map<String, Object> t = targets(rows);
+    b.append(String.format("%nFAVOR+ step, longest vs shortest history: %.2f× (target ≤ 1.3: %s)%n",
+        (Double) t.get("favor_step_ratio_longest_vs_shortest"), met(t, "favor_step_flat_met")));
+    b.append(String.format("Cold encode at the longest length, softmax / FAVOR+: %.1f× (target ≥ 10: %s)%n",
+        (Double) t.get("encode_speedup_at_longest"), met(t, "encode_speedup_met")));
+    b.append(String.format("State at the longest length, KV cache / FAVOR+: %.1f× (target ≥ 50: %s)%n",
+        (Double) t.get("state_ratio_at_longest"), met(t, "state_ratio_met")));
+    Row longest = rows.get(rows.size() - 1);
+    b.append(String.format("Peak encode memory at L=%d: FAVOR+ %.1f MB (a materialised prefix sum "
+        + "would add %.1f MB), softmax %.1f MB%n", longest.length(),
+        longest.favorEncodePeakBytes() / 1e6, longest.materialisedPrefixBytes() / 1e6,
+        longest.softmaxEncodePeakBytes() / 1e6));
+    return b.toString();
+  }
+
+  private static String met(Map<String, Object> t, String key) {
+    return Boolean.TRUE.equals(t.get(key)) ? "met" : "NOT met";
+  }
+
+  private INDArray gaussian(long seed, int heads, int length, int dim) {
+    GaussianSampler g = new GaussianSampler(seed);
+    float[] data = new float[heads * length * dim];
+    g.fill(data, 1.0);
+    return Nd4j.create(data, new long[] {heads, length, dim}, 'c');
+  }
+
+  private static float[][] randomEvents(int width, int count, long seed) {
+    GaussianSampler g = new GaussianSampler(seed);
+    float[][] events = new float[count][width];
+    for (float[] e : events) {
+      g.fill(e, 1.0);
+    }
+    return events;
+  }
+
+  private static double medianMillis(int repeats, Runnable work) {
+    double[] ms = new double[repeats];
+    for (int i = 0; i < repeats; i++) {
+      long start = System.nanoTime();
+      work.run();
+      ms[i] = (System.nanoTime() - start) / 1e6;
+    }
+    return median(ms);
+  }
+
+  static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
+  static double round(double x) {
+    return Math.round(x * 1000) / 1000.0;
+  }
+}
