@@ -34,26 +34,8 @@ class IncrementalEqualsBatchTest {
 
     FavorStepKernel step = new FavorStepKernel(map, HEADS, HEAD_DIM);
     FavorState state = step.newState();
-    float[] qs = Arrays3.floats(q);
-    float[] ks = Arrays3.floats(k);
-    float[] vs = Arrays3.floats(v);
-    float[] qt = new float[HEADS * HEAD_DIM];
-    float[] kt = new float[HEADS * HEAD_DIM];
-    float[] vt = new float[HEADS * HEAD_DIM];
-    float[] out = new float[HEADS * HEAD_DIM];
-    double maxDiff = 0;
-    for (int t = 0; t < LENGTH; t++) {
-      step.step(state, Arrays3.event(qs, HEADS, LENGTH, HEAD_DIM, t, qt),
-          Arrays3.event(ks, HEADS, LENGTH, HEAD_DIM, t, kt),
-          Arrays3.event(vs, HEADS, LENGTH, HEAD_DIM, t, vt), out);
-      for (int h = 0; h < HEADS; h++) {
-        for (int j = 0; j < HEAD_DIM; j++) {
-          double diff = Math.abs(out[h * HEAD_DIM + j] - expected[(h * LENGTH + t) * HEAD_DIM + j]);
-          maxDiff = Math.max(maxDiff, diff);
-        }
-      }
-    }
-    assertThat(maxDiff).as("max |step − batch| over %d positions", LENGTH).isLessThan(TOLERANCE);
+    assertThat(maxStepDiff(step, state, q, k, v, expected)).as("max |step − batch| over %d positions",
+        LENGTH).isLessThan(TOLERANCE);
     assertThat(state.position()).isEqualTo(LENGTH);
 
     // the incremental state is the batch's final state
@@ -78,26 +60,8 @@ class IncrementalEqualsBatchTest {
 
     SoftmaxStepKernel step = new SoftmaxStepKernel(HEADS, HEAD_DIM, HEAD_DIM);
     SoftmaxKvCache cache = step.newState();
-    float[] qs = Arrays3.floats(q);
-    float[] ks = Arrays3.floats(k);
-    float[] vs = Arrays3.floats(v);
-    float[] qt = new float[HEADS * HEAD_DIM];
-    float[] kt = new float[HEADS * HEAD_DIM];
-    float[] vt = new float[HEADS * HEAD_DIM];
-    float[] out = new float[HEADS * HEAD_DIM];
-    double maxDiff = 0;
-    for (int t = 0; t < LENGTH; t++) {
-      step.step(cache, Arrays3.event(qs, HEADS, LENGTH, HEAD_DIM, t, qt),
-          Arrays3.event(ks, HEADS, LENGTH, HEAD_DIM, t, kt),
-          Arrays3.event(vs, HEADS, LENGTH, HEAD_DIM, t, vt), out);
-      for (int h = 0; h < HEADS; h++) {
-        for (int j = 0; j < HEAD_DIM; j++) {
-          double diff = Math.abs(out[h * HEAD_DIM + j] - expected[(h * LENGTH + t) * HEAD_DIM + j]);
-          maxDiff = Math.max(maxDiff, diff);
-        }
-      }
-    }
-    assertThat(maxDiff).as("max |step − batch| over %d positions", LENGTH).isLessThan(TOLERANCE);
+    assertThat(maxStepDiff(step, cache, q, k, v, expected)).as("max |step − batch| over %d positions",
+        LENGTH).isLessThan(TOLERANCE);
     assertThat(cache.length()).isEqualTo(LENGTH);
     assertThat(cache.byteSize()).isEqualTo(4L * LENGTH * HEADS * 2 * HEAD_DIM + 8);
   }
@@ -117,5 +81,30 @@ class IncrementalEqualsBatchTest {
       assertThat(Arrays3.maxAbsDiff(chunked, unchunked)).as("chunk %d", chunk)
           .isLessThan(TOLERANCE);
     }
+  }
+
+  /** Folds every position of (heads, LENGTH, HEAD_DIM) inputs; max |step output − batch output|. */
+  private static <S extends AttentionState> double maxStepDiff(StepKernel<S> step, S state,
+      INDArray q, INDArray k, INDArray v, float[] expected) {
+    float[] qs = Arrays3.floats(q);
+    float[] ks = Arrays3.floats(k);
+    float[] vs = Arrays3.floats(v);
+    float[] qt = new float[HEADS * HEAD_DIM];
+    float[] kt = new float[HEADS * HEAD_DIM];
+    float[] vt = new float[HEADS * HEAD_DIM];
+    float[] out = new float[HEADS * HEAD_DIM];
+    double maxDiff = 0;
+    for (int t = 0; t < LENGTH; t++) {
+      step.step(state, Arrays3.event(qs, HEADS, LENGTH, HEAD_DIM, t, qt),
+          Arrays3.event(ks, HEADS, LENGTH, HEAD_DIM, t, kt),
+          Arrays3.event(vs, HEADS, LENGTH, HEAD_DIM, t, vt), out);
+      for (int h = 0; h < HEADS; h++) {
+        for (int j = 0; j < HEAD_DIM; j++) {
+          double diff = Math.abs(out[h * HEAD_DIM + j] - expected[(h * LENGTH + t) * HEAD_DIM + j]);
+          maxDiff = Math.max(maxDiff, diff);
+        }
+      }
+    }
+    return maxDiff;
   }
 }
