@@ -309,7 +309,10 @@ public final class CausalLinearAttention {
           data[i * n + j] = 1;
         }
       }
-      return Nd4j.create(data, new long[] {n, n}, 'c').castTo(type);
+      // cached across calls: must not live in a caller's workspace
+      try (var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+        return Nd4j.create(data, new long[] {n, n}, 'c').castTo(type);
+      }
     });
   }
 

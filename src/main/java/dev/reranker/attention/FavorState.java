@@ -135,6 +135,11 @@ public final class FavorState implements AttentionState {
     }
   }
 
+  /** The length of {@link #writeTo}'s output. */
+  public long serializedSize() {
+    return 1 + 3 * 4 + 8 + 4L * data.length;
+  }
+
   public static FavorState readFrom(DataInput in) throws IOException {
     int version = in.readUnsignedByte();
     if (version != FORMAT_VERSION) {

@@ -171,7 +171,10 @@ public final class SoftmaxAttention implements CausalAttention {
           data[i * n + j] = Double.NEGATIVE_INFINITY;
         }
       }
-      return Nd4j.create(data, new long[] {n, n}, 'c').castTo(type);
+      // cached across calls: must not live in a caller's workspace
+      try (var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+        return Nd4j.create(data, new long[] {n, n}, 'c').castTo(type);
+      }
     });
   }
 

@@ -123,6 +123,70 @@ public final class SoftmaxKvCache implements AttentionState {
     return values[head];
   }
 
+  private static final int FORMAT_VERSION = 1;
+
+  /** A deep copy. */
+  public SoftmaxKvCache copy() {
+    SoftmaxKvCache c = new SoftmaxKvCache(heads, keyDim, valueDim);
+    for (int h = 0; h < heads; h++) {
+      c.keys[h] = keys[h].clone();
+      c.values[h] = values[h].clone();
+    }
+    c.length = length;
+    return c;
+  }
+
+  /** Versioned binary form: version, heads, d, d_v, length, then per head keys and values. */
+  public void writeTo(java.io.DataOutput out) throws java.io.IOException {
+    out.writeByte(FORMAT_VERSION);
+    out.writeInt(heads);
+    out.writeInt(keyDim);
+    out.writeInt(valueDim);
+    out.writeInt(length);
+    for (int h = 0; h < heads; h++) {
+      for (int i = 0; i < length * keyDim; i++) {
+        out.writeFloat(keys[h][i]);
+      }
+      for (int i = 0; i < length * valueDim; i++) {
+        out.writeFloat(values[h][i]);
+      }
+    }
+  }
+
+  /** The length of {@link #writeTo}'s output. */
+  public long serializedSize() {
+    return 1 + 4 * 4 + 4L * length * heads * (keyDim + valueDim);
+  }
+
+  public static SoftmaxKvCache readFrom(java.io.DataInput in) throws java.io.IOException {
+    int version = in.readUnsignedByte();
+    if (version != FORMAT_VERSION) {
+      throw new java.io.IOException("unsupported KV cache format version " + version);
+    }
+    int heads = in.readInt();
+    int keyDim = in.readInt();
+    int valueDim = in.readInt();
+    int length = in.readInt();
+    if (heads < 1 || keyDim < 1 || valueDim < 1 || length < 0
+        || (long) length * heads * (keyDim + valueDim) > (1L << 30)) {
+      throw new java.io.IOException("corrupt KV cache header");
+    }
+    SoftmaxKvCache cache = new SoftmaxKvCache(heads, keyDim, valueDim);
+    int capacity = Math.max(16, length);
+    for (int h = 0; h < heads; h++) {
+      cache.keys[h] = new float[capacity * keyDim];
+      cache.values[h] = new float[capacity * valueDim];
+      for (int i = 0; i < length * keyDim; i++) {
+        cache.keys[h][i] = in.readFloat();
+      }
+      for (int i = 0; i < length * valueDim; i++) {
+        cache.values[h][i] = in.readFloat();
+      }
+    }
+    cache.length = length;
+    return cache;
+  }
+
   @Override
   public String toString() {
     return "SoftmaxKvCache[heads=" + heads + ", d=" + keyDim + ", d_v=" + valueDim + ", length="

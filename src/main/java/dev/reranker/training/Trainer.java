@@ -1,0 +1,247 @@
+package dev.reranker.training;
+
+import dev.reranker.data.Dataset;
+import dev.reranker.model.Arm;
+import dev.reranker.model.Batch;
+import dev.reranker.model.ModelConfig;
+import dev.reranker.model.ModelWeights;
+import dev.reranker.model.SequenceModel;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Trains a {@link SequenceModel} on a dataset's leave-one-out training part: softmax next-item
+ * loss at every position ({@link NextItemLoss}), AdamW, early stopping on validation NDCG@10 (full
+ * ranking), keeping the best weights.
+ *
+ * <p>Reproducible: the same data, model config and training config give the same weights bit for
+ * bit (one ND4J thread per op; batch order, negatives and dropout all drawn from seeds).
+ */
+public final class Trainer {
+
+  /**
+   * The arena of one training step: sized by the first step, grown when a longer batch needs more
+   * (spills are reallocated), and reset after each step.
+   */
+  static final WorkspaceConfiguration STEP_WORKSPACE = WorkspaceConfiguration.builder()
+      .initialSize(0)
+      .policyAllocation(AllocationPolicy.OVERALLOCATE)
+      .overallocationLimit(0.3)
+      .policyLearning(LearningPolicy.OVER_TIME)
+      .cyclesBeforeInitialization(2)
+      .policySpill(SpillPolicy.REALLOCATE)
+      .build();
+
+  private final ModelConfig modelConfig;
+  private final TrainingConfig config;
+  private final ProgressBar progress;
+
+  public Trainer(ModelConfig modelConfig, TrainingConfig config, java.io.PrintStream log,
+      boolean terminal) {
+    this.modelConfig = modelConfig;
+    this.config = config;
+    this.progress = new ProgressBar(log, terminal);
+  }
+
+  /** One evaluation of the validation set. */
+  public record EpochRecord(int epoch, double loss, double validationHr, double validationNdcg,
+      double seconds) {}
+
+  /** What training produced. */
+  public record Result(ModelWeights weights, int bestEpoch, Evaluator.Metrics validation,
+      List<EpochRecord> epochs, Throughput throughput) {}
+
+  /**
+   * Training speed.
+   *
+   * @param eventsPerSecond training positions (next-item targets) per second of training steps
+   * @param flopsPerEvent estimated floating-point operations per position, forward + backward
+   * @param achievedGflops eventsPerSecond × flopsPerEvent
+   * @param sgemmGflops a 512³ sgemm on this machine, same thread settings, same run
+   */
+  public record Throughput(double eventsPerSecond, double flopsPerEvent, double achievedGflops,
+      double sgemmGflops) {
+    public double sgemmFraction() {
+      return achievedGflops / sgemmGflops;
+    }
+  }
+
+  public Result train(Dataset data) {
+    if (data.items().size() != modelConfig.items()) {
+      throw new IllegalArgumentException("model config has " + modelConfig.items()
+          + " items, the data " + data.items().size());
+    }
+    List<LeaveOneOut.TrainSequence> sequences = LeaveOneOut.training(data, config.maxLength(),
+        config.wholeHistory());
+    List<Evaluator.Case> validation = LeaveOneOut.validation(data, config.maxLength());
+    if (sequences.isEmpty() || validation.isEmpty()) {
+      throw new IllegalArgumentException("no user has the " + LeaveOneOut.MIN_EVENTS
+          + "+ events training needs");
+    }
+    List<List<LeaveOneOut.TrainSequence>> batches = batches(sequences);
+    long positions = sequences.stream().mapToLong(s -> s.targets().length).sum();
+
+    ModelWeights weights = ModelWeights.initialize(modelConfig);
+    ModelWeights grads = weights.zerosLike();
+    SequenceModel model = new SequenceModel(modelConfig, weights);
+    AdamW optimizer = new AdamW(weights, grads, config.weightDecay(), config.clipNorm());
+    SequenceModel.Dropout dropout = new SequenceModel.Dropout(modelConfig.dropout(),
+        config.seed() + 1);
+    SplittableRandom negatives = new SplittableRandom(config.seed() + 2);
+
+    double sgemm = SgemmProbe.gflops(512, 5);
+    double flops = flopsPerEvent(meanLength(sequences));
+    progress.message(String.format("training %s attention on %d users (%d positions per epoch, "
+        + "%d steps), %,d parameters; sgemm %.1f GFLOP/s", modelConfig.arm().wireName(),
+        sequences.size(), positions, batches.size(), weights.parameterCount(), sgemm));
+
+    List<EpochRecord> history = new ArrayList<>();
+    ModelWeights best = null;
+    Evaluator.Metrics bestMetrics = null;
+    int bestEpoch = 0;
+    long trainNanos = 0;
+    long trainPositions = 0;
+    int sinceBest = 0;
+    for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+      long epochStart = System.nanoTime();
+      List<List<LeaveOneOut.TrainSequence>> order = new ArrayList<>(batches);
+      Collections.shuffle(order, new java.util.Random(config.seed() * 31 + epoch));
+      double lossSum = 0;
+      long epochPositions = 0;
+      for (int step = 0; step < order.size(); step++) {
+        long stepStart = System.nanoTime();
+        List<LeaveOneOut.TrainSequence> chunk = order.get(step);
+        double loss = step(model, chunk, grads, optimizer, dropout, negatives);
+        long n = chunk.stream().mapToLong(s -> s.targets().length).sum();
+        lossSum += loss * n;
+        epochPositions += n;
+        trainNanos += System.nanoTime() - stepStart;
+        trainPositions += n;
+        double rate = trainPositions / (trainNanos / 1e9);
+        double left = (positions - epochPositions) / rate;
+        progress.update(epoch, config.epochs(), step + 1, order.size(), lossSum / epochPositions,
+            rate, left);
+      }
+      Evaluator.Metrics m = Evaluator.evaluate(Evaluator.modelScorer(model), validation,
+          modelConfig.items(), 256, config.seed());
+      double seconds = (System.nanoTime() - epochStart) / 1e9;
+      history.add(new EpochRecord(epoch, lossSum / epochPositions, m.hr(), m.ndcg(), seconds));
+      boolean improved = bestMetrics == null || m.ndcg() > bestMetrics.ndcg();
+      progress.message(String.format("epoch %d: loss %.4f, validation HR@10 %.4f NDCG@10 %.4f%s "
+          + "(%.1f s)", epoch, lossSum / epochPositions, m.hr(), m.ndcg(),
+          improved ? " (best)" : "", seconds));
+      if (improved) {
+        best = weights.copy();
+        bestMetrics = m;
+        bestEpoch = epoch;
+        sinceBest = 0;
+      } else if (++sinceBest >= config.patience()) {
+        progress.message("early stop: no better validation NDCG@10 for " + config.patience()
+            + " epochs; best epoch " + bestEpoch);
+        break;
+      }
+    }
+    double eventsPerSecond = trainPositions / (trainNanos / 1e9);
+    Throughput throughput = new Throughput(eventsPerSecond, flops, eventsPerSecond * flops / 1e9,
+        sgemm);
+    return new Result(best, bestEpoch, bestMetrics, history, throughput);
+  }
+
+  /** One optimisation step on a batch of sequences; returns the mean loss. */
+  private double step(SequenceModel model, List<LeaveOneOut.TrainSequence> chunk,
+      ModelWeights grads, AdamW optimizer, SequenceModel.Dropout dropout,
+      SplittableRandom negatives) {
+    List<Batch.Window> windows = new ArrayList<>(chunk.size());
+    for (LeaveOneOut.TrainSequence s : chunk) {
+      windows.add(s.window());
+    }
+    Batch batch = Batch.of(windows);
+    int[] targets = new int[batch.rows()];
+    java.util.Arrays.fill(targets, -1);
+    for (int s = 0; s < chunk.size(); s++) {
+      int[] t = chunk.get(s).targets();
+      System.arraycopy(t, 0, targets, s * batch.time(), t.length);
+    }
+    optimizer.zeroGradients();
+    double loss;
+    // every temporary of the step lives in a reused arena: touching fresh native memory is slow
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP_WORKSPACE,
+        "training-step")) {
+      SequenceModel.Forward f = model.forward(batch, dropout);
+      INDArray gradHidden = Nd4j.create(DataType.FLOAT, batch.rows(), modelConfig.dim());
+      loss = config.fullSoftmax(modelConfig.items())
+          ? NextItemLoss.fullSoftmax(f.hidden(), targets, model.weights(), gradHidden, grads)
+          : NextItemLoss.sampledSoftmax(f.hidden(), targets, model.weights(),
+              sampleNegatives(negatives), gradHidden, grads);
+      model.backward(f, gradHidden, grads);
+    }
+    optimizer.step(config.learningRate());
+    return loss;
+  }
+
+  /** K distinct items, uniformly (Floyd's algorithm). */
+  private int[] sampleNegatives(SplittableRandom random) {
+    int items = modelConfig.items();
+    int k = Math.min(config.negatives(), items);
+    java.util.LinkedHashSet<Integer> chosen = new java.util.LinkedHashSet<>();
+    for (int j = items - k; j < items; j++) {
+      int t = random.nextInt(j + 1);
+      if (!chosen.add(t)) {
+        chosen.add(j);
+      }
+    }
+    return chosen.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  /**
+   * Batches of similar length (little padding): sequences sorted by length, cut into batches; the
+   * batch order is shuffled every epoch.
+   */
+  private List<List<LeaveOneOut.TrainSequence>> batches(List<LeaveOneOut.TrainSequence> all) {
+    List<LeaveOneOut.TrainSequence> sorted = new ArrayList<>(all);
+    sorted.sort(Comparator.comparingInt(s -> s.targets().length));
+    List<List<LeaveOneOut.TrainSequence>> out = new ArrayList<>();
+    for (int i = 0; i < sorted.size(); i += config.batchSize()) {
+      out.add(sorted.subList(i, Math.min(sorted.size(), i + config.batchSize())));
+    }
+    return out;
+  }
+
+  private static double meanLength(List<LeaveOneOut.TrainSequence> sequences) {
+    return sequences.stream().mapToInt(s -> s.targets().length).average().orElse(1);
+  }
+
+  /**
+   * Estimated FLOPs per training position, forward and backward (backward ≈ 2× forward): the
+   * dense layers, the attention as implemented (full T × T blocks for softmax; features plus one
+   * causal chunk for FAVOR+) and the output softmax.
+   */
+  double flopsPerEvent(double meanLength) {
+    ModelConfig c = modelConfig;
+    double d = c.dim();
+    double dense = 2 * (4 * d * d + 2 * d * c.ffnDim());
+    double attention;
+    if (c.arm() == Arm.SOFTMAX) {
+      attention = 2 * 2 * meanLength * d; // q·k and p·v over the sequence
+    } else {
+      double chunkLength = Math.min(meanLength, c.chunk());
+      attention = 2 * 2 * c.features() * d // φ(q), φ(k)
+          + 2 * chunkLength * c.heads() * (c.features() + c.headDim() + 1) // in-chunk blocks
+          + 2 * 2 * c.features() * (d + c.heads()); // carried state: read and update
+    }
+    double scored = config.fullSoftmax(c.items()) ? c.items() : config.negatives() + 1;
+    double forward = c.layers() * (dense + attention) + 2 * d * scored;
+    return 3 * forward;
+  }
+}

@@ -1,0 +1,153 @@
+package dev.reranker.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.reranker.attention.FavorProjection;
+import dev.reranker.attention.FavorState;
+import dev.reranker.attention.FeatureMap;
+import dev.reranker.attention.GaussianSampler;
+import dev.reranker.attention.SoftmaxKvCache;
+import java.io.IOException;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The incremental encoder folds a history event by event into the state a batched encode gives:
+ * user vector at every step and the final attention states within 1e-4 (float32), for both arms.
+ * The weights are random but not initial (perturbed LayerNorms and biases), so every path matters.
+ */
+class IncrementalEncoderTest {
+
+  static final int EVENTS = 600;
+
+  static ModelConfig config(Arm arm) {
+    return new ModelConfig(50, 32, 2, 2, 64, arm, FeatureMap.Kernel.SOFTMAX, 32,
+        FavorProjection.RowNorms.CHI, 128, 0.1, 11);
+  }
+
+  static ModelWeights perturbed(ModelConfig config) {
+    ModelWeights w = ModelWeights.initialize(config);
+    GaussianSampler g = new GaussianSampler(4);
+    w.arrays().forEach((name, a) -> {
+      if (a.size(0) == 1) {
+        for (long i = 0; i < a.length(); i++) {
+          a.putScalar(i, a.getDouble(i) + 0.2 * g.next());
+        }
+      }
+    });
+    return w;
+  }
+
+  static long[] history(int n, int[] items, int catalogue, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    long[] times = new long[n];
+    long t = 1_700_000_000_000L;
+    for (int i = 0; i < n; i++) {
+      items[i] = r.nextInt(catalogue);
+      t += r.nextInt(4) == 0 ? 0 : r.nextLong(86_400_000L); // bursts and days apart
+      times[i] = t;
+    }
+    return times;
+  }
+
+  @ParameterizedTest
+  @EnumSource(Arm.class)
+  void foldingEventByEventEqualsBatchEncoding(Arm arm) throws IOException {
+    ModelConfig config = config(arm);
+    ModelWeights weights = perturbed(config);
+    SequenceModel batched = new SequenceModel(config, weights);
+    IncrementalEncoder encoder = new IncrementalEncoder(
+        new IncrementalEncoder.Compiled(config, weights, "test-1"));
+    int[] items = new int[EVENTS];
+    long[] times = history(EVENTS, items, config.items(), 5);
+
+    // the batch forward's user vector at every position is its hidden state at that row
+    float[] hidden = batched.forward(Batch.of(java.util.List.of(new Batch.Window(items, times, 0,
+        OrderSignal.NO_PREVIOUS))), null).hidden().dup('c').data().asFloat();
+    EncoderState state = encoder.newState();
+    double maxDiff = 0;
+    for (int t = 0; t < EVENTS; t++) {
+      encoder.fold(state, items[t], times[t]);
+      float[] u = state.userVector();
+      for (int j = 0; j < config.dim(); j++) {
+        maxDiff = Math.max(maxDiff, Math.abs(u[j] - hidden[t * config.dim() + j]));
+      }
+    }
+    assertThat(maxDiff).as("max |folded − batch| user vector over %d events", EVENTS)
+        .isLessThan(1e-4);
+    assertThat(state.position()).isEqualTo(EVENTS);
+
+    // the batched encode's state equals the folded one, and continues identically
+    EncoderState encoded = IncrementalEncoder.encode(batched, "test-1", items, times);
+    assertThat(encoded.position()).isEqualTo(EVENTS);
+    assertThat(encoded.lastTimestamp()).isEqualTo(times[EVENTS - 1]);
+    for (int l = 0; l < config.layers(); l++) {
+      if (arm == Arm.PERFORMER) {
+        FavorState a = (FavorState) state.layer(l);
+        FavorState b = (FavorState) encoded.layer(l);
+        double scale = 0;
+        double diff = 0;
+        for (int h = 0; h < config.heads(); h++) {
+          for (int i = 0; i < config.features(); i++) {
+            scale = Math.max(scale, Math.abs(b.z(h, i)));
+            diff = Math.max(diff, Math.abs(a.z(h, i) - b.z(h, i)));
+          }
+        }
+        assertThat(diff / scale).as("layer %d z", l).isLessThan(1e-4);
+      } else {
+        assertThat(((SoftmaxKvCache) encoded.layer(l)).length()).isEqualTo(EVENTS);
+      }
+    }
+    encoder.fold(state, 7, times[EVENTS - 1] + 60_000);
+    encoder.fold(encoded, 7, times[EVENTS - 1] + 60_000);
+    float[] a = state.userVector();
+    float[] b = encoded.userVector();
+    for (int j = 0; j < a.length; j++) {
+      assertThat((double) Math.abs(a[j] - b[j])).isLessThan(1e-4);
+    }
+
+    // binary form: exact size, exact round trip
+    byte[] bytes = state.toBytes();
+    assertThat((long) bytes.length).isEqualTo(state.byteSize());
+    EncoderState back = EncoderState.fromBytes(bytes);
+    assertThat(back.toBytes()).isEqualTo(bytes);
+    assertThat(back.modelVersion()).isEqualTo("test-1");
+    assertThatThrownBy(() -> EncoderState.fromBytes(java.util.Arrays.copyOf(bytes, bytes.length
+        - 3))).isInstanceOf(IOException.class).hasMessageContaining("truncated");
+  }
+
+  @ParameterizedTest
+  @EnumSource(Arm.class)
+  void stateSizeIsConstantForThePerformerAndGrowsForSoftmax(Arm arm) {
+    ModelConfig config = config(arm);
+    IncrementalEncoder encoder = new IncrementalEncoder(
+        new IncrementalEncoder.Compiled(config, ModelWeights.initialize(config), "v"));
+    EncoderState state = encoder.newState();
+    encoder.fold(state, 1, 0);
+    long after1 = state.byteSize();
+    for (int i = 0; i < 99; i++) {
+      encoder.fold(state, i % 50, i * 1000L);
+    }
+    long after100 = state.byteSize();
+    if (arm == Arm.PERFORMER) {
+      assertThat(after100).isEqualTo(after1);
+    } else {
+      // 99 more events × layers × heads × (d + d_v) floats
+      assertThat(after100 - after1).isEqualTo(99L * 2 * 2 * 32 * 4);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Arm.class)
+  void refusesStatesOfAnotherModelAndUnknownItems(Arm arm) {
+    ModelConfig config = config(arm);
+    ModelWeights w = ModelWeights.initialize(config);
+    IncrementalEncoder a = new IncrementalEncoder(new IncrementalEncoder.Compiled(config, w, "a"));
+    IncrementalEncoder b = new IncrementalEncoder(new IncrementalEncoder.Compiled(config, w, "b"));
+    EncoderState state = a.newState();
+    assertThatThrownBy(() -> b.fold(state, 1, 0)).hasMessageContaining("belongs to model a");
+    assertThatThrownBy(() -> a.fold(state, 50, 0)).hasMessageContaining("item index 50");
+  }
+}
