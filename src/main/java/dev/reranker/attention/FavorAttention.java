@@ -33,8 +33,8 @@ public final class FavorAttention implements CausalAttention {
 
   /** A FAVOR+ forward pass; {@link #finalState()} is S' = [S | z] after the last position. */
   public record FavorForward(INDArray queries, INDArray keys, INDArray values,
-      INDArray queryFeatures, INDArray keyFeatures, INDArray initialState, boolean causal,
-      CausalLinearAttention.Forward linear) implements Forward {
+      INDArray queryFeatures, INDArray keyFeatures, INDArray initialState, INDArray keyMask,
+      boolean causal, CausalLinearAttention.Forward linear) implements Forward {
     @Override
     public INDArray output() {
       return linear.output();
@@ -58,9 +58,25 @@ public final class FavorAttention implements CausalAttention {
    */
   public FavorForward causal(INDArray queries, INDArray keys, INDArray values,
       INDArray initialState) {
+    return causal(queries, keys, values, initialState, null);
+  }
+
+  /**
+   * Causal forward over right-padded sequences.
+   *
+   * @param keyMask (batch, length, 1): 1 at real positions, 0 at padding, or null for none. Masked
+   *     keys add nothing to S and z, so {@link FavorForward#finalState()} is each sequence's exact
+   *     state after its own last event (outputs at real positions never depend on later padding).
+   */
+  public FavorForward causal(INDArray queries, INDArray keys, INDArray values,
+      INDArray initialState, INDArray keyMask) {
     INDArray qf = featureMap.apply(queries, FeatureMap.Role.QUERY);
     INDArray kf = featureMap.apply(keys, FeatureMap.Role.KEY);
-    return new FavorForward(queries, keys, values, qf, kf, initialState, true,
+    if (keyMask != null) {
+      Checks.rank3("keyMask", keyMask, kf.size(0), kf.size(1), 1);
+      kf.muli(keyMask);
+    }
+    return new FavorForward(queries, keys, values, qf, kf, initialState, keyMask, true,
         linear.causal(qf, kf, values, initialState));
   }
 
@@ -68,7 +84,7 @@ public final class FavorAttention implements CausalAttention {
   public FavorForward bidirectional(INDArray queries, INDArray keys, INDArray values) {
     INDArray qf = featureMap.apply(queries, FeatureMap.Role.QUERY);
     INDArray kf = featureMap.apply(keys, FeatureMap.Role.KEY);
-    return new FavorForward(queries, keys, values, qf, kf, null, false,
+    return new FavorForward(queries, keys, values, qf, kf, null, null, false,
         linear.bidirectional(qf, kf, values));
   }
 
@@ -85,7 +101,12 @@ public final class FavorAttention implements CausalAttention {
             gradOutput);
     INDArray gradQ = featureMap.backward(f.queries(), f.queryFeatures(), g.queryFeatures(),
         FeatureMap.Role.QUERY);
-    INDArray gradK = featureMap.backward(f.keys(), f.keyFeatures(), g.keyFeatures(),
+    INDArray gradKeyFeatures = f.keyMask() == null ? g.keyFeatures()
+        : g.keyFeatures().mul(f.keyMask());
+    // the masked features are 0, not φ(k): recompute φ(k) where the mask zeroed it
+    INDArray keyFeatures = f.keyMask() == null ? f.keyFeatures()
+        : featureMap.apply(f.keys(), FeatureMap.Role.KEY);
+    INDArray gradK = featureMap.backward(f.keys(), keyFeatures, gradKeyFeatures,
         FeatureMap.Role.KEY);
     return new Gradients(gradQ, gradK, g.values());
   }

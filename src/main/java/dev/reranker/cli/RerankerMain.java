@@ -30,7 +30,7 @@ public final class RerankerMain implements Runnable {
     System.exit(execute(args));
   }
 
-  /** Runs a command line and returns its exit code (0 ok, 1 failure, 2 usage error). */
+  /** Runs a command line and returns its exit code (0 ok, 1 failure, 2 bad arguments). */
   public static int execute(String... args) {
     boundNativeMemory();
     return commandLine().execute(args);
@@ -40,9 +40,13 @@ public final class RerankerMain implements Runnable {
     CommandLine cli = new CommandLine(new RerankerMain());
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      if (e instanceof IllegalArgumentException) {
+      if (e instanceof IllegalArgumentException) { // bad arguments: a usage error
         commandLine.getErr().println("error: " + e.getMessage());
         return 2;
+      }
+      if (e instanceof java.io.IOException) { // unreadable data, refused model artifact …
+        commandLine.getErr().println("error: " + e.getMessage());
+        return 1;
       }
       throw e;
     });

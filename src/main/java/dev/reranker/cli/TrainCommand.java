@@ -51,9 +51,9 @@ final class TrainCommand implements Callable<Integer> {
       description = "At most this many epochs (default: ${DEFAULT-VALUE}).")
   int epochs;
 
-  @Option(names = "--patience", defaultValue = "10",
+  @Option(names = "--patience", defaultValue = "20",
       description = "Early stop after this many epochs without a better validation NDCG@10 "
-          + "(default: ${DEFAULT-VALUE}).")
+          + "; the learning rate halves after half as many (default: ${DEFAULT-VALUE}).")
   int patience;
 
   @Option(names = "--batch", defaultValue = "16",

@@ -29,8 +29,8 @@ public final class EncoderState {
 
   private final Arm arm;
   private final String modelVersion;
-  private final AttentionState[] layers;
-  private final float[] userVector; // (D)
+  private AttentionState[] layers;
+  private float[] userVector; // (D)
   private long position;
   private long lastTimestamp;
 
@@ -84,6 +84,18 @@ public final class EncoderState {
   void advance(long timestamp) {
     position++;
     lastTimestamp = timestamp;
+  }
+
+  /** Replaces everything (a batched catch-up or re-encode). */
+  void replace(AttentionState[] newLayers, float[] newUserVector, long newPosition,
+      long newLastTimestamp) {
+    if (newLayers.length != layers.length || newUserVector.length != userVector.length) {
+      throw new IllegalArgumentException("replacement state has another shape");
+    }
+    this.layers = newLayers;
+    this.userVector = newUserVector;
+    this.position = newPosition;
+    this.lastTimestamp = newLastTimestamp;
   }
 
   /** The exact length of {@link #toBytes()}: what holding this state costs. */

@@ -130,6 +130,24 @@ public final class SequenceModel {
    * @param dropout masks for training, or null for inference
    */
   public Forward forward(Batch batch, Dropout dropout) {
+    return forward(batch, dropout, null);
+  }
+
+  /**
+   * The forward pass continuing each window from per-layer FAVOR+ states (the performer arm's
+   * catch-up: a window of new events per user, starting where the user's state stopped).
+   *
+   * @param initialStates per layer (B·H, m, d_h+1) stacked [S | z] of every (window, head), or null
+   *     for windows that start a history
+   */
+  public Forward forward(Batch batch, Dropout dropout, List<INDArray> initialStates) {
+    if (initialStates != null && config.arm() != Arm.PERFORMER) {
+      throw new IllegalArgumentException("initial states exist only for the performer arm");
+    }
+    if (initialStates != null && initialStates.size() != config.layers()) {
+      throw new IllegalArgumentException("need one initial state per layer (" + config.layers()
+          + "), got " + initialStates.size());
+    }
     DataType type = weights.dataType();
     int b = batch.size();
     int t = batch.time();
@@ -154,7 +172,10 @@ public final class SequenceModel {
       INDArray q = Ops.splitHeads(Ops.mm(a, weights.layer(l, "attn.wq"), false, false), b, t, h);
       INDArray k = Ops.splitHeads(Ops.mm(a, weights.layer(l, "attn.wk"), false, false), b, t, h);
       INDArray v = Ops.splitHeads(Ops.mm(a, weights.layer(l, "attn.wv"), false, false), b, t, h);
-      CausalAttention.Forward att = attention.get(l).forward(q, k, v);
+      CausalAttention.Forward att = attention.get(l) instanceof FavorAttention favor
+          ? favor.causal(q, k, v, initialStates == null ? null : initialStates.get(l),
+              keyMask(batch, type))
+          : attention.get(l).forward(q, k, v);
       INDArray merged = Ops.mergeHeads(att.output(), b, t, h);
       INDArray out = Ops.mm(merged, weights.layer(l, "attn.wo"), false, false)
           .addiRowVector(weights.layer(l, "attn.bo"));
@@ -189,6 +210,29 @@ public final class SequenceModel {
     INDArray hidden = Ops.layerNorm(x, weights.get("final.ln.gain"), weights.get("final.ln.bias"),
         finalNorm);
     return new Forward(batch, hidden, inputMask, blocks, finalNorm[0]);
+  }
+
+  /**
+   * (B·H, T, 1): 1 at real positions, 0 at padding, so padded keys add nothing to a FAVOR+ state;
+   * null when no window is padded.
+   */
+  private INDArray keyMask(Batch batch, DataType type) {
+    int t = batch.time();
+    boolean padded = false;
+    for (int len : batch.lengths()) {
+      padded |= len < t;
+    }
+    if (!padded) {
+      return null;
+    }
+    int h = config.heads();
+    float[] mask = new float[batch.size() * h * t];
+    for (int s = 0; s < batch.size(); s++) {
+      for (int head = 0; head < h; head++) {
+        java.util.Arrays.fill(mask, (s * h + head) * t, (s * h + head) * t + batch.lengths()[s], 1f);
+      }
+    }
+    return Nd4j.create(mask, new long[] {(long) batch.size() * h, t, 1}, 'c').castTo(type);
   }
 
   /**

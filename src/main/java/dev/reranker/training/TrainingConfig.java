@@ -16,7 +16,8 @@ package dev.reranker.training;
  * @param wholeHistory train on every transition of a user's history, cut into windows of
  *     {@code maxLength}, rather than only the last window (SASRec); true by default: small datasets
  *     need every example
- * @param patience stop after this many evaluations without a better validation NDCG@10
+ * @param patience stop after this many epochs without a better validation NDCG@10 (20 by default;
+ *     the learning rate halves after half as many)
  * @param seed batch order, negatives and dropout (the weights' seed is in the model config)
  */
 public record TrainingConfig(int epochs, int batchSize, double learningRate, double weightDecay,
@@ -36,7 +37,7 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, dou
   }
 
   public static TrainingConfig defaults() {
-    return new TrainingConfig(200, 16, 3e-3, 0.0, 1.0, 0, 200, true, 10, 42);
+    return new TrainingConfig(200, 16, 3e-3, 0.0, 1.0, 0, 200, true, 20, 42);
   }
 
   /** Whether the loss is the full-catalogue softmax for a catalogue of {@code items}. */

@@ -30,7 +30,7 @@ class LongRangePatternTest {
         .dataset();
     ModelConfig config = new ModelConfig(data.items().size(), 32, 2, 2, 128, arm,
         FeatureMap.Kernel.SOFTMAX, 32, FavorProjection.RowNorms.CHI, 256, 0.1, 42);
-    TrainingConfig training = new TrainingConfig(40, 16, 3e-3, 0, 1.0, 0, 200, true, 40, 42);
+    TrainingConfig training = new TrainingConfig(50, 16, 3e-3, 0, 1.0, 0, 200, true, 50, 42);
     PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
     Trainer.Result result = new Trainer(config, training, quiet, false).train(data);
 

@@ -1,0 +1,165 @@
+package dev.reranker.model;
+
+import dev.reranker.attention.AttentionState;
+import dev.reranker.attention.CausalAttention;
+import dev.reranker.attention.FavorAttention;
+import dev.reranker.attention.FavorState;
+import dev.reranker.attention.SoftmaxAttention;
+import dev.reranker.attention.SoftmaxKvCache;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Many users' states brought up to date in batched ND4J passes: where the per-op cost of ND4J is
+ * amortised over many users and events (one event for one user is cheaper on plain arrays, see
+ * {@link IncrementalEncoder}).
+ *
+ * <ul>
+ *   <li><b>Performer</b>: each user's new events form one window that starts from the user's
+ *   per-layer [S | z] ({@link SequenceModel#forward(Batch, SequenceModel.Dropout, List)}); padded keys
+ *   are masked so every final state is exact. Equal to folding the events one by one.</li>
+ *   <li><b>Softmax</b>: the baseline's state is the encoding of the user's last W events; bringing it
+ *   up to date re-encodes them (the baseline's real cost per new event).</li>
+ * </ul>
+ * Windows are grouped by length (little padding) into passes of at most {@value #MAX_ROWS}
+ * positions, each run in a reused ND4J workspace. Not thread-safe (one per thread).
+ */
+public final class BatchFolder {
+
+  /** The most positions (windows × padded length) one batched pass holds. */
+  public static final int MAX_ROWS = 8192;
+
+  private static final WorkspaceConfiguration WORKSPACE = WorkspaceConfiguration.builder()
+      .initialSize(0)
+      .policyAllocation(AllocationPolicy.OVERALLOCATE)
+      .overallocationLimit(0.3)
+      .policyLearning(LearningPolicy.OVER_TIME)
+      .cyclesBeforeInitialization(2)
+      .policySpill(SpillPolicy.REALLOCATE)
+      .build();
+
+  private final SequenceModel model;
+  private final String modelVersion;
+  private final ModelConfig config;
+
+  public BatchFolder(SequenceModel model, String modelVersion) {
+    this.model = model;
+    this.modelVersion = modelVersion;
+    this.config = model.config();
+  }
+
+  /**
+   * One user's work.
+   *
+   * @param state the state to bring up to date: for the performer it continues from its position;
+   *     for softmax it is replaced by the encoding of {@code items} (which must then be the user's
+   *     last W events, starting at absolute position {@code firstPosition})
+   * @param items item indices of the events to fold (performer) or encode (softmax)
+   * @param timestamps their timestamps
+   * @param firstPosition softmax: the absolute position of {@code items[0]}; performer: ignored
+   *     (the state's position)
+   * @param previousTimestamp softmax: the timestamp of the event before {@code items[0]}, or
+   *     {@link OrderSignal#NO_PREVIOUS}; performer: ignored (the state's last timestamp)
+   */
+  public record Work(EncoderState state, int[] items, long[] timestamps, long firstPosition,
+      long previousTimestamp) {
+    public Work {
+      if (items.length == 0 || items.length != timestamps.length) {
+        throw new IllegalArgumentException("work needs ≥ 1 event and a timestamp per event");
+      }
+    }
+  }
+
+  /** Brings every state up to date; states are updated in place. */
+  public void run(List<Work> work) {
+    for (Work w : work) {
+      if (!w.state().modelVersion().equals(modelVersion) || w.state().arm() != config.arm()) {
+        throw new IllegalArgumentException("state of model " + w.state().modelVersion()
+            + " given to the folder of " + modelVersion);
+      }
+    }
+    List<Work> sorted = new ArrayList<>(work);
+    sorted.sort(Comparator.comparingInt(w -> w.items().length));
+    int start = 0;
+    while (start < sorted.size()) { // a window longer than MAX_ROWS runs alone
+      int end = start + 1;
+      while (end < sorted.size()
+          && (long) (end - start + 1) * sorted.get(end).items().length <= MAX_ROWS) {
+        end++;
+      }
+      pass(sorted.subList(start, end));
+      start = end;
+    }
+  }
+
+  private void pass(List<Work> group) {
+    int heads = config.heads();
+    List<Batch.Window> windows = new ArrayList<>(group.size());
+    for (Work w : group) {
+      EncoderState s = w.state();
+      windows.add(config.arm() == Arm.PERFORMER
+          ? new Batch.Window(w.items(), w.timestamps(), s.position(),
+              s.position() == 0 ? OrderSignal.NO_PREVIOUS : s.lastTimestamp())
+          : new Batch.Window(w.items(), w.timestamps(), w.firstPosition(),
+              w.previousTimestamp()));
+    }
+    Batch batch = Batch.of(windows);
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE,
+        "batch-folder")) {
+      List<INDArray> initial = null;
+      if (config.arm() == Arm.PERFORMER) {
+        initial = new ArrayList<>();
+        for (int l = 0; l < config.layers(); l++) {
+          INDArray[] perUser = new INDArray[group.size()];
+          for (int u = 0; u < group.size(); u++) {
+            perUser[u] = ((FavorState) group.get(u).state().layer(l)).toArray(DataType.FLOAT);
+          }
+          initial.add(Nd4j.concat(0, perUser)); // (B·H, m, d_h+1)
+        }
+      }
+      SequenceModel.Forward f = model.forward(batch, null, initial);
+      float[] users = f.userVectors().dup('c').data().asFloat(); // (B, D)
+      List<CausalAttention.Forward> attention = f.attention();
+      for (int u = 0; u < group.size(); u++) {
+        Work w = group.get(u);
+        int length = w.items().length;
+        AttentionState[] layers = new AttentionState[config.layers()];
+        for (int l = 0; l < layers.length; l++) {
+          CausalAttention.Forward a = attention.get(l);
+          long rows0 = (long) u * heads;
+          if (a instanceof FavorAttention.FavorForward favor) {
+            INDArray mine = favor.finalState().get(
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(rows0, rows0 + heads),
+                org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.all());
+            layers[l] = FavorState.fromArray(mine, w.state().position() + length);
+          } else {
+            SoftmaxAttention.SoftmaxForward sf = (SoftmaxAttention.SoftmaxForward) a;
+            layers[l] = SoftmaxKvCache.of(rowsOf(sf.keys(), rows0, heads, length),
+                rowsOf(sf.values(), rows0, heads, length));
+          }
+        }
+        float[] user = java.util.Arrays.copyOfRange(users, u * config.dim(), (u + 1)
+            * config.dim());
+        long position = config.arm() == Arm.PERFORMER ? w.state().position() + length
+            : w.firstPosition() + length;
+        w.state().replace(layers, user, position, w.timestamps()[length - 1]);
+      }
+    }
+  }
+
+  private static INDArray rowsOf(INDArray a, long row0, int heads, int length) {
+    return a.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(row0, row0 + heads),
+        org.nd4j.linalg.indexing.NDArrayIndex.interval(0, length),
+        org.nd4j.linalg.indexing.NDArrayIndex.all());
+  }
+}

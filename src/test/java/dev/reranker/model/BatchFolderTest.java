@@ -1,0 +1,99 @@
+package dev.reranker.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Batched catch-up equals folding event by event: many users at once, each with a different number
+ * of earlier events (already in its state) and of new events (padding inside the batch).
+ */
+class BatchFolderTest {
+
+  @Test
+  void performerCatchUpOfManyUsersEqualsFoldingOneByOne() {
+    ModelConfig config = IncrementalEncoderTest.config(Arm.PERFORMER);
+    ModelWeights weights = IncrementalEncoderTest.perturbed(config);
+    IncrementalEncoder encoder = new IncrementalEncoder(
+        new IncrementalEncoder.Compiled(config, weights, "v1"));
+    BatchFolder folder = new BatchFolder(new SequenceModel(config, weights), "v1");
+
+    int users = 9;
+    List<BatchFolder.Work> work = new ArrayList<>();
+    List<EncoderState> expected = new ArrayList<>();
+    for (int u = 0; u < users; u++) {
+      int before = u * 7; // 0 … 56 events already folded
+      int after = 1 + (u * 13) % 40; // 1 … 40 new events
+      int[] items = new int[before + after];
+      long[] times = IncrementalEncoderTest.history(items.length, items, config.items(), 100 + u);
+      EncoderState folded = encoder.newState();
+      EncoderState batched = encoder.newState();
+      for (int i = 0; i < before; i++) {
+        encoder.fold(folded, items[i], times[i]);
+        encoder.fold(batched, items[i], times[i]);
+      }
+      for (int i = before; i < items.length; i++) {
+        encoder.fold(folded, items[i], times[i]);
+      }
+      expected.add(folded);
+      work.add(new BatchFolder.Work(batched, Arrays.copyOfRange(items, before, items.length),
+          Arrays.copyOfRange(times, before, items.length), 0, 0));
+    }
+    folder.run(work);
+    for (int u = 0; u < users; u++) {
+      EncoderState b = work.get(u).state();
+      EncoderState e = expected.get(u);
+      assertThat(b.position()).isEqualTo(e.position());
+      assertThat(b.lastTimestamp()).isEqualTo(e.lastTimestamp());
+      assertThat(maxDiff(b.userVector(), e.userVector())).as("user %d", u).isLessThan(1e-4);
+      // and the states continue identically
+      encoder.fold(b, 3, e.lastTimestamp() + 1000);
+      encoder.fold(e, 3, e.lastTimestamp() + 1000);
+      assertThat(maxDiff(b.userVector(), e.userVector())).isLessThan(1e-4);
+    }
+  }
+
+  @Test
+  void softmaxReencodesTheLastWindow() {
+    ModelConfig config = IncrementalEncoderTest.config(Arm.SOFTMAX);
+    ModelWeights weights = IncrementalEncoderTest.perturbed(config);
+    SequenceModel model = new SequenceModel(config, weights);
+    IncrementalEncoder encoder = new IncrementalEncoder(
+        new IncrementalEncoder.Compiled(config, weights, "v1"));
+    BatchFolder folder = new BatchFolder(model, "v1");
+    int window = 20;
+    List<BatchFolder.Work> work = new ArrayList<>();
+    List<float[]> expected = new ArrayList<>();
+    for (int u = 0; u < 5; u++) {
+      int[] items = new int[10 + u * 9]; // 10 … 46 events: some shorter than the window
+      long[] times = IncrementalEncoderTest.history(items.length, items, config.items(), 200 + u);
+      int start = Math.max(0, items.length - window);
+      int[] last = Arrays.copyOfRange(items, start, items.length);
+      long[] lastTimes = Arrays.copyOfRange(times, start, items.length);
+      long previous = start == 0 ? OrderSignal.NO_PREVIOUS : times[start - 1];
+      SequenceModel.Forward f = model.forward(Batch.of(List.of(new Batch.Window(last, lastTimes,
+          start, previous))), null);
+      expected.add(f.userVectors().dup('c').data().asFloat());
+      work.add(new BatchFolder.Work(encoder.newState(), last, lastTimes, start, previous));
+    }
+    folder.run(work);
+    for (int u = 0; u < 5; u++) {
+      EncoderState s = work.get(u).state();
+      assertThat(maxDiff(s.userVector(), expected.get(u))).isLessThan(1e-5);
+      assertThat(s.position()).isEqualTo(10 + u * 9);
+      assertThat(((dev.reranker.attention.SoftmaxKvCache) s.layer(0)).length())
+          .isEqualTo(Math.min(window, 10 + u * 9));
+    }
+  }
+
+  static double maxDiff(float[] a, float[] b) {
+    double max = 0;
+    for (int i = 0; i < a.length; i++) {
+      max = Math.max(max, Math.abs(a[i] - b[i]));
+    }
+    return max;
+  }
+}
