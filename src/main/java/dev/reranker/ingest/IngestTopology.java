@@ -1,0 +1,56 @@
+package dev.reranker.ingest;
+
+import dev.reranker.state.UserStates;
+import java.time.Clock;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowStore;
+
+/**
+ * The ingestion topology, built in one method that the service (through Spring Kafka's
+ * {@code StreamsBuilderFactoryBean}), tests ({@code TopologyTestDriver}) and the benchmark share:
+ * <pre>
+ *   interactions (key userId, JSON value)
+ *     → IngestProcessor [user-history, event-dedup, state-snapshots]
+ *     → interactions.dlq (rejected records, original bytes + reason headers)
+ * </pre>
+ * All three stores are RocksDB with changelog topics; with {@code exactly_once_v2} the stores, the
+ * consumed offsets and the DLQ records commit atomically.
+ */
+public final class IngestTopology {
+  private IngestTopology() {}
+
+  public static void build(StreamsBuilder builder, IngestSettings settings, UserStates states,
+      IngestMetrics metrics, Clock clock) {
+    builder.addStateStore(historyStore());
+    builder.addStateStore(dedupStore(settings));
+    builder.addStateStore(snapshotStore());
+    builder.stream(settings.interactionsTopic(), Consumed.with(Serdes.String(),
+            Serdes.ByteArray()))
+        .process(() -> new IngestProcessor(settings, states, metrics, clock),
+            IngestTopics.HISTORY_STORE, IngestTopics.DEDUP_STORE, IngestTopics.SNAPSHOT_STORE)
+        .to(settings.dlqTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()));
+  }
+
+  static StoreBuilder<KeyValueStore<Bytes, byte[]>> historyStore() {
+    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(IngestTopics.HISTORY_STORE),
+        Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled();
+  }
+
+  static StoreBuilder<WindowStore<String, Long>> dedupStore(IngestSettings settings) {
+    return Stores.windowStoreBuilder(Stores.persistentWindowStore(IngestTopics.DEDUP_STORE,
+        settings.dedupRetention(), settings.dedupRetention(), false), Serdes.String(),
+        Serdes.Long());
+  }
+
+  static StoreBuilder<KeyValueStore<Bytes, byte[]>> snapshotStore() {
+    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
+        IngestTopics.SNAPSHOT_STORE), Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled();
+  }
+}

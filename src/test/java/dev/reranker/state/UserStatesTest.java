@@ -1,0 +1,148 @@
+package dev.reranker.state;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.reranker.data.EventType;
+import dev.reranker.model.Arm;
+import dev.reranker.model.ModelArtifacts;
+import dev.reranker.testing.TestModels;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The state logic over in-memory histories: exact catch-up, snapshots, partial rebuilds, weights. */
+class UserStatesTest {
+
+  final ModelArtifacts.TrainedModel performer = TestModels.model(Arm.PERFORMER, 3);
+  final ModelArtifacts.TrainedModel softmax = TestModels.model(Arm.SOFTMAX, 4);
+
+  UserStates.Session states(InMemoryHistory history, InMemorySnapshots snapshots,
+      int batchThreshold, int historyLimit, long snapshotEvery) {
+    UserStates shared = new UserStates(Map.of(Arm.PERFORMER, new ActiveModel(performer),
+        Arm.SOFTMAX, new ActiveModel(softmax)), new StateCache(64L << 20, null,
+        Ticker.systemTicker()), Clock.systemUTC(), new UserStates.Settings(snapshotEvery,
+        Duration.ofHours(1), 20, batchThreshold, historyLimit), null);
+    cache = shared.cache();
+    return shared.session(history, snapshots);
+  }
+
+  StateCache cache;
+
+  /** Appends n events (every 7th an unknown item) and returns the known ones in order. */
+  static List<String[]> feed(InMemoryHistory history, String user, int n, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    List<String[]> known = new ArrayList<>();
+    long t = 1_700_000_000_000L + seed * 1000;
+    for (int i = 0; i < n; i++) {
+      t += r.nextLong(3_600_000L);
+      String item = i % 7 == 3 ? "unknown-" + i : "i" + r.nextInt(TestModels.ITEMS);
+      history.append(user, item, t, EventType.VIEW);
+      if (!item.startsWith("unknown")) {
+        known.add(new String[] {item, Long.toString(t)});
+      }
+    }
+    return known;
+  }
+
+  static float[] expected(ModelArtifacts.TrainedModel model, List<String[]> known) {
+    return TestModels.batchUserVector(model, known.stream().map(k -> k[0]).toList(),
+        known.stream().map(k -> Long.parseLong(k[1])).toList());
+  }
+
+  @Test
+  void catchUpEqualsBatchEncodingInBothModesAndIncrementally() {
+    for (int threshold : new int[] {0, 1_000_000}) { // always batched, never batched
+      InMemoryHistory history = new InMemoryHistory(10_000);
+      UserStates.Session states = states(history, new InMemorySnapshots(), threshold, 10_000, 1000);
+      List<String> users = List.of("a", "b", "c", "d");
+      List<List<String[]>> known = new ArrayList<>();
+      for (int u = 0; u < users.size(); u++) {
+        known.add(feed(history, users.get(u), 30 + 25 * u, u));
+      }
+      states.catchUp(users, Arm.PERFORMER);
+      for (int u = 0; u < users.size(); u++) {
+        CachedState s = states.current(users.get(u), Arm.PERFORMER);
+        assertThat(s.historyPosition()).isEqualTo(30 + 25 * u);
+        assertThat(TestModels.maxDiff(s.state().userVector(), expected(performer, known.get(u))))
+            .as("threshold %d user %d", threshold, u).isLessThan(1e-4);
+      }
+      // more events: the lazy path folds only what is new
+      List<String[]> more = feed(history, "b", 9, 99);
+      known.get(1).addAll(more);
+      CachedState b = states.current("b", Arm.PERFORMER);
+      assertThat(b.historyPosition()).isEqualTo(55 + 9);
+      assertThat(TestModels.maxDiff(b.state().userVector(), expected(performer, known.get(1))))
+          .isLessThan(1e-4);
+    }
+  }
+
+  @Test
+  void softmaxStateIsTheEncodingOfTheLastWindow() {
+    InMemoryHistory history = new InMemoryHistory(10_000);
+    UserStates.Session states = states(history, null, 64, 10_000, 1000);
+    List<String[]> known = new ArrayList<>();
+    for (int i = 0; i < 50; i++) { // known items only, so positions are exact
+      long t = 1_000_000L * (i + 1);
+      history.append("u", "i" + (i % TestModels.ITEMS), t, EventType.CLICK);
+      known.add(new String[] {"i" + (i % TestModels.ITEMS), Long.toString(t)});
+    }
+    CachedState s = states.current("u", Arm.SOFTMAX);
+    List<String[]> last = known.subList(30, 50); // W = 20
+    float[] reference = TestModels.batchUserVector(softmax, last.stream().map(k -> k[0]).toList(),
+        last.stream().map(k -> Long.parseLong(k[1])).toList(), 30, Long.parseLong(known.get(29)[1]));
+    assertThat(TestModels.maxDiff(s.state().userVector(), reference)).isLessThan(1e-5);
+    assertThat(s.state().position()).isEqualTo(50);
+  }
+
+  @Test
+  void snapshotsRestoreTheWholeHistoryAfterRetentionDroppedIt() {
+    InMemoryHistory history = new InMemoryHistory(100);
+    InMemorySnapshots snapshots = new InMemorySnapshots();
+    UserStates.Session states = states(history, snapshots, 64, 100, 40);
+    List<String[]> known = new ArrayList<>();
+    for (int round = 0; round < 30; round++) { // 600 events, retention 100
+      known.addAll(feed(history, "long", 20, 1000 + round));
+      states.catchUp(List.of("long"), Arm.PERFORMER);
+      states.snapshotDue(List.of("long"), false);
+    }
+    assertThat(history.extent("long").first()).isEqualTo(500);
+    float[] full = expected(performer, known);
+    assertThat(TestModels.maxDiff(states.current("long", Arm.PERFORMER).state().userVector(),
+        full)).isLessThan(1e-4);
+
+    // a restart: the cache is gone; snapshot + retained events give the same state
+    cache.invalidateAll();
+    CachedState restored = states.current("long", Arm.PERFORMER);
+    assertThat(restored.partial()).isFalse();
+    assertThat(TestModels.maxDiff(restored.state().userVector(), full)).isLessThan(1e-4);
+
+    // without snapshots the retained events are all that can be encoded: flagged partial
+    UserStates.Session noSnapshots = states(history, new InMemorySnapshots(), 64, 100, 40);
+    assertThat(noSnapshots.current("long", Arm.PERFORMER).partial()).isTrue();
+  }
+
+  @Test
+  void entriesWeighTheirExactBytesAndTheSoftmaxArmCostsMore() {
+    InMemoryHistory history = new InMemoryHistory(10_000);
+    UserStates.Session states = states(history, null, 64, 10_000, 1000);
+    for (int u = 0; u < 10; u++) {
+      feed(history, "user" + u, 100, u);
+    }
+    List<String> users = java.util.stream.IntStream.range(0, 10).mapToObj(u -> "user" + u)
+        .toList();
+    states.catchUp(users, Arm.PERFORMER);
+    states.catchUp(users, Arm.SOFTMAX);
+    Map<Arm, Long> bytes = cache.bytesByArm();
+    long performerEach = states.current("user0", Arm.PERFORMER).byteSize();
+    assertThat(bytes.get(Arm.PERFORMER)).isEqualTo(10 * performerEach);
+    // softmax: 20 events × 2 layers × 2 heads × (16 + 16) floats of KV cache per user, plus headers
+    assertThat(bytes.get(Arm.SOFTMAX)).isGreaterThan(10L * 20 * 2 * 2 * 32 * 4);
+    assertThat(cache.weightedSize()).isEqualTo(bytes.get(Arm.PERFORMER)
+        + bytes.get(Arm.SOFTMAX) + 20L * StateCache.ENTRY_OVERHEAD);
+  }
+}
