@@ -1,0 +1,83 @@
+package dev.reranker.config;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.reranker.attention.Nd4jThreads;
+import dev.reranker.ingest.IngestMetrics;
+import dev.reranker.ingest.IngestSettings;
+import dev.reranker.ingest.IngestTopology;
+import dev.reranker.state.StateCache;
+import dev.reranker.state.UserStates;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.kafka.annotation.EnableKafkaStreams;
+
+/**
+ * Wires the engine: the models of both arms, the byte-bounded state cache, the state service, and
+ * the ingestion topology on Spring Kafka's {@code StreamsBuilderFactoryBean} (Kafka Streams
+ * settings come from {@code spring.kafka.streams.*}: exactly_once_v2, standby replicas, state
+ * directory).
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(RerankerProperties.class)
+@EnableKafkaStreams
+@Import(EmbeddedKafkaConfiguration.class)
+class EngineConfiguration {
+
+  @Bean
+  Clock clock() {
+    return Clock.systemUTC();
+  }
+
+  @Bean
+  UserStates userStates(RerankerProperties properties, Clock clock, MeterRegistry registry) {
+    Nd4jThreads.applyConfigured();
+    RerankerProperties.State s = properties.state();
+    StateCache cache = new StateCache(s.cacheMaxBytes(), s.expireAfterAccess(),
+        Ticker.systemTicker());
+    cache.bindTo(registry);
+    return new UserStates(EngineModels.load(properties.models()), cache, clock,
+        new UserStates.Settings(s.snapshotEveryEvents(), s.snapshotInterval(), s.softmaxWindow(),
+            s.batchThreshold(), properties.ingest().historyLimit()), registry);
+  }
+
+  @Bean
+  IngestMetrics ingestMetrics(MeterRegistry registry) {
+    return new IngestMetrics(registry);
+  }
+
+  @Bean
+  IngestSettings ingestSettings(RerankerProperties properties) {
+    RerankerProperties.Ingest i = properties.ingest();
+    return new IngestSettings(i.topic(), i.dlqTopic(), i.historyLimit(), i.futureTolerance(),
+        i.maxRecordBytes(), i.dedupRetention(), i.microBatchEvents(), i.flushInterval(),
+        i.eagerArms());
+  }
+
+  @Bean
+  NewTopic interactionsTopic(RerankerProperties p) {
+    return new NewTopic(p.ingest().topic(), p.ingest().partitions(), p.kafka().replicationFactor());
+  }
+
+  @Bean
+  NewTopic deadLetterTopic(RerankerProperties p) {
+    return new NewTopic(p.ingest().dlqTopic(), p.ingest().partitions(),
+        p.kafka().replicationFactor());
+  }
+
+  /** The topology, added to the builder Spring Kafka manages. */
+  @Bean
+  IngestTopologyMarker ingestTopology(StreamsBuilder builder, IngestSettings settings,
+      UserStates states, IngestMetrics metrics, Clock clock) {
+    IngestTopology.build(builder, settings, states, metrics, clock);
+    return new IngestTopologyMarker();
+  }
+
+  /** A bean that stands for "the topology has been built". */
+  static final class IngestTopologyMarker {}
+}

@@ -1,0 +1,54 @@
+package dev.reranker.config;
+
+import dev.reranker.model.Arm;
+import dev.reranker.model.ModelArtifacts;
+import dev.reranker.state.ActiveModel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Loads the configured model artifact of each arm (checksums verified). */
+public final class EngineModels {
+  private static final Logger log = LoggerFactory.getLogger(EngineModels.class);
+
+  private EngineModels() {}
+
+  public static Map<Arm, ActiveModel> load(RerankerProperties.Models models) {
+    Map<Arm, ActiveModel> out = new EnumMap<>(Arm.class);
+    put(out, Arm.PERFORMER, models.performer());
+    put(out, Arm.SOFTMAX, models.softmax());
+    if (out.isEmpty()) {
+      throw new IllegalStateException("no model configured: set reranker.models.performer and/or "
+          + "reranker.models.softmax");
+    }
+    return out;
+  }
+
+  /** Loads a model from a directory or {@code classpath:} location. */
+  public static ModelArtifacts.TrainedModel load(String location) throws IOException {
+    return location.startsWith("classpath:")
+        ? ModelArtifacts.loadResource(location.substring("classpath:".length()))
+        : ModelArtifacts.load(Path.of(location));
+  }
+
+  private static void put(Map<Arm, ActiveModel> out, Arm arm, String location) {
+    if (location == null || location.isBlank()) {
+      return;
+    }
+    try {
+      ModelArtifacts.TrainedModel model = load(location);
+      if (model.config().arm() != arm) {
+        throw new IllegalStateException("reranker.models." + arm.wireName() + " (" + location
+            + ") holds a " + model.config().arm().wireName() + " model");
+      }
+      out.put(arm, new ActiveModel(model));
+      log.info("loaded {} model {} from {}", arm.wireName(), model.version(), location);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot load the " + arm.wireName() + " model from "
+          + location + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package dev.reranker.ingest;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.reranker.config.RerankerApplication;
+import dev.reranker.data.Interaction;
+import dev.reranker.data.InteractionJson;
+import dev.reranker.model.Arm;
+import dev.reranker.model.ModelArtifacts;
+import dev.reranker.state.UserStates;
+import dev.reranker.testing.TestModels;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.kafka.config.StreamsBuilderFactoryBean;
+
+/**
+ * Runs the real service (Spring Boot, Kafka Streams, RocksDB) against a real in-process broker:
+ * small test models of both arms, a fresh topic and application id per test, a state directory per
+ * instance.
+ */
+final class EngineHarness implements AutoCloseable {
+
+  final InProcessKafkaBroker broker;
+  final Path root;
+  final ModelArtifacts.TrainedModel performer = TestModels.model(Arm.PERFORMER, 21);
+  final ModelArtifacts.TrainedModel softmax = TestModels.model(Arm.SOFTMAX, 22);
+  private final Path performerDir;
+  private final Path softmaxDir;
+  private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
+
+  EngineHarness(Path root) throws IOException {
+    this.root = root;
+    this.broker = InProcessKafkaBroker.start(root.resolve("kafka"), 0);
+    this.performerDir = root.resolve("models/performer");
+    this.softmaxDir = root.resolve("models/softmax");
+    ModelArtifacts.save(performer, performerDir);
+    ModelArtifacts.save(softmax, softmaxDir);
+  }
+
+  /** Starts an instance; {@code name} picks its state directory, {@code app} the topic and id. */
+  ConfigurableApplicationContext start(String app, String name, String... extra) {
+    List<String> props = new ArrayList<>(List.of(
+        "spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
+        "spring.kafka.streams.application-id=" + app,
+        "spring.kafka.streams.state-dir=" + root.resolve("streams-" + name),
+        "spring.main.web-application-type=none",
+        "reranker.models.performer=" + performerDir,
+        "reranker.models.softmax=" + softmaxDir,
+        "reranker.ingest.topic=" + app + "-interactions",
+        "reranker.ingest.dlq-topic=" + app + "-dlq",
+        "reranker.ingest.partitions=4",
+        "reranker.ingest.flush-interval=50ms",
+        "spring.kafka.streams.properties.commit.interval.ms=100",
+        "spring.kafka.streams.properties.num.standby.replicas=0"));
+    props.addAll(List.of(extra));
+    ConfigurableApplicationContext context = new SpringApplicationBuilder(RerankerApplication.class)
+        .properties(props.toArray(String[]::new)).run();
+    contexts.add(context);
+    await().atMost(Duration.ofSeconds(90)).until(() -> streams(context).state()
+        == KafkaStreams.State.RUNNING);
+    return context;
+  }
+
+  static KafkaStreams streams(ConfigurableApplicationContext context) {
+    return context.getBean(StreamsBuilderFactoryBean.class).getKafkaStreams();
+  }
+
+  static UserStates states(ConfigurableApplicationContext context) {
+    return context.getBean(UserStates.class);
+  }
+
+  static IngestMetrics metrics(ConfigurableApplicationContext context) {
+    return context.getBean(IngestMetrics.class);
+  }
+
+  /** Produces events (key = userId, JSON value) and waits for the acknowledgements. */
+  void produce(String app, List<Interaction> events) {
+    produceRaw(app, p -> {
+      for (Interaction e : events) {
+        p.send(new ProducerRecord<>(app + "-interactions", e.userId(),
+            InteractionJson.toJson(e).getBytes(StandardCharsets.UTF_8)));
+      }
+    });
+  }
+
+  void produceRaw(String app, Consumer<KafkaProducer<String, byte[]>> sends) {
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+        ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.ACKS_CONFIG, "all"),
+        new StringSerializer(), new ByteArraySerializer())) {
+      sends.accept(producer);
+      producer.flush();
+    }
+  }
+
+  void stop(ConfigurableApplicationContext context) {
+    context.close();
+    contexts.remove(context);
+  }
+
+  /** Deletes an instance's local state (RocksDB stores, checkpoints): a lost disk. */
+  void wipeState(String name) throws IOException {
+    Path dir = root.resolve("streams-" + name);
+    if (Files.exists(dir)) {
+      try (var paths = Files.walk(dir)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    for (ConfigurableApplicationContext c : new ArrayList<>(contexts)) {
+      c.close();
+    }
+    broker.close();
+  }
+}
