@@ -1,5 +1,6 @@
 package dev.reranker.ingest;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.reranker.config.RerankerApplication;
@@ -7,6 +8,8 @@ import dev.reranker.data.Interaction;
 import dev.reranker.data.InteractionJson;
 import dev.reranker.model.Arm;
 import dev.reranker.model.ModelArtifacts;
+import dev.reranker.state.CachedState;
+import dev.reranker.state.StateKey;
 import dev.reranker.state.UserStates;
 import dev.reranker.testing.TestModels;
 import java.io.IOException;
@@ -68,8 +71,9 @@ final class EngineHarness implements AutoCloseable {
         "spring.kafka.streams.properties.commit.interval.ms=100",
         "spring.kafka.streams.properties.num.standby.replicas=0"));
     props.addAll(List.of(extra));
+    // as command-line arguments: they take precedence over application.yml
     ConfigurableApplicationContext context = new SpringApplicationBuilder(RerankerApplication.class)
-        .properties(props.toArray(String[]::new)).run();
+        .run(props.stream().map(p -> "--" + p).toArray(String[]::new));
     contexts.add(context);
     await().atMost(Duration.ofSeconds(90)).until(() -> streams(context).state()
         == KafkaStreams.State.RUNNING);
@@ -120,6 +124,26 @@ final class EngineHarness implements AutoCloseable {
       try (var paths = Files.walk(dir)) {
         paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
+    }
+  }
+
+  /** Waits until every user's cached performer state has read its whole history, then compares. */
+  void assertStatesEqualBatchEncoding(ConfigurableApplicationContext context,
+      Map<String, List<Interaction>> expected) {
+    UserStates states = EngineHarness.states(context);
+    await().atMost(Duration.ofSeconds(120)).until(() -> expected.entrySet().stream().allMatch(
+        u -> {
+          CachedState c = states.cache().getIfPresent(new StateKey(u.getKey(), Arm.PERFORMER));
+          return c != null && c.historyPosition() == u.getValue().size();
+        }));
+    for (Map.Entry<String, List<Interaction>> u : expected.entrySet()) {
+      CachedState c = states.cache().getIfPresent(new StateKey(u.getKey(), Arm.PERFORMER));
+      float[] batch = TestModels.batchUserVector(performer, u.getValue().stream()
+          .map(Interaction::itemId).toList(), u.getValue().stream().map(Interaction::timestamp)
+          .toList());
+      assertThat(TestModels.maxDiff(c.state().userVector(), batch)).as(u.getKey())
+          .isLessThan(1e-4);
+      assertThat(c.state().position()).isEqualTo(u.getValue().size());
     }
   }
 

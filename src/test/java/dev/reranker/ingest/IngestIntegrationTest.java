@@ -74,26 +74,6 @@ class IngestIntegrationTest {
     return out;
   }
 
-  /** Waits until every user's cached performer state has read its whole history, then compares. */
-  static void assertStatesEqualBatchEncoding(ConfigurableApplicationContext context,
-      Map<String, List<Interaction>> expected) {
-    UserStates states = EngineHarness.states(context);
-    await().atMost(Duration.ofSeconds(120)).until(() -> expected.entrySet().stream().allMatch(
-        u -> {
-          CachedState c = states.cache().getIfPresent(new StateKey(u.getKey(), Arm.PERFORMER));
-          return c != null && c.historyPosition() == u.getValue().size();
-        }));
-    for (Map.Entry<String, List<Interaction>> u : expected.entrySet()) {
-      CachedState c = states.cache().getIfPresent(new StateKey(u.getKey(), Arm.PERFORMER));
-      float[] batch = TestModels.batchUserVector(harness.performer, u.getValue().stream()
-          .map(Interaction::itemId).toList(), u.getValue().stream().map(Interaction::timestamp)
-          .toList());
-      assertThat(TestModels.maxDiff(c.state().userVector(), batch)).as(u.getKey())
-          .isLessThan(1e-4);
-      assertThat(c.state().position()).isEqualTo(u.getValue().size());
-    }
-  }
-
   @Test
   void tenThousandEventsForHundredUsersEndInExactStates() {
     ConfigurableApplicationContext app = harness.start("exact", "exact");
@@ -102,7 +82,7 @@ class IngestIntegrationTest {
     await().atMost(Duration.ofSeconds(120)).until(() ->
         EngineHarness.metrics(app).appliedCount() == 10_000);
     Map<String, List<Interaction>> expected = byUser(events);
-    assertStatesEqualBatchEncoding(app, expected);
+    harness.assertStatesEqualBatchEncoding(app, expected);
 
     // the softmax arm catches up when read: the encoding of the last W = 200 (here: all 100)
     UserStates states = EngineHarness.states(app);
@@ -193,7 +173,7 @@ class IngestIntegrationTest {
     assertThat(codes.getOrDefault("empty", 0)).isEqualTo(badByKind.getOrDefault("empty", 0));
     assertThat(codes.getOrDefault("unknown_event_type", 0)).isEqualTo(badByKind.getOrDefault(
         "bad-type", 0));
-    assertStatesEqualBatchEncoding(app, byUser(events));
+    harness.assertStatesEqualBatchEncoding(app, byUser(events));
     harness.stop(app);
   }
 
