@@ -109,6 +109,25 @@ public final class FavorState implements AttentionState {
     position++;
   }
 
+  /** Floats in [S | z]: heads·m·(d_v+1). */
+  public int size() {
+    return data.length;
+  }
+
+  /** Copies [S | z] into {@code dst} at {@code offset} (bulk transfers of many users' states). */
+  public void copyTo(float[] dst, int offset) {
+    System.arraycopy(data, 0, dst, offset, data.length);
+  }
+
+  /** Overwrites [S | z] from {@code src} at {@code offset} and sets the position. */
+  public void copyFrom(float[] src, int offset, long newPosition) {
+    if (newPosition < 0) {
+      throw new IllegalArgumentException("position must be ≥ 0, got " + newPosition);
+    }
+    System.arraycopy(src, offset, data, 0, data.length);
+    position = newPosition;
+  }
+
   /** Whether every number is finite (a guard for very long histories). */
   public boolean isFinite() {
     for (float x : data) {

@@ -16,8 +16,8 @@ import picocli.CommandLine.Command;
     versionProvider = RerankerMain.Version.class,
     description = "Reranking engine for recommender systems: causal Performer (FAVOR+) over lifetime "
         + "histories, exact softmax attention as the A/B baseline.",
-    subcommands = {TrainCommand.class, EvaluateCommand.class, BenchCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {ServeCommand.class, ProduceCommand.class, TrainCommand.class,
+        EvaluateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class RerankerMain implements Runnable {
 
   /** System property JavaCPP reads for its physical-memory bound. */

@@ -47,9 +47,9 @@ public final class SyntheticGenerator {
       return new Options(1000, 20, 200, 3, 5, 4, 8, seed);
     }
 
-    /** The demo model's data: 2,000 users, longer gaps (6–14 events) and more items. */
+    /** The demo models' data: the small set's structure over 2,000 users. */
     public static Options demo(long seed) {
-      return new Options(2000, 40, 400, 3, 6, 4, 12, seed);
+      return new Options(2000, 20, 200, 3, 5, 4, 8, seed);
     }
   }
 

@@ -14,6 +14,21 @@ import java.util.Map;
  */
 public final class IngestMetrics {
 
+  /** Where the processing time of records goes. */
+  public enum Stage {
+    /** Size check and JSON parsing. */
+    VALIDATE,
+    /** The event-id window store. */
+    DEDUP,
+    /** Appending to the history store. */
+    HISTORY,
+    /** Folding pending users' states and writing snapshots. */
+    FOLD
+  }
+
+  private final Map<Stage, java.util.concurrent.atomic.LongAdder> stageNanos =
+      new EnumMap<>(Stage.class);
+
   private final Counter applied;
   private final Counter duplicates;
   private final Counter rejected;
@@ -50,6 +65,24 @@ public final class IngestMetrics {
         .baseUnit("bytes").register(registry);
     flush = Timer.builder("reranker.ingest.flush")
         .description("folding a micro-batch of pending users").register(registry);
+    for (Stage stage : Stage.values()) {
+      java.util.concurrent.atomic.LongAdder nanos = new java.util.concurrent.atomic.LongAdder();
+      stageNanos.put(stage, nanos);
+      io.micrometer.core.instrument.FunctionCounter.builder("reranker.ingest.stage.seconds", nanos,
+          n -> n.sum() / 1e9).tag("stage", stage.name().toLowerCase(java.util.Locale.ROOT))
+          .description("processing time by stage").baseUnit("seconds").register(registry);
+    }
+  }
+
+  void stage(Stage stage, long nanos) {
+    stageNanos.get(stage).add(nanos);
+  }
+
+  /** Seconds spent in each stage so far. */
+  public Map<Stage, Double> stageSeconds() {
+    Map<Stage, Double> out = new EnumMap<>(Stage.class);
+    stageNanos.forEach((k, v) -> out.put(k, v.sum() / 1e9));
+    return out;
   }
 
   void applied() {

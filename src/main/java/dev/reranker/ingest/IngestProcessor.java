@@ -81,13 +81,19 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
 
   @Override
   public void process(Record<String, byte[]> record) {
+    long t0 = System.nanoTime();
     EventValidator.Result result = validator.validate(record.key(), record.value(), clock.millis());
+    long t1 = System.nanoTime();
+    metrics.stage(IngestMetrics.Stage.VALIDATE, t1 - t0);
     if (result instanceof EventValidator.Rejected rejected) {
       deadLetter(record, rejected.rejection());
       return;
     }
     Interaction event = ((EventValidator.Accepted) result).event();
-    if (isDuplicate(event)) {
+    boolean duplicate = isDuplicate(event);
+    long t2 = System.nanoTime();
+    metrics.stage(IngestMetrics.Stage.DEDUP, t2 - t1);
+    if (duplicate) {
       metrics.duplicate();
       return;
     }
@@ -96,6 +102,7 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
     long before = history.bytesWritten();
     history.append(event);
     metrics.historyBytes(history.bytesWritten() - before);
+    metrics.stage(IngestMetrics.Stage.HISTORY, System.nanoTime() - t2);
     metrics.applied();
     for (Map.Entry<Arm, ActiveModel> m : states.models().entrySet()) {
       if (m.getValue().itemIndex(event.itemId()) < 0) {
@@ -150,8 +157,9 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
     record(session.snapshotDue(pending, false));
     pending.clear();
     pendingEvents = 0;
-    metrics.flushTimer().record(System.nanoTime() - start,
-        java.util.concurrent.TimeUnit.NANOSECONDS);
+    long nanos = System.nanoTime() - start;
+    metrics.flushTimer().record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    metrics.stage(IngestMetrics.Stage.FOLD, nanos);
   }
 
   /** Time-based snapshots: users with unsaved events whose last snapshot is older than T. */

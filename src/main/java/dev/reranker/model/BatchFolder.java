@@ -115,18 +115,11 @@ public final class BatchFolder {
     Batch batch = Batch.of(windows);
     try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE,
         "batch-folder")) {
-      List<INDArray> initial = null;
       if (config.arm() == Arm.PERFORMER) {
-        initial = new ArrayList<>();
-        for (int l = 0; l < config.layers(); l++) {
-          INDArray[] perUser = new INDArray[group.size()];
-          for (int u = 0; u < group.size(); u++) {
-            perUser[u] = ((FavorState) group.get(u).state().layer(l)).toArray(DataType.FLOAT);
-          }
-          initial.add(Nd4j.concat(0, perUser)); // (B·H, m, d_h+1)
-        }
+        performerPass(group, batch);
+        return;
       }
-      SequenceModel.Forward f = model.forward(batch, null, initial);
+      SequenceModel.Forward f = model.forward(batch, null, null);
       float[] users = f.userVectors().dup('c').data().asFloat(); // (B, D)
       List<CausalAttention.Forward> attention = f.attention();
       for (int u = 0; u < group.size(); u++) {
@@ -134,26 +127,52 @@ public final class BatchFolder {
         int length = w.items().length;
         AttentionState[] layers = new AttentionState[config.layers()];
         for (int l = 0; l < layers.length; l++) {
-          CausalAttention.Forward a = attention.get(l);
+          SoftmaxAttention.SoftmaxForward sf = (SoftmaxAttention.SoftmaxForward) attention.get(l);
           long rows0 = (long) u * heads;
-          if (a instanceof FavorAttention.FavorForward favor) {
-            INDArray mine = favor.finalState().get(
-                org.nd4j.linalg.indexing.NDArrayIndex.interval(rows0, rows0 + heads),
-                org.nd4j.linalg.indexing.NDArrayIndex.all(),
-                org.nd4j.linalg.indexing.NDArrayIndex.all());
-            layers[l] = FavorState.fromArray(mine, w.state().position() + length);
-          } else {
-            SoftmaxAttention.SoftmaxForward sf = (SoftmaxAttention.SoftmaxForward) a;
-            layers[l] = SoftmaxKvCache.of(rowsOf(sf.keys(), rows0, heads, length),
-                rowsOf(sf.values(), rows0, heads, length));
-          }
+          layers[l] = SoftmaxKvCache.of(rowsOf(sf.keys(), rows0, heads, length),
+              rowsOf(sf.values(), rows0, heads, length));
         }
         float[] user = java.util.Arrays.copyOfRange(users, u * config.dim(), (u + 1)
             * config.dim());
-        long position = config.arm() == Arm.PERFORMER ? w.state().position() + length
-            : w.firstPosition() + length;
-        w.state().replace(layers, user, position, w.timestamps()[length - 1]);
+        w.state().replace(layers, user, w.firstPosition() + length, w.timestamps()[length - 1]);
       }
+    }
+  }
+
+  /**
+   * The performer's pass: every user's [S | z] goes in, and comes back, as one bulk copy per layer
+   * (per-user ND4J operations would cost more than the fold itself).
+   */
+  private void performerPass(List<Work> group, Batch batch) {
+    int b = group.size();
+    List<INDArray> initial = new ArrayList<>();
+    for (int l = 0; l < config.layers(); l++) {
+      FavorState first = (FavorState) group.get(0).state().layer(l);
+      int size = first.size(); // heads·m·(d_h+1)
+      float[] all = new float[b * size];
+      for (int u = 0; u < b; u++) {
+        ((FavorState) group.get(u).state().layer(l)).copyTo(all, u * size);
+      }
+      initial.add(Nd4j.create(all, new long[] {(long) b * config.heads(), first.features(),
+          first.valueDim() + 1}, 'c'));
+    }
+    SequenceModel.Forward f = model.forward(batch, null, initial);
+    float[] users = f.userVectors().dup('c').data().asFloat(); // (B, D)
+    List<CausalAttention.Forward> attention = f.attention();
+    for (int l = 0; l < config.layers(); l++) {
+      float[] finals = ((FavorAttention.FavorForward) attention.get(l)).finalState().dup('c')
+          .data().asFloat(); // (B·H, m, d_h+1)
+      for (int u = 0; u < b; u++) {
+        FavorState s = (FavorState) group.get(u).state().layer(l);
+        s.copyFrom(finals, u * s.size(), s.position() + group.get(u).items().length);
+      }
+    }
+    for (int u = 0; u < b; u++) {
+      Work w = group.get(u);
+      int length = w.items().length;
+      w.state().replace(w.state().layersView(), java.util.Arrays.copyOfRange(users,
+          u * config.dim(), (u + 1) * config.dim()), w.state().position() + length,
+          w.timestamps()[length - 1]);
     }
   }
 

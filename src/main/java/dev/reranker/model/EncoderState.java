@@ -81,6 +81,10 @@ public final class EncoderState {
     return layers.length;
   }
 
+  AttentionState[] layersView() {
+    return layers;
+  }
+
   void advance(long timestamp) {
     position++;
     lastTimestamp = timestamp;

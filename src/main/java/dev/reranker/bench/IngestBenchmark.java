@@ -1,0 +1,350 @@
+package dev.reranker.bench;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.reranker.data.EventType;
+import dev.reranker.data.Interaction;
+import dev.reranker.data.InteractionJson;
+import dev.reranker.ingest.InProcessKafkaBroker;
+import dev.reranker.ingest.IngestMetrics;
+import dev.reranker.ingest.IngestSettings;
+import dev.reranker.ingest.IngestTopology;
+import dev.reranker.model.Arm;
+import dev.reranker.model.EncoderState;
+import dev.reranker.model.IncrementalEncoder;
+import dev.reranker.model.ModelArtifacts;
+import dev.reranker.state.ActiveModel;
+import dev.reranker.state.StateCache;
+import dev.reranker.state.StateKey;
+import dev.reranker.state.UserStates;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.LogDirDescription;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * End-to-end ingestion rate against a bare Kafka consumer, on the same topic, in the same run.
+ *
+ * <ol>
+ *   <li>Start a broker (in-process unless bootstrap servers are given), create a topic, produce N
+ *       synthetic events for U users (items from the model's catalogue).</li>
+ *   <li><b>Bare consumer</b>: one {@code KafkaConsumer} reads the N records (no parsing): the
+ *       ceiling for anything that consumes this topic on this machine.</li>
+ *   <li><b>Ingest</b>: the engine's topology on Kafka Streams with the service's settings
+ *       (exactly_once_v2, RocksDB, changelogs), from the first record until every record is applied
+ *       — validated, deduplicated, stored — and every user's performer state has folded its last
+ *       event.</li>
+ * </ol>
+ * Where the time goes comes from the processor's stage timers; the rest is Kafka (polling,
+ * transactions, changelog production) and RocksDB flushes. Changelog bytes per event are read from
+ * the broker's log directories.
+ */
+public final class IngestBenchmark {
+
+  /** Settings. */
+  public record Options(int events, int users, int partitions, String bootstrapServers,
+      long seed) {
+    public Options {
+      if (events < 1 || users < 1 || partitions < 1) {
+        throw new IllegalArgumentException("events, users and partitions must be ≥ 1");
+      }
+    }
+  }
+
+  private final Options options;
+  private final ModelArtifacts.TrainedModel model;
+  private final PrintStream log;
+
+  public IngestBenchmark(Options options, ModelArtifacts.TrainedModel model, PrintStream log) {
+    if (model.config().arm() != Arm.PERFORMER) {
+      throw new IllegalArgumentException("the ingest benchmark folds performer states: give a "
+          + "performer model");
+    }
+    this.options = options;
+    this.model = model;
+    this.log = log;
+  }
+
+  public Map<String, Object> run() throws Exception {
+    Path work = Files.createTempDirectory("reranker-bench-ingest");
+    InProcessKafkaBroker broker = options.bootstrapServers() == null
+        ? InProcessKafkaBroker.start(work.resolve("kafka"), 0) : null;
+    String servers = broker != null ? broker.bootstrapServers() : options.bootstrapServers();
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String topic = "bench-interactions-" + run;
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers))) {
+      admin.createTopics(List.of(new NewTopic(topic, options.partitions(), (short) 1),
+          new NewTopic(topic + "-dlq", options.partitions(), (short) 1))).all().get();
+      double produceRate = produce(servers, topic);
+      log.printf("produced %,d events for %,d users (%,.0f events/s)%n", options.events(),
+          options.users(), produceRate);
+      double bare = bareConsumer(servers, topic);
+      log.printf("bare consumer: %,.0f events/s%n", bare);
+      Map<String, Object> ingest = ingest(servers, topic, work, run, admin);
+      double ingestRate = (double) ingest.remove("events_per_s");
+      log.printf("ingest: %,.0f events/s (%.1f%% of the bare consumer)%n", ingestRate,
+          100 * ingestRate / bare);
+
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("benchmark", "ingest");
+      Map<String, Object> config = new LinkedHashMap<>();
+      config.put("events", options.events());
+      config.put("users", options.users());
+      config.put("partitions", options.partitions());
+      config.put("model", model.version());
+      config.put("model_dim", model.config().dim());
+      config.put("model_layers", model.config().layers());
+      config.put("broker", broker != null ? "in-process" : servers);
+      config.put("processing_guarantee", "exactly_once_v2");
+      doc.put("config", config);
+      doc.put("machine", Machine.describe());
+      doc.put("ingest_events_per_s", Math.round(ingestRate));
+      doc.put("bare_consumer_events_per_s", Math.round(bare));
+      doc.put("ratio", Math.round(1000 * ingestRate / bare) / 1000.0);
+      doc.put("target", ">= 0.5 of the bare consumer");
+      doc.put("target_met", ingestRate >= 0.5 * bare);
+      doc.put("produce_events_per_s", Math.round(produceRate));
+      doc.putAll(ingest);
+      doc.put("fold_cost", foldCost());
+      return doc;
+    } finally {
+      if (broker != null) {
+        broker.close();
+      }
+    }
+  }
+
+  private double produce(String servers, String topic) throws Exception {
+    SplittableRandom random = new SplittableRandom(options.seed());
+    List<String> items = model.items().ids();
+    long t0 = System.currentTimeMillis() - options.events() * 10L;
+    long start = System.nanoTime();
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers, ProducerConfig.LINGER_MS_CONFIG, 10,
+        ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024, ProducerConfig.ACKS_CONFIG, "all"),
+        new StringSerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < options.events(); i++) {
+        String user = "u" + (i % options.users());
+        Interaction e = new Interaction(user, items.get(random.nextInt(items.size())),
+            t0 + i * 10L, EventType.VIEW, "bench-" + i);
+        producer.send(new ProducerRecord<>(topic, user,
+            InteractionJson.toJson(e).getBytes(StandardCharsets.UTF_8)));
+      }
+      producer.flush();
+    }
+    return options.events() / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private double bareConsumer(String servers, String topic) {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
+        ConsumerConfig.GROUP_ID_CONFIG, "bench-bare-" + topic,
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      long seen = 0;
+      long first = 0;
+      long bytes = 0;
+      while (seen < options.events()) {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
+        if (!records.isEmpty() && first == 0) {
+          first = System.nanoTime();
+        }
+        for (var r : records) {
+          bytes += r.value().length; // touch the payload, as any consumer would
+        }
+        seen += records.count();
+      }
+      double seconds = (System.nanoTime() - first) / 1e9;
+      if (bytes == 0) {
+        throw new IllegalStateException("no payload read");
+      }
+      return seen / seconds;
+    }
+  }
+
+  private Map<String, Object> ingest(String servers, String topic, Path work, String run,
+      Admin admin) throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    StateCache cache = new StateCache(1L << 30, null, Ticker.systemTicker());
+    UserStates states = new UserStates(Map.of(Arm.PERFORMER, new ActiveModel(model)), cache,
+        Clock.systemUTC(), UserStates.Settings.defaults(), registry);
+    IngestMetrics metrics = new IngestMetrics(registry);
+    IngestSettings defaults = IngestSettings.defaults();
+    IngestSettings settings = new IngestSettings(topic, topic + "-dlq", defaults.historyLimit(),
+        defaults.futureTolerance(), defaults.maxRecordBytes(), defaults.dedupRetention(),
+        defaults.microBatchEvents(), defaults.flushInterval(), defaults.eagerArms());
+    StreamsBuilder builder = new StreamsBuilder();
+    IngestTopology.build(builder, settings, states, metrics, Clock.systemUTC());
+    Properties props = new Properties();
+    String appId = "bench-ingest-" + run;
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, work.resolve("streams").toString());
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+    long startedAt = System.nanoTime();
+    long first = 0;
+    try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
+      streams.start();
+      long deadline = System.nanoTime() + 30L * 60 * 1_000_000_000L;
+      while (System.nanoTime() < deadline) {
+        long applied = metrics.appliedCount();
+        if (applied > 0 && first == 0) {
+          first = System.nanoTime();
+        }
+        if (applied == options.events() && allFolded(cache)) {
+          break;
+        }
+        Thread.sleep(5);
+      }
+      long end = System.nanoTime();
+      if (metrics.appliedCount() != options.events()) {
+        throw new IllegalStateException("ingest did not finish: " + metrics.appliedCount()
+            + " of " + options.events() + " applied");
+      }
+      double seconds = (end - first) / 1e9;
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("events_per_s", options.events() / seconds);
+      out.put("ingest_seconds", round(seconds));
+      out.put("startup_seconds", round((first - startedAt) / 1e9));
+      Map<String, Object> where = new LinkedHashMap<>();
+      double accounted = 0;
+      for (var s : metrics.stageSeconds().entrySet()) {
+        where.put(s.getKey().name().toLowerCase(), round(s.getValue()));
+        accounted += s.getValue();
+      }
+      where.put("kafka_and_commits", round(Math.max(0, seconds - accounted)));
+      out.put("seconds_by_stage", where);
+      Map<String, Object> changelog = new LinkedHashMap<>();
+      metrics.changelogBytes().forEach((k, v) -> changelog.put(k + "_bytes_written_per_event",
+          round((double) v / options.events())));
+      changelog.put("broker_log_bytes_per_event", round((double) changelogLogBytes(admin, appId)
+          / options.events()));
+      out.put("changelog", changelog);
+      out.put("cached_users", cache.estimatedSize());
+      out.put("state_bytes_per_user", cache.bytesByArm().get(Arm.PERFORMER)
+          / Math.max(1, cache.estimatedSize()));
+      streams.close(Duration.ofSeconds(30));
+      return out;
+    }
+  }
+
+  private boolean allFolded(StateCache cache) {
+    long expectedPerUser = options.events() / options.users();
+    for (int u = 0; u < options.users(); u++) {
+      var entry = cache.getIfPresent(new StateKey("u" + u, Arm.PERFORMER));
+      long expected = expectedPerUser + (u < options.events() % options.users() ? 1 : 0);
+      if (entry == null || entry.historyPosition() != expected) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Bytes on the broker in the changelog topics of this application. */
+  private static long changelogLogBytes(Admin admin, String appId) throws Exception {
+    long bytes = 0;
+    Map<Integer, Map<String, LogDirDescription>> dirs = admin.describeLogDirs(List.of(1))
+        .allDescriptions().get();
+    for (Map<String, LogDirDescription> byDir : dirs.values()) {
+      for (LogDirDescription d : byDir.values()) {
+        for (var replica : d.replicaInfos().entrySet()) {
+          if (replica.getKey().topic().startsWith(appId) && replica.getKey().topic()
+              .endsWith("-changelog")) {
+            bytes += replica.getValue().size();
+          }
+        }
+      }
+    }
+    return bytes;
+  }
+
+  /** Folding one event into a state at position 100 and at position 100,000 (plain arrays). */
+  private Map<String, Object> foldCost() {
+    IncrementalEncoder encoder = new IncrementalEncoder(model.compiled());
+    EncoderState young = encoder.newState();
+    EncoderState old = encoder.newState();
+    for (int i = 0; i < 100_000; i++) {
+      if (i < 100) {
+        encoder.fold(young, i % model.config().items(), i * 1000L);
+      }
+      encoder.fold(old, i % model.config().items(), i * 1000L);
+    }
+    double youngUs = medianFoldMicros(encoder, young);
+    double oldUs = medianFoldMicros(encoder, old);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("fold_us_at_position_101", round(youngUs));
+    out.put("fold_us_at_position_100001", round(oldUs));
+    out.put("ratio", round(oldUs / youngUs));
+    out.put("state_bytes_at_101", young.byteSize());
+    out.put("state_bytes_at_100001", old.byteSize());
+    return out;
+  }
+
+  private double medianFoldMicros(IncrementalEncoder encoder, EncoderState base) {
+    double[] rounds = new double[15];
+    for (int r = 0; r < rounds.length; r++) {
+      EncoderState s = base.copy();
+      int n = 500;
+      long start = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        encoder.fold(s, i % model.config().items(), 200_000_000L + i * 1000L);
+      }
+      rounds[r] = (System.nanoTime() - start) / 1e3 / n;
+    }
+    return AttentionBenchmark.median(rounds);
+  }
+
+  /** A table of the JSON's headline numbers. */
+  @SuppressWarnings("unchecked")
+  public static String table(Map<String, Object> doc) {
+    StringBuilder b = new StringBuilder();
+    b.append("| measure | value |\n|---|---:|\n");
+    b.append(String.format("| bare consumer, events/s | %,d |%n",
+        (Long) doc.get("bare_consumer_events_per_s")));
+    b.append(String.format("| ingest (validate, dedup, store, fold), events/s | %,d |%n",
+        (Long) doc.get("ingest_events_per_s")));
+    b.append(String.format("| ingest / bare consumer | %.3f (target ≥ 0.5: %s) |%n",
+        (Double) doc.get("ratio"), Boolean.TRUE.equals(doc.get("target_met")) ? "met" : "NOT met"));
+    ((Map<String, Object>) doc.get("seconds_by_stage")).forEach((k, v) ->
+        b.append(String.format("| seconds in %s | %s |%n", k, v)));
+    ((Map<String, Object>) doc.get("changelog")).forEach((k, v) ->
+        b.append(String.format("| changelog %s | %s |%n", k, v)));
+    ((Map<String, Object>) doc.get("fold_cost")).forEach((k, v) ->
+        b.append(String.format("| %s | %s |%n", k, v)));
+    return b.toString();
+  }
+
+  static double round(double x) {
+    return Math.round(x * 1000) / 1000.0;
+  }
+}
