@@ -57,14 +57,15 @@ public final class FavorState implements AttentionState {
       throw new IllegalArgumentException("state must be (heads, m, d_v+1) with d_v ≥ 1, got "
           + Arrays.toString(state.shape()));
     }
-    float[] data = state.dup('c').castTo(DataType.FLOAT).data().asFloat();
+    float[] data = Floats.toFloats(state);
     return new FavorState((int) state.size(0), (int) state.size(1), (int) state.size(2) - 1, data,
         position);
   }
 
   /** S' as a new (heads, m, d_v+1) array: the initial state for a batched encode of later events. */
   public INDArray toArray(DataType type) {
-    return Nd4j.create(data, new long[] {heads, features, valueDim + 1}, 'c').castTo(type);
+    INDArray a = Floats.toArray(data, heads, features, valueDim + 1);
+    return type == DataType.FLOAT ? a : a.castTo(type);
   }
 
   @Override

@@ -44,8 +44,8 @@ public final class SoftmaxKvCache implements AttentionState {
     int heads = (int) keys.size(0);
     int length = (int) keys.size(1);
     SoftmaxKvCache cache = new SoftmaxKvCache(heads, (int) keys.size(2), (int) values.size(2));
-    float[] k = keys.dup('c').castTo(DataType.FLOAT).data().asFloat();
-    float[] v = values.dup('c').castTo(DataType.FLOAT).data().asFloat();
+    float[] k = Floats.toFloats(keys);
+    float[] v = Floats.toFloats(values);
     int capacity = Math.max(16, length);
     int d = cache.keyDim;
     int dv = cache.valueDim;

@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
     description = "Reranking engine for recommender systems: causal Performer (FAVOR+) over lifetime "
         + "histories, exact softmax attention as the A/B baseline.",
     subcommands = {ServeCommand.class, ProduceCommand.class, TrainCommand.class,
-        EvaluateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        TrainDemoCommand.class, EvaluateCommand.class, BenchCommand.class,
+        CommandLine.HelpCommand.class})
 public final class RerankerMain implements Runnable {
 
   /** System property JavaCPP reads for its physical-memory bound. */

@@ -90,8 +90,12 @@ public final class HistoryStore implements HistoryReader {
 
   /** Appends an event and returns its position; drops the oldest beyond the limit. */
   public long append(Interaction event) {
+    return append(event, meta(event.userId()));
+  }
+
+  /** {@link #append(Interaction)} given the user's current meta (saves a read). */
+  public long append(Interaction event, Meta m) {
     String user = event.userId();
-    Meta m = meta(user);
     long position = m.next();
     put(eventKey(user, position), encodeEvent(event));
     long first = m.first();

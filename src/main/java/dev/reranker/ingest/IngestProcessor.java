@@ -98,9 +98,9 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
       return;
     }
     String user = event.userId();
-    protectUnsnapshottedEvents(user);
+    HistoryStore.Meta meta = protectUnsnapshottedEvents(user, history.meta(user));
     long before = history.bytesWritten();
-    history.append(event);
+    history.append(event, meta);
     metrics.historyBytes(history.bytesWritten() - before);
     metrics.stage(IngestMetrics.Stage.HISTORY, System.nanoTime() - t2);
     metrics.applied();
@@ -130,17 +130,21 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
     return false;
   }
 
-  /** Before an append drops the oldest retained event, make sure a snapshot covers it. */
-  private void protectUnsnapshottedEvents(String user) {
+  /**
+   * Before an append drops the oldest retained event, makes sure a snapshot covers it; returns the
+   * user's (possibly updated) meta.
+   */
+  private HistoryStore.Meta protectUnsnapshottedEvents(String user, HistoryStore.Meta m) {
     if (!states.models().containsKey(Arm.PERFORMER)) {
-      return;
+      return m;
     }
-    HistoryStore.Meta m = history.meta(user);
     boolean dropsOldest = m.next() + 1 - m.first() > settings.historyLimit();
     if (dropsOldest && m.snapshotPosition() <= m.first()) {
       session.catchUp(List.of(user), Arm.PERFORMER);
       record(session.snapshotDue(List.of(user), true));
+      return history.meta(user);
     }
+    return m;
   }
 
   /** Folds every pending user's states (one batched pass per eager arm) and snapshots what is due. */

@@ -4,6 +4,7 @@ import dev.reranker.attention.AttentionState;
 import dev.reranker.attention.CausalAttention;
 import dev.reranker.attention.FavorAttention;
 import dev.reranker.attention.FavorState;
+import dev.reranker.attention.Floats;
 import dev.reranker.attention.SoftmaxAttention;
 import dev.reranker.attention.SoftmaxKvCache;
 import java.util.ArrayList;
@@ -120,7 +121,7 @@ public final class BatchFolder {
         return;
       }
       SequenceModel.Forward f = model.forward(batch, null, null);
-      float[] users = f.userVectors().dup('c').data().asFloat(); // (B, D)
+      float[] users = Floats.toFloats(f.userVectors()); // (B, D)
       List<CausalAttention.Forward> attention = f.attention();
       for (int u = 0; u < group.size(); u++) {
         Work w = group.get(u);
@@ -153,15 +154,15 @@ public final class BatchFolder {
       for (int u = 0; u < b; u++) {
         ((FavorState) group.get(u).state().layer(l)).copyTo(all, u * size);
       }
-      initial.add(Nd4j.create(all, new long[] {(long) b * config.heads(), first.features(),
-          first.valueDim() + 1}, 'c'));
+      initial.add(Floats.toArray(all, (long) b * config.heads(), first.features(),
+          first.valueDim() + 1));
     }
     SequenceModel.Forward f = model.forward(batch, null, initial);
-    float[] users = f.userVectors().dup('c').data().asFloat(); // (B, D)
+    float[] users = Floats.toFloats(f.userVectors()); // (B, D)
     List<CausalAttention.Forward> attention = f.attention();
     for (int l = 0; l < config.layers(); l++) {
-      float[] finals = ((FavorAttention.FavorForward) attention.get(l)).finalState().dup('c')
-          .data().asFloat(); // (B·H, m, d_h+1)
+      float[] finals = Floats.toFloats(((FavorAttention.FavorForward) attention.get(l))
+          .finalState()); // (B·H, m, d_h+1)
       for (int u = 0; u < b; u++) {
         FavorState s = (FavorState) group.get(u).state().layer(l);
         s.copyFrom(finals, u * s.size(), s.position() + group.get(u).items().length);

@@ -232,7 +232,8 @@ public final class SequenceModel {
         java.util.Arrays.fill(mask, (s * h + head) * t, (s * h + head) * t + batch.lengths()[s], 1f);
       }
     }
-    return Nd4j.create(mask, new long[] {(long) batch.size() * h, t, 1}, 'c').castTo(type);
+    INDArray m = dev.reranker.attention.Floats.toArray(mask, (long) batch.size() * h, t, 1);
+    return type == DataType.FLOAT ? m : m.castTo(type);
   }
 
   /**

@@ -74,6 +74,13 @@ public final class UserStates {
     }
   }
 
+  /**
+   * A batched pass pays off only when users bring several events each: with one new event for each
+   * of 2,000 users it ran at 29 µs per event (thousands of tiny per-sequence products), against
+   * 18 µs for folding each event on plain arrays.
+   */
+  static final int BATCH_EVENTS_PER_USER = 8;
+
   private volatile Map<Arm, ActiveModel> models;
   private final StateCache cache;
   private final Clock clock;
@@ -310,7 +317,9 @@ public final class UserStates {
       IncrementalEncoder encoder = model.encoder();
       List<BatchFolder.Work> batched = new ArrayList<>();
       int events = jobs.stream().mapToInt(j -> j.items().length).sum();
-      boolean batch = model.arm() == Arm.SOFTMAX || events > settings.batchThreshold();
+      long folding = jobs.stream().filter(j -> j.items().length > 0).count();
+      boolean batch = model.arm() == Arm.SOFTMAX || (events > settings.batchThreshold()
+          && events >= BATCH_EVENTS_PER_USER * folding);
       for (Job job : jobs) {
         CachedState entry = job.entry();
         EncoderState state = entry.state();
