@@ -18,11 +18,16 @@ import picocli.CommandLine.Parameters;
 final class ServeCommand implements Callable<Integer> {
 
   @Parameters(arity = "0..*", description = "Spring Boot arguments (--property=value).")
+  List<String> positional = new ArrayList<>();
+
+  @picocli.CommandLine.Unmatched
   List<String> springArguments = new ArrayList<>();
 
   @Override
   public Integer call() throws InterruptedException {
-    var context = RerankerApplication.run(springArguments.toArray(String[]::new));
+    List<String> args = new ArrayList<>(springArguments);
+    args.addAll(positional);
+    var context = RerankerApplication.run(args.toArray(String[]::new));
     // block until the context closes (SIGTERM runs Boot's shutdown hook)
     Object lock = new Object();
     context.addApplicationListener(e -> {

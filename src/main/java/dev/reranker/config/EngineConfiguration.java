@@ -73,8 +73,9 @@ class EngineConfiguration {
   /** The topology, added to the builder Spring Kafka manages. */
   @Bean
   IngestTopologyMarker ingestTopology(StreamsBuilder builder, IngestSettings settings,
-      UserStates states, IngestMetrics metrics, Clock clock) {
-    IngestTopology.build(builder, settings, states, metrics, clock);
+      UserStates states, IngestMetrics metrics, Clock clock,
+      java.util.function.Consumer<dev.reranker.data.Interaction> appliedEvents) {
+    IngestTopology.build(builder, settings, states, metrics, clock, appliedEvents);
     return new IngestTopologyMarker();
   }
 

@@ -4,8 +4,9 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
-/** The service: ingestion (and, from issue 5, reranking over REST). Started by {@code serve}. */
-@SpringBootApplication
+/** The service: ingestion, reranking over REST, experiments. Started by {@code serve}. */
+@SpringBootApplication(scanBasePackages = "dev.reranker",
+    exclude = org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration.class)
 public class RerankerApplication {
 
   public static ConfigurableApplicationContext run(String... args) {

@@ -2,6 +2,8 @@ package dev.reranker.config;
 
 import dev.reranker.model.Arm;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -12,14 +14,51 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  */
 @ConfigurationProperties("reranker")
 public record RerankerProperties(@DefaultValue Models models, @DefaultValue Ingest ingest,
-    @DefaultValue State state, @DefaultValue Kafka kafka) {
+    @DefaultValue State state, @DefaultValue Kafka kafka, @DefaultValue Serving serving,
+    @DefaultValue Experiments experiments, @DefaultValue Security security,
+    @DefaultValue Demo demo) {
+
+  /**
+   * @param deadline a request's time budget (overridable per request by X-Deadline-Ms)
+   * @param maxBodyBytes larger request bodies get 413
+   * @param maxConcurrentRequests requests beyond this many in flight get 429
+   * @param workerThreads threads that compute states and scores under the deadline
+   */
+  public record Serving(@DefaultValue("200ms") Duration deadline,
+      @DefaultValue("1048576") long maxBodyBytes,
+      @DefaultValue("64") int maxConcurrentRequests, @DefaultValue("4") int workerThreads) {}
+
+  /**
+   * @param defaultId the experiment a request without one joins
+   * @param definitions experiments: id, salt, weights per arm (performer, softmax, fallback),
+   *     shadow, k
+   */
+  public record Experiments(@DefaultValue("default") String defaultId,
+      List<ExperimentSpec> definitions) {}
+
+  public record ExperimentSpec(String id, String salt, Map<String, Double> weights,
+      boolean shadow, @DefaultValue("10") int k) {}
+
+  /**
+   * @param adminApiKey the key admin endpoints require (X-Api-Key or Authorization: Bearer); when
+   *     empty, a random key is generated at start-up and logged
+   */
+  public record Security(String adminApiKey) {}
+
+  /**
+   * @param enabled feed the synthetic generator's events into the interactions topic (the demo)
+   * @param eventsPerSecond the feed's rate
+   */
+  public record Demo(@DefaultValue("false") boolean enabled,
+      @DefaultValue("200") double eventsPerSecond) {}
 
   /**
    * Model artifacts per arm: a directory, or {@code classpath:models/...} for a bundled one.
-   * An arm left empty is not served.
+   * An arm left empty is not served. {@code library}: a directory of further artifacts (one per
+   * subdirectory) that {@code POST /admin/models/{version}/activate} can switch to.
    */
   public record Models(@DefaultValue("classpath:models/demo-performer") String performer,
-      @DefaultValue("classpath:models/demo-softmax") String softmax) {}
+      @DefaultValue("classpath:models/demo-softmax") String softmax, String library) {}
 
   /**
    * @param topic the interactions topic

@@ -44,6 +44,7 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
   private final UserStates states;
   private final IngestMetrics metrics;
   private final Clock clock;
+  private final java.util.function.Consumer<Interaction> onApplied;
 
   private ProcessorContext<String, byte[]> context;
   private HistoryStore history;
@@ -54,8 +55,10 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
   private final Set<String> unsaved = new LinkedHashSet<>();
   private int pendingEvents;
 
-  IngestProcessor(IngestSettings settings, UserStates states, IngestMetrics metrics, Clock clock) {
+  IngestProcessor(IngestSettings settings, UserStates states, IngestMetrics metrics, Clock clock,
+      java.util.function.Consumer<Interaction> onApplied) {
     this.settings = settings;
+    this.onApplied = onApplied;
     this.validator = new EventValidator(settings.maxRecordBytes(),
         settings.futureTolerance().toMillis());
     this.states = states;
@@ -104,6 +107,7 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
     metrics.historyBytes(history.bytesWritten() - before);
     metrics.stage(IngestMetrics.Stage.HISTORY, System.nanoTime() - t2);
     metrics.applied();
+    onApplied.accept(event);
     for (Map.Entry<Arm, ActiveModel> m : states.models().entrySet()) {
       if (m.getValue().itemIndex(event.itemId()) < 0) {
         metrics.unknownItem(m.getKey());

@@ -1,5 +1,6 @@
 package dev.reranker.ingest;
 
+import dev.reranker.data.Interaction;
 import dev.reranker.state.UserStates;
 import java.time.Clock;
 import org.apache.kafka.common.serialization.Serdes;
@@ -28,12 +29,21 @@ public final class IngestTopology {
 
   public static void build(StreamsBuilder builder, IngestSettings settings, UserStates states,
       IngestMetrics metrics, Clock clock) {
+    build(builder, settings, states, metrics, clock, e -> { });
+  }
+
+  /**
+   * @param onApplied called for every applied event, on the stream thread (popularity counts,
+   *     experiment outcomes); must be quick and must not throw
+   */
+  public static void build(StreamsBuilder builder, IngestSettings settings, UserStates states,
+      IngestMetrics metrics, Clock clock, java.util.function.Consumer<Interaction> onApplied) {
     builder.addStateStore(historyStore());
     builder.addStateStore(dedupStore(settings));
     builder.addStateStore(snapshotStore());
     builder.stream(settings.interactionsTopic(), Consumed.with(Serdes.String(),
             Serdes.ByteArray()))
-        .process(() -> new IngestProcessor(settings, states, metrics, clock),
+        .process(() -> new IngestProcessor(settings, states, metrics, clock, onApplied),
             IngestTopics.HISTORY_STORE, IngestTopics.DEDUP_STORE, IngestTopics.SNAPSHOT_STORE)
         .to(settings.dlqTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()));
   }

@@ -99,6 +99,17 @@ public final class IncrementalEncoder {
     public String modelVersion() {
       return modelVersion;
     }
+
+    /** An item's score for a user: the dot product of the user vector and the item embedding. */
+    public float score(float[] userVector, int item) {
+      int d = config.dim();
+      int row = item * d;
+      float s = 0;
+      for (int j = 0; j < d; j++) {
+        s += userVector[j] * items[row + j];
+      }
+      return s;
+    }
   }
 
   private final Compiled model;

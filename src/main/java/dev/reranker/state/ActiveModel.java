@@ -43,6 +43,10 @@ public final class ActiveModel {
     return model.items().indexOf(itemId);
   }
 
+  public IncrementalEncoder.Compiled compiled() {
+    return compiled;
+  }
+
   public SequenceModel batched() {
     return batched;
   }

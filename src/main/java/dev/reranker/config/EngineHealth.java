@@ -1,0 +1,72 @@
+package dev.reranker.config;
+
+import dev.reranker.model.Arm;
+import dev.reranker.model.EncoderState;
+import dev.reranker.state.ActiveModel;
+import dev.reranker.state.UserStates;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.streams.KafkaStreams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.kafka.config.StreamsBuilderFactoryBean;
+import org.springframework.stereotype.Component;
+
+/**
+ * Readiness of the engine: every configured model loaded and warmed up (its encoder and batched
+ * pass run once, so the first request does not pay for JIT and ND4J initialisation), and Kafka
+ * Streams RUNNING. Part of the readiness health group.
+ */
+@Component("engine")
+class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
+
+  private static final Logger log = LoggerFactory.getLogger(EngineHealth.class);
+
+  private final UserStates states;
+  private final StreamsBuilderFactoryBean streams;
+  private final AtomicBoolean warmed = new AtomicBoolean();
+
+  EngineHealth(UserStates states, StreamsBuilderFactoryBean streams) {
+    this.states = states;
+    this.streams = streams;
+  }
+
+  @Override
+  public void afterSingletonsInstantiated() {
+    long start = System.nanoTime();
+    for (Map.Entry<Arm, ActiveModel> e : states.models().entrySet()) {
+      ActiveModel m = e.getValue();
+      EncoderState s = m.encoder().newState();
+      for (int i = 0; i < 64; i++) {
+        m.encoder().fold(s, i % m.trained().config().items(), 1_000L * i);
+      }
+      m.compiled().score(s.userVector(), 0);
+      int[] items = new int[32];
+      long[] times = new long[32];
+      for (int i = 0; i < items.length; i++) {
+        items[i] = i % m.trained().config().items();
+        times[i] = 1_000L * i;
+      }
+      m.folder().run(java.util.List.of(new dev.reranker.model.BatchFolder.Work(
+          m.encoder().newState(), items, times, 0, dev.reranker.model.OrderSignal.NO_PREVIOUS)));
+    }
+    warmed.set(true);
+    log.info("models warmed up in {} ms: {}", (System.nanoTime() - start) / 1_000_000,
+        states.models().values().stream().map(ActiveModel::version).toList());
+  }
+
+  @Override
+  public Health health() {
+    KafkaStreams ks = streams.getKafkaStreams();
+    KafkaStreams.State state = ks == null ? null : ks.state();
+    boolean ready = warmed.get() && state == KafkaStreams.State.RUNNING;
+    Health.Builder b = ready ? Health.up() : Health.outOfService();
+    b.withDetail("modelsWarmed", warmed.get())
+        .withDetail("kafkaStreams", String.valueOf(state));
+    states.models().forEach((arm, m) -> b.withDetail("model." + arm.wireName(), m.version()));
+    return b.build();
+  }
+}

@@ -1,0 +1,97 @@
+package dev.reranker.config;
+
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.core.authority.SimpleGrantedAuthority;
+import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * Admin endpoints (experiment changes, model activation) and actuator endpoints other than health,
+ * info and prometheus need the admin API key, sent as {@code X-Api-Key: <key>} or
+ * {@code Authorization: Bearer <key>}. Reranking, reports and the API documentation are open.
+ * Stateless (no sessions, no CSRF tokens: no cookies are used).
+ */
+@Configuration(proxyBeanMethods = false)
+class SecurityConfiguration {
+
+  private static final Logger log = LoggerFactory.getLogger(SecurityConfiguration.class);
+
+  @Bean
+  SecurityFilterChain securityFilterChain(HttpSecurity http, RerankerProperties properties)
+      throws Exception {
+    String key = properties.security().adminApiKey();
+    if (key == null || key.isBlank()) {
+      key = UUID.randomUUID().toString();
+      log.warn("no reranker.security.admin-api-key configured; generated admin API key for this "
+          + "run: {}", key);
+    }
+    http.csrf(c -> c.disable())
+        .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+        .httpBasic(b -> b.disable())
+        .formLogin(f -> f.disable())
+        .addFilterBefore(new ApiKeyFilter(key), AnonymousAuthenticationFilter.class)
+        .authorizeHttpRequests(a -> a
+            .requestMatchers("/admin/**").hasRole("ADMIN")
+            .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info",
+                "/actuator/prometheus").permitAll()
+            .requestMatchers("/actuator/**").hasRole("ADMIN")
+            .anyRequest().permitAll())
+        .exceptionHandling(e -> e
+            .authenticationEntryPoint((req, res, ex) -> problem(res, 401, "unauthorized",
+                "this endpoint needs the admin API key (X-Api-Key or Authorization: Bearer)"))
+            .accessDeniedHandler((req, res, ex) -> problem(res, 403, "forbidden",
+                "not allowed")));
+    return http.build();
+  }
+
+  private static void problem(HttpServletResponse res, int status, String type, String detail)
+      throws IOException {
+    res.setStatus(status);
+    res.setContentType("application/problem+json");
+    res.getOutputStream().write(("{\"type\":\"https://reranker.dev/problems/" + type
+        + "\",\"status\":" + status + ",\"detail\":\"" + detail + "\"}")
+        .getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Authenticates requests that carry the admin API key; compares in constant time. */
+  static final class ApiKeyFilter extends OncePerRequestFilter {
+    private final byte[] key;
+
+    ApiKeyFilter(String key) {
+      this.key = key.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response,
+        FilterChain chain) throws ServletException, IOException {
+      String given = request.getHeader("X-Api-Key");
+      String auth = request.getHeader("Authorization");
+      if (given == null && auth != null && auth.startsWith("Bearer ")) {
+        given = auth.substring("Bearer ".length()).trim();
+      }
+      if (given != null && MessageDigest.isEqual(key, given.getBytes(StandardCharsets.UTF_8))) {
+        SecurityContextHolder.getContext().setAuthentication(
+            UsernamePasswordAuthenticationToken.authenticated("admin", null,
+                List.of(new SimpleGrantedAuthority("ROLE_ADMIN"))));
+      }
+      chain.doFilter(request, response);
+    }
+  }
+}

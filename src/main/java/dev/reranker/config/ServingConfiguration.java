@@ -1,0 +1,155 @@
+package dev.reranker.config;
+
+import dev.reranker.data.Interaction;
+import dev.reranker.experiment.ArmChoice;
+import dev.reranker.experiment.Experiment;
+import dev.reranker.experiment.ExperimentRegistry;
+import dev.reranker.experiment.Exposure;
+import dev.reranker.experiment.OutcomeTracker;
+import dev.reranker.model.Arm;
+import dev.reranker.serving.ItemPopularity;
+import dev.reranker.serving.OwnerRouter;
+import dev.reranker.serving.RequestGuards;
+import dev.reranker.serving.RerankService;
+import dev.reranker.serving.Reranker;
+import dev.reranker.serving.StateAccess;
+import dev.reranker.state.CachedState;
+import dev.reranker.state.UserStates;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.streams.state.HostInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+import org.springframework.kafka.config.StreamsBuilderFactoryBean;
+import org.springframework.kafka.core.KafkaTemplate;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Wires reranking, experiments and the exposure topic. */
+@Configuration(proxyBeanMethods = false)
+class ServingConfiguration {
+
+  private static final Logger log = LoggerFactory.getLogger(ServingConfiguration.class);
+  /** Exposures: what each user was shown, by which arm (key userId, JSON value). */
+  static final String EXPOSURES_TOPIC = "rerank.exposures";
+
+  @Bean
+  ItemPopularity itemPopularity() {
+    return new ItemPopularity();
+  }
+
+  @Bean
+  OutcomeTracker outcomeTracker() {
+    return new OutcomeTracker();
+  }
+
+  /** What the ingestion tells serving about each applied event. */
+  @Bean
+  Consumer<Interaction> appliedEvents(ItemPopularity popularity, OutcomeTracker outcomes) {
+    return e -> {
+      popularity.record(e.itemId());
+      outcomes.interacted(e.userId(), e.itemId(), e.timestamp());
+    };
+  }
+
+  @Bean
+  ExperimentRegistry experimentRegistry(RerankerProperties properties) {
+    RerankerProperties.Experiments cfg = properties.experiments();
+    List<Experiment> list = new ArrayList<>();
+    if (cfg.definitions() != null) {
+      for (RerankerProperties.ExperimentSpec spec : cfg.definitions()) {
+        list.add(Experiment.create(spec.id(), spec.salt(), weights(spec.weights()), spec.shadow(),
+            spec.k()));
+      }
+    }
+    if (list.stream().noneMatch(e -> e.id().equals(cfg.defaultId()))) {
+      list.add(Experiment.create(cfg.defaultId(), null, Map.of(ArmChoice.PERFORMER, 50.0,
+          ArmChoice.SOFTMAX, 50.0), false, 10));
+    }
+    return new ExperimentRegistry(list, cfg.defaultId());
+  }
+
+  static Map<ArmChoice, Double> weights(Map<String, Double> raw) {
+    Map<ArmChoice, Double> out = new EnumMap<>(ArmChoice.class);
+    if (raw != null) {
+      raw.forEach((k, v) -> out.put(ArmChoice.parse(k), v));
+    }
+    return out;
+  }
+
+  @Bean(destroyMethod = "shutdownNow")
+  ExecutorService rerankWorkers(RerankerProperties properties) {
+    AtomicInteger n = new AtomicInteger();
+    return Executors.newFixedThreadPool(properties.serving().workerThreads(), r -> {
+      Thread t = new Thread(r, "rerank-worker-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  @Bean
+  StateAccess stateAccess(StreamsBuilderFactoryBean streams, UserStates states) {
+    return new StateAccess(streams::getKafkaStreams, states);
+  }
+
+  @Bean
+  BiFunction<String, Arm, CachedState> stateLookup(StateAccess access) {
+    return access::lookup;
+  }
+
+  @Bean
+  Reranker reranker(UserStates states, StateAccess access, ItemPopularity popularity,
+      ExecutorService rerankWorkers) {
+    return new Reranker(states, access, popularity, rerankWorkers);
+  }
+
+  @Bean
+  NewTopic exposuresTopic(RerankerProperties p) {
+    return new NewTopic(EXPOSURES_TOPIC, p.ingest().partitions(), p.kafka().replicationFactor());
+  }
+
+  @Bean
+  RerankService rerankService(Reranker reranker, ExperimentRegistry experiments,
+      OutcomeTracker outcomes, KafkaTemplate<String, String> kafka, MeterRegistry registry,
+      RerankerProperties properties, Clock clock) {
+    ObjectMapper json = JsonMapper.builder().build();
+    Consumer<Exposure> publisher = e -> kafka.send(EXPOSURES_TOPIC, e.userId(),
+        json.writeValueAsString(e)).whenComplete((r, ex) -> {
+          if (ex != null) {
+            log.warn("exposure {} not published: {}", e.requestId(), ex.getMessage());
+          }
+        });
+    return new RerankService(reranker, experiments, outcomes, publisher, registry,
+        properties.serving().deadline(), clock);
+  }
+
+  @Bean
+  OwnerRouter ownerRouter(StreamsBuilderFactoryBean streams, Environment env) {
+    String server = env.getProperty("spring.kafka.streams.properties.application.server");
+    return new OwnerRouter(streams::getKafkaStreams, server == null || server.isBlank() ? null
+        : HostInfo.buildFromEndpoint(server));
+  }
+
+  @Bean
+  FilterRegistrationBean<RequestGuards> requestGuards(RerankerProperties properties) {
+    FilterRegistrationBean<RequestGuards> bean = new FilterRegistrationBean<>(new RequestGuards(
+        properties.serving().maxBodyBytes(), properties.serving().maxConcurrentRequests()));
+    bean.addUrlPatterns("/v1/*");
+    bean.setOrder(-200); // before Spring Security's filter chain
+    return bean;
+  }
+}

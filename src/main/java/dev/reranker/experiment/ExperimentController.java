@@ -1,0 +1,96 @@
+package dev.reranker.experiment;
+
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+/** Experiment reports (JSON and an HTML page) and the admin API that changes experiments. */
+@RestController
+@Tag(name = "experiments")
+class ExperimentController {
+
+  private final ExperimentRegistry registry;
+  private final OutcomeTracker outcomes;
+
+  ExperimentController(ExperimentRegistry registry, OutcomeTracker outcomes) {
+    this.registry = registry;
+    this.outcomes = outcomes;
+  }
+
+  /** An experiment change: weights per arm (performer, softmax, fallback), shadow mode, k. */
+  record ExperimentChange(Map<String, Double> weights, Boolean shadow, Integer k, String salt) {}
+
+  @Operation(summary = "The experiments and their arms' weights")
+  @GetMapping(path = "/v1/experiments", produces = MediaType.APPLICATION_JSON_VALUE)
+  List<Map<String, Object>> list() {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Experiment e : registry.all()) {
+      out.add(describe(e));
+    }
+    return out;
+  }
+
+  @Operation(summary = "Per-arm online metrics with 95% CIs, significance tests, costs")
+  @GetMapping(path = "/v1/experiments/{id}/report", produces = MediaType.APPLICATION_JSON_VALUE)
+  Map<String, Object> report(@PathVariable String id) {
+    return ExperimentReport.build(experiment(id), outcomes);
+  }
+
+  @Operation(summary = "The report as an HTML page with charts")
+  @GetMapping(path = "/experiments/{id}", produces = MediaType.TEXT_HTML_VALUE)
+  ResponseEntity<String> page(@PathVariable String id) {
+    Experiment e = experiment(id);
+    return ResponseEntity.ok().contentType(MediaType.TEXT_HTML).body(ReportPage.html(e.id()));
+  }
+
+  @Operation(summary = "Create an experiment or change its weights (admin)")
+  @PutMapping(path = "/admin/experiments/{id}", consumes = MediaType.APPLICATION_JSON_VALUE,
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  Map<String, Object> put(@PathVariable String id, @RequestBody ExperimentChange change) {
+    if (change == null || change.weights() == null || change.weights().isEmpty()) {
+      throw new dev.reranker.serving.BadRequestException("weights",
+          "weights per arm are required, e.g. {\"performer\": 50, \"softmax\": 50}");
+    }
+    Map<ArmChoice, Double> weights = new java.util.EnumMap<>(ArmChoice.class);
+    try {
+      change.weights().forEach((k, v) -> weights.put(ArmChoice.parse(k), v));
+      return describe(registry.put(id, weights, Boolean.TRUE.equals(change.shadow()), change.k(),
+          change.salt()));
+    } catch (IllegalArgumentException e) {
+      throw new dev.reranker.serving.BadRequestException("weights", e.getMessage());
+    }
+  }
+
+  private Experiment experiment(String id) {
+    Experiment e = registry.get(id);
+    if (e == null) {
+      throw new dev.reranker.serving.BadRequestException(404, "id", "unknown experiment '" + id
+          + "'");
+    }
+    return e;
+  }
+
+  private static Map<String, Object> describe(Experiment e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", e.id());
+    Map<String, Object> weights = new LinkedHashMap<>();
+    e.weights().forEach((a, w) -> weights.put(a.wireName(), w));
+    m.put("weights", weights);
+    Map<String, Object> buckets = new LinkedHashMap<>();
+    e.allocation().counts().forEach((a, n) -> buckets.put(a.wireName(), n));
+    m.put("buckets", buckets);
+    m.put("shadow", e.shadow());
+    m.put("k", e.k());
+    return m;
+  }
+}

@@ -1,0 +1,97 @@
+package dev.reranker.serving;
+
+import dev.reranker.model.Arm;
+import dev.reranker.model.ModelArtifacts;
+import dev.reranker.state.ActiveModel;
+import dev.reranker.state.UserStates;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * Model lifecycle (admin): list the active model of each arm and the versions that can be activated
+ * (the library directory's artifacts, and every version active since start-up, so that activating
+ * the previous one rolls back). Activation swaps the arm's model at once; requests in flight finish
+ * on the old one, states of the old version are dropped and rebuilt lazily for the new one.
+ */
+@RestController
+@Tag(name = "admin")
+public class ModelAdminController {
+
+  private final UserStates states;
+  private final Path library;
+  private final Map<String, ModelArtifacts.TrainedModel> known = new ConcurrentHashMap<>();
+
+  public ModelAdminController(UserStates states, dev.reranker.config.RerankerProperties props) {
+    this.states = states;
+    String dir = props.models().library();
+    this.library = dir == null || dir.isBlank() ? null : Path.of(dir);
+    states.models().values().forEach(m -> known.put(m.version(), m.trained()));
+  }
+
+  @Operation(summary = "Active model per arm and the versions available (admin)")
+  @GetMapping(path = "/admin/models", produces = MediaType.APPLICATION_JSON_VALUE)
+  Map<String, Object> models() {
+    scanLibrary();
+    Map<String, Object> active = new LinkedHashMap<>();
+    states.models().forEach((arm, m) -> active.put(arm.wireName(), m.version()));
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("active", active);
+    out.put("available", known.keySet().stream().sorted().toList());
+    return out;
+  }
+
+  @Operation(summary = "Activate a model version for its arm (admin)")
+  @PostMapping(path = "/admin/models/{version}/activate",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  Map<String, Object> activate(@PathVariable String version) {
+    scanLibrary();
+    ModelArtifacts.TrainedModel model = known.get(version);
+    if (model == null) {
+      throw new BadRequestException(404, "version", "unknown model version '" + version
+          + "' (available: " + known.keySet().stream().sorted().toList() + ")");
+    }
+    Arm arm = model.config().arm();
+    String previous = states.models().containsKey(arm) ? states.model(arm).version() : null;
+    states.activate(new ActiveModel(model));
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("arm", arm.wireName());
+    out.put("active", version);
+    out.put("previous", previous);
+    return out;
+  }
+
+  private void scanLibrary() {
+    if (library == null || !Files.isDirectory(library)) {
+      return;
+    }
+    try (Stream<Path> dirs = Files.list(library)) {
+      for (Path d : dirs.filter(p -> Files.exists(p.resolve(ModelArtifacts.CHECKSUMS))).toList()) {
+        try {
+          ModelArtifacts.TrainedModel m = ModelArtifacts.load(d);
+          known.putIfAbsent(m.version(), m);
+        } catch (IOException e) {
+          // a broken artifact is not activatable; the others still are
+        }
+      }
+    } catch (IOException e) {
+      throw new BadRequestException(503, "library", "model library unreadable: " + e.getMessage());
+    }
+  }
+
+  List<String> versions() {
+    return List.copyOf(known.keySet());
+  }
+}

@@ -1,0 +1,70 @@
+package dev.reranker.serving;
+
+import dev.reranker.ingest.IngestTopics;
+import java.time.Duration;
+import java.util.function.Supplier;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.state.HostInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.client.SimpleClientHttpRequestFactory;
+import org.springframework.web.client.RestClient;
+
+/**
+ * Sends a request for a user whose partition another instance owns to that instance (Kafka Streams
+ * {@code queryMetadataForKey}, with each instance's {@code application.server}). If the owner
+ * cannot be reached in time, the request is answered here: from a local standby copy of the
+ * user's history if there is one, else degraded. A forwarded request carries a header so it is
+ * never forwarded twice.
+ */
+public final class OwnerRouter {
+
+  static final String FORWARDED_HEADER = "X-Reranker-Forwarded";
+  private static final Logger log = LoggerFactory.getLogger(OwnerRouter.class);
+
+  private final Supplier<KafkaStreams> streams;
+  private final HostInfo self;
+
+  /** @param self this instance's {@code application.server}, or null when it has none */
+  public OwnerRouter(Supplier<KafkaStreams> streams, HostInfo self) {
+    this.streams = streams;
+    this.self = self;
+  }
+
+  /** The owner's answer, or null when this instance should answer itself. */
+  RerankApi.RerankResponse forwardIfRemote(RerankApi.RerankRequest request, Duration deadline) {
+    if (self == null) {
+      return null;
+    }
+    HostInfo owner;
+    try {
+      KafkaStreams ks = streams.get();
+      KeyQueryMetadata m = ks == null ? null : ks.queryMetadataForKey(IngestTopics.HISTORY_STORE,
+          request.userId(), Serdes.String().serializer());
+      if (m == null || m == KeyQueryMetadata.NOT_AVAILABLE || self.equals(m.activeHost())) {
+        return null;
+      }
+      owner = m.activeHost();
+    } catch (RuntimeException e) {
+      return null; // rebalancing: answer locally
+    }
+    try {
+      SimpleClientHttpRequestFactory factory = new SimpleClientHttpRequestFactory();
+      factory.setConnectTimeout((int) Math.max(1, deadline.toMillis()));
+      factory.setReadTimeout((int) Math.max(1, deadline.toMillis()));
+      return RestClient.builder().requestFactory(factory).build().post()
+          .uri("http://" + owner.host() + ":" + owner.port() + "/v1/rerank")
+          .header(FORWARDED_HEADER, "1")
+          .header(RerankController.DEADLINE_HEADER, Long.toString(deadline.toMillis()))
+          .body(request)
+          .retrieve()
+          .body(RerankApi.RerankResponse.class);
+    } catch (RuntimeException e) {
+      log.warn("owner {} of user {} unreachable ({}); answering locally", owner,
+          request.userId(), e.getMessage());
+      return null;
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package dev.reranker.serving;
+
+import java.net.URI;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import tools.jackson.core.JacksonException;
+
+/**
+ * Every error as RFC 9457 problem+json: 4xx naming the field for anything the caller sent wrong
+ * (malformed JSON, wrong types, missing or invalid fields, unknown experiment, oversized bodies),
+ * Spring MVC's own 4xx (wrong method, media type …) as problems too, and 500 only for faults of
+ * ours, logged.
+ */
+@RestControllerAdvice
+class ProblemHandler extends ResponseEntityExceptionHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+  static final String TYPE_BASE = "https://reranker.dev/problems/";
+
+  @ExceptionHandler(BadRequestException.class)
+  ResponseEntity<ProblemDetail> badRequest(BadRequestException e) {
+    return problem(HttpStatus.valueOf(e.status()), e.status() == 404 ? "not-found"
+        : "invalid-field", e.getMessage(), e.field());
+  }
+
+  @Override
+  protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
+      HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    Throwable cause = e.getMostSpecificCause();
+    String field = "body";
+    String detail;
+    if (cause instanceof JacksonException je && !je.getPath().isEmpty()) {
+      field = path(je.getPath());
+      detail = "field '" + field + "' has the wrong type or format: "
+          + firstLine(je.getOriginalMessage());
+    } else if (cause instanceof JacksonException je) {
+      detail = "malformed JSON: " + firstLine(je.getOriginalMessage());
+    } else {
+      detail = "the request body could not be read: " + firstLine(cause.getMessage());
+    }
+    ResponseEntity<ProblemDetail> p = problem(HttpStatus.BAD_REQUEST, "unreadable-body", detail,
+        field);
+    return ResponseEntity.status(p.getStatusCode()).headers(p.getHeaders()).body(p.getBody());
+  }
+
+  @Override
+  protected ResponseEntity<Object> handleExceptionInternal(Exception ex, Object body,
+      HttpHeaders headers, HttpStatusCode statusCode, WebRequest request) {
+    ResponseEntity<Object> r = super.handleExceptionInternal(ex, body, headers, statusCode,
+        request);
+    HttpHeaders h = new HttpHeaders();
+    if (r != null) {
+      h.putAll(r.getHeaders());
+    }
+    h.setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+    return r == null ? null : ResponseEntity.status(r.getStatusCode()).headers(h).body(r.getBody());
+  }
+
+  @ExceptionHandler(Exception.class)
+  ResponseEntity<ProblemDetail> unexpected(Exception e) {
+    log.error("request failed", e);
+    return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal", "the server failed to handle the"
+        + " request; it is logged", null);
+  }
+
+  static ResponseEntity<ProblemDetail> problem(HttpStatus status, String type, String detail,
+      String field) {
+    ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
+    p.setType(URI.create(TYPE_BASE + type));
+    if (field != null) {
+      p.setProperty("field", field);
+    }
+    return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(p);
+  }
+
+  private static String path(List<JacksonException.Reference> path) {
+    StringBuilder b = new StringBuilder();
+    for (JacksonException.Reference r : path) {
+      if (r.getPropertyName() != null) {
+        if (!b.isEmpty()) {
+          b.append('.');
+        }
+        b.append(r.getPropertyName());
+      } else if (r.getIndex() >= 0) {
+        b.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return b.isEmpty() ? "body" : b.toString();
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    String line = nl < 0 ? s : s.substring(0, nl);
+    return line.length() <= 160 ? line : line.substring(0, 157) + "...";
+  }
+}

@@ -1,0 +1,73 @@
+package dev.reranker.serving;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Checks a rerank request, naming the first field that is wrong. */
+final class RequestValidation {
+  private RequestValidation() {}
+
+  static void check(RerankApi.RerankRequest r) {
+    if (r == null) {
+      throw new BadRequestException("body", "request body is required");
+    }
+    id("userId", r.userId());
+    List<String> candidates = r.candidates();
+    if (candidates == null) {
+      throw new BadRequestException("candidates", "candidates is required");
+    }
+    if (candidates.isEmpty()) {
+      throw new BadRequestException("candidates", "candidates must hold at least one item id");
+    }
+    if (candidates.size() > RerankApi.MAX_CANDIDATES) {
+      throw new BadRequestException("candidates", "candidates holds " + candidates.size()
+          + " items; the limit is " + RerankApi.MAX_CANDIDATES);
+    }
+    Set<String> seen = new HashSet<>(candidates.size() * 2);
+    for (int i = 0; i < candidates.size(); i++) {
+      String c = candidates.get(i);
+      id("candidates[" + i + "]", c);
+      if (!seen.add(c)) {
+        throw new BadRequestException("candidates[" + i + "]", "duplicate candidate '" + c + "'");
+      }
+    }
+    if (r.k() != null && (r.k() < 1 || r.k() > RerankApi.MAX_CANDIDATES)) {
+      throw new BadRequestException("k", "k must be in [1, " + RerankApi.MAX_CANDIDATES
+          + "], got " + r.k());
+    }
+    if (r.experiment() != null) {
+      id("experiment", r.experiment());
+    }
+    if (r.history() != null) {
+      if (r.history().size() > RerankApi.MAX_HISTORY) {
+        throw new BadRequestException("history", "history holds " + r.history().size()
+            + " events; the limit is " + RerankApi.MAX_HISTORY);
+      }
+      for (int i = 0; i < r.history().size(); i++) {
+        RerankApi.InlineEvent e = r.history().get(i);
+        if (e == null) {
+          throw new BadRequestException("history[" + i + "]", "event must not be null");
+        }
+        id("history[" + i + "].itemId", e.itemId());
+        if (e.timestamp() == null || e.timestamp() < 0) {
+          throw new BadRequestException("history[" + i + "].timestamp",
+              "timestamp is required (epoch milliseconds ≥ 0)");
+        }
+      }
+    }
+  }
+
+  static void id(String field, String value) {
+    if (value == null) {
+      throw new BadRequestException(field, field + " is required");
+    }
+    if (value.isBlank()) {
+      throw new BadRequestException(field, field + " must not be blank");
+    }
+    if (value.length() > RerankApi.MAX_ID_LENGTH) {
+      throw new BadRequestException(field, field + " is longer than " + RerankApi.MAX_ID_LENGTH
+          + " characters");
+    }
+  }
+}

@@ -1,0 +1,194 @@
+package dev.reranker.serving;
+
+import dev.reranker.model.Arm;
+import dev.reranker.model.EncoderState;
+import dev.reranker.model.IncrementalEncoder;
+import dev.reranker.state.ActiveModel;
+import dev.reranker.state.CachedState;
+import dev.reranker.state.UserStates;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Reranks a product service's candidates for a user (no Spring, no HTTP here).
+ *
+ * <ol>
+ *   <li>Bring the user's state for the arm current (pending events folded first) — or, for a
+ *       stateless request, fold the history it brings.</li>
+ *   <li>Score every candidate the model knows: user vector · item embedding.</li>
+ *   <li>Order: known candidates by score; then unknown ones by the fallback (popularity), flagged.
+ *       A user with no history gets the fallback order for everything (cold start). Ties keep the
+ *       caller's order.</li>
+ * </ol>
+ * The state step runs under the request's deadline: if it cannot finish in time (a cold cache miss
+ * that must rebuild a long history, say), the fallback order is served with {@code degraded} and
+ * the rebuild carries on in the background, warming the cache for the next request.
+ */
+public final class Reranker {
+
+  /** Where caught-up states come from (the ingestion's stores through interactive queries). */
+  public interface StateSource {
+    /**
+     * The user's state for the arm, brought current; null if the user has no history.
+     *
+     * @throws StateUnavailableException when the stores cannot be read (e.g. during a rebalance)
+     */
+    CachedState current(String userId, Arm arm);
+  }
+
+  /** The stores holding a user's history are not readable here right now. */
+  public static final class StateUnavailableException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public StateUnavailableException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /** An event a stateless request brings along. */
+  public record InlineEvent(String itemId, long timestamp) {}
+
+  private final UserStates states;
+  private final StateSource source;
+  private final ItemPopularity popularity;
+  private final ExecutorService workers;
+
+  public Reranker(UserStates states, StateSource source, ItemPopularity popularity,
+      ExecutorService workers) {
+    this.states = states;
+    this.source = source;
+    this.popularity = popularity;
+    this.workers = workers;
+  }
+
+  /** What the state step yields: the user vector and its provenance. */
+  private record UserVector(float[] vector, String modelVersion, long position, long bytes) {}
+
+  /**
+   * Reranks.
+   *
+   * @param arm the arm to serve, or null for the fallback (popularity) order
+   * @param k how many items to return (≥ 1)
+   * @param deadlineNanos {@link System#nanoTime()} by which the state step must be done
+   * @param inline a stateless request's history (oldest first), or null to use the stored one
+   */
+  public RerankResult rerank(String userId, List<String> candidates, int k, Arm arm,
+      long deadlineNanos, List<InlineEvent> inline) {
+    if (arm == null) {
+      return fallback(userId, candidates, k, "fallback", false, false);
+    }
+    ActiveModel model = states.model(arm);
+    UserVector user;
+    try {
+      Future<UserVector> work = workers.submit(() -> userVector(userId, arm, model, inline));
+      long remaining = deadlineNanos - System.nanoTime();
+      user = work.get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException | RejectedExecutionException e) {
+      return fallback(userId, candidates, k, arm.wireName(), true, false);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof StateUnavailableException) {
+        return fallback(userId, candidates, k, arm.wireName(), true, false);
+      }
+      throw new IllegalStateException("reranking failed for user " + userId, e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return fallback(userId, candidates, k, arm.wireName(), true, false);
+    }
+    if (user == null) {
+      return fallback(userId, candidates, k, arm.wireName(), false, true);
+    }
+    return score(userId, candidates, k, arm, model, user);
+  }
+
+  private UserVector userVector(String userId, Arm arm, ActiveModel model,
+      List<InlineEvent> inline) {
+    if (inline != null) {
+      return inlineVector(model, inline);
+    }
+    CachedState entry = source.current(userId, arm);
+    if (entry == null) {
+      return null;
+    }
+    entry.lock().lock();
+    try {
+      EncoderState s = entry.state();
+      if (s.position() == 0) {
+        return null; // history of unknown items only: nothing the model can use
+      }
+      return new UserVector(s.userVector(), s.modelVersion(), entry.historyPosition(),
+          s.byteSize());
+    } finally {
+      entry.lock().unlock();
+    }
+  }
+
+  /** A stateless request: fold the events it brings (the softmax arm: the last W of them). */
+  private UserVector inlineVector(ActiveModel model, List<InlineEvent> inline) {
+    IncrementalEncoder encoder = model.encoder();
+    EncoderState state = encoder.newState();
+    int start = model.arm() == Arm.SOFTMAX
+        ? Math.max(0, inline.size() - states.settings().softmaxWindow()) : 0;
+    for (int i = start; i < inline.size(); i++) {
+      int index = model.itemIndex(inline.get(i).itemId());
+      if (index >= 0) {
+        encoder.fold(state, index, inline.get(i).timestamp());
+      }
+    }
+    return state.position() == 0 ? null
+        : new UserVector(state.userVector(), state.modelVersion(), inline.size(),
+            state.byteSize());
+  }
+
+  private RerankResult score(String userId, List<String> candidates, int k, Arm arm,
+      ActiveModel model, UserVector user) {
+    IncrementalEncoder.Compiled compiled = model.compiled();
+    List<Scored> known = new ArrayList<>();
+    List<Scored> unknown = new ArrayList<>();
+    for (int i = 0; i < candidates.size(); i++) {
+      String id = candidates.get(i);
+      int index = model.itemIndex(id);
+      if (index >= 0) {
+        known.add(new Scored(id, compiled.score(user.vector(), index), i, false));
+      } else {
+        unknown.add(new Scored(id, popularity.count(id), i, true));
+      }
+    }
+    Comparator<Scored> byScore = Comparator.comparingDouble(Scored::score).reversed()
+        .thenComparingInt(Scored::order);
+    known.sort(byScore);
+    unknown.sort(byScore);
+    known.addAll(unknown);
+    return new RerankResult(userId, arm.wireName(), user.modelVersion(), user.position(),
+        ranked(known, k), false, false, user.bytes());
+  }
+
+  /** The popularity order for every candidate. */
+  public RerankResult fallback(String userId, List<String> candidates, int k, String arm,
+      boolean degraded, boolean coldStart) {
+    List<Scored> all = new ArrayList<>(candidates.size());
+    for (int i = 0; i < candidates.size(); i++) {
+      all.add(new Scored(candidates.get(i), popularity.count(candidates.get(i)), i, true));
+    }
+    all.sort(Comparator.comparingDouble(Scored::score).reversed().thenComparingInt(Scored::order));
+    return new RerankResult(userId, arm, null, 0, ranked(all, k), degraded, coldStart, 0);
+  }
+
+  private record Scored(String itemId, double score, int order, boolean fallback) {}
+
+  private static List<RerankResult.Item> ranked(List<Scored> ordered, int k) {
+    int n = Math.min(k, ordered.size());
+    List<RerankResult.Item> items = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      Scored s = ordered.get(i);
+      items.add(new RerankResult.Item(s.itemId(), s.score(), i + 1, s.fallback()));
+    }
+    return items;
+  }
+}
