@@ -10,6 +10,7 @@ import dev.reranker.model.Arm;
 import dev.reranker.state.CachedState;
 import dev.reranker.state.StateKey;
 import dev.reranker.state.UserStates;
+import dev.reranker.testing.EngineHarness;
 import dev.reranker.testing.TestModels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

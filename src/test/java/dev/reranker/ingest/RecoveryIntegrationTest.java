@@ -15,6 +15,7 @@ import dev.reranker.model.SequenceModel;
 import dev.reranker.state.CachedState;
 import dev.reranker.state.StateKey;
 import dev.reranker.state.UserStates;
+import dev.reranker.testing.EngineHarness;
 import dev.reranker.testing.TestModels;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.reranker.ingest;
+package dev.reranker.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -7,11 +7,12 @@ import dev.reranker.config.RerankerApplication;
 import dev.reranker.data.Interaction;
 import dev.reranker.data.InteractionJson;
 import dev.reranker.model.Arm;
+import dev.reranker.ingest.InProcessKafkaBroker;
+import dev.reranker.ingest.IngestMetrics;
 import dev.reranker.model.ModelArtifacts;
 import dev.reranker.state.CachedState;
 import dev.reranker.state.StateKey;
 import dev.reranker.state.UserStates;
-import dev.reranker.testing.TestModels;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,32 +37,57 @@ import org.springframework.kafka.config.StreamsBuilderFactoryBean;
  * small test models of both arms, a fresh topic and application id per test, a state directory per
  * instance.
  */
-final class EngineHarness implements AutoCloseable {
+public final class EngineHarness implements AutoCloseable {
 
-  final InProcessKafkaBroker broker;
-  final Path root;
-  final ModelArtifacts.TrainedModel performer = TestModels.model(Arm.PERFORMER, 21);
-  final ModelArtifacts.TrainedModel softmax = TestModels.model(Arm.SOFTMAX, 22);
+  public final InProcessKafkaBroker broker;
+  public final Path root;
+  public final ModelArtifacts.TrainedModel performer = TestModels.model(Arm.PERFORMER, 21);
+  public final ModelArtifacts.TrainedModel softmax = TestModels.model(Arm.SOFTMAX, 22);
+  /** A second performer model in the library (for activation tests). */
+  public final ModelArtifacts.TrainedModel performer2 = TestModels.model(Arm.PERFORMER, 23);
   private final Path performerDir;
   private final Path softmaxDir;
   private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
 
-  EngineHarness(Path root) throws IOException {
+  public EngineHarness(Path root) throws IOException {
     this.root = root;
     this.broker = InProcessKafkaBroker.start(root.resolve("kafka"), 0);
     this.performerDir = root.resolve("models/performer");
     this.softmaxDir = root.resolve("models/softmax");
     ModelArtifacts.save(performer, performerDir);
     ModelArtifacts.save(softmax, softmaxDir);
+    ModelArtifacts.save(performer2, root.resolve("models/performer2"));
+  }
+
+  /** The admin API key the harness's instances use. */
+  public static final String ADMIN_KEY = "test-admin-key";
+
+  /** Starts an instance with its REST API on a free port. */
+  public ConfigurableApplicationContext startWeb(String app, String name, String... extra) {
+    List<String> props = new ArrayList<>(List.of("server.port=0",
+        "reranker.security.admin-api-key=" + ADMIN_KEY,
+        "reranker.models.library=" + root.resolve("models")));
+    props.addAll(List.of(extra));
+    return start(app, name, true, props.toArray(String[]::new));
+  }
+
+  /** The port an instance's REST API listens on. */
+  public static int port(ConfigurableApplicationContext context) {
+    return Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
   }
 
   /** Starts an instance; {@code name} picks its state directory, {@code app} the topic and id. */
-  ConfigurableApplicationContext start(String app, String name, String... extra) {
+  public ConfigurableApplicationContext start(String app, String name, String... extra) {
+    return start(app, name, false, extra);
+  }
+
+  private ConfigurableApplicationContext start(String app, String name, boolean web,
+      String... extra) {
     List<String> props = new ArrayList<>(List.of(
         "spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
         "spring.kafka.streams.application-id=" + app,
         "spring.kafka.streams.state-dir=" + root.resolve("streams-" + name),
-        "spring.main.web-application-type=none",
+        "spring.main.web-application-type=" + (web ? "servlet" : "none"),
         "reranker.models.performer=" + performerDir,
         "reranker.models.softmax=" + softmaxDir,
         "reranker.ingest.topic=" + app + "-interactions",
@@ -70,7 +96,15 @@ final class EngineHarness implements AutoCloseable {
         "reranker.ingest.flush-interval=50ms",
         "spring.kafka.streams.properties.commit.interval.ms=100",
         "spring.kafka.streams.properties.num.standby.replicas=0"));
-    props.addAll(List.of(extra));
+    // later settings replace earlier ones with the same name
+    java.util.Map<String, String> byName = new java.util.LinkedHashMap<>();
+    for (String p : props) {
+      byName.put(p.substring(0, p.indexOf('=')), p);
+    }
+    for (String p : extra) {
+      byName.put(p.substring(0, p.indexOf('=')), p);
+    }
+    props = new ArrayList<>(byName.values());
     // as command-line arguments: they take precedence over application.yml
     ConfigurableApplicationContext context = new SpringApplicationBuilder(RerankerApplication.class)
         .run(props.stream().map(p -> "--" + p).toArray(String[]::new));
@@ -80,20 +114,20 @@ final class EngineHarness implements AutoCloseable {
     return context;
   }
 
-  static KafkaStreams streams(ConfigurableApplicationContext context) {
+  public static KafkaStreams streams(ConfigurableApplicationContext context) {
     return context.getBean(StreamsBuilderFactoryBean.class).getKafkaStreams();
   }
 
-  static UserStates states(ConfigurableApplicationContext context) {
+  public static UserStates states(ConfigurableApplicationContext context) {
     return context.getBean(UserStates.class);
   }
 
-  static IngestMetrics metrics(ConfigurableApplicationContext context) {
+  public static IngestMetrics metrics(ConfigurableApplicationContext context) {
     return context.getBean(IngestMetrics.class);
   }
 
   /** Produces events (key = userId, JSON value) and waits for the acknowledgements. */
-  void produce(String app, List<Interaction> events) {
+  public void produce(String app, List<Interaction> events) {
     produceRaw(app, p -> {
       for (Interaction e : events) {
         p.send(new ProducerRecord<>(app + "-interactions", e.userId(),
@@ -102,7 +136,7 @@ final class EngineHarness implements AutoCloseable {
     });
   }
 
-  void produceRaw(String app, Consumer<KafkaProducer<String, byte[]>> sends) {
+  public void produceRaw(String app, Consumer<KafkaProducer<String, byte[]>> sends) {
     try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
         ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.ACKS_CONFIG, "all"),
@@ -112,13 +146,13 @@ final class EngineHarness implements AutoCloseable {
     }
   }
 
-  void stop(ConfigurableApplicationContext context) {
+  public void stop(ConfigurableApplicationContext context) {
     context.close();
     contexts.remove(context);
   }
 
   /** Deletes an instance's local state (RocksDB stores, checkpoints): a lost disk. */
-  void wipeState(String name) throws IOException {
+  public void wipeState(String name) throws IOException {
     Path dir = root.resolve("streams-" + name);
     if (Files.exists(dir)) {
       try (var paths = Files.walk(dir)) {
@@ -128,7 +162,7 @@ final class EngineHarness implements AutoCloseable {
   }
 
   /** Waits until every user's cached performer state has read its whole history, then compares. */
-  void assertStatesEqualBatchEncoding(ConfigurableApplicationContext context,
+  public void assertStatesEqualBatchEncoding(ConfigurableApplicationContext context,
       Map<String, List<Interaction>> expected) {
     UserStates states = EngineHarness.states(context);
     await().atMost(Duration.ofSeconds(120)).until(() -> expected.entrySet().stream().allMatch(

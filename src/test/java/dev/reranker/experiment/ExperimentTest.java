@@ -1,0 +1,125 @@
+package dev.reranker.experiment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ExperimentTest {
+
+  static final Map<ArmChoice, Double> HALF = Map.of(ArmChoice.PERFORMER, 50.0, ArmChoice.SOFTMAX,
+      50.0);
+
+  @Test
+  void assignmentIsDeterministicStickyAndFollowsTheWeights() {
+    Experiment e = Experiment.create("exp", "salt-1", HALF, false, 10);
+    Experiment again = Experiment.create("exp", "salt-1", HALF, false, 10);
+    Map<ArmChoice, Integer> counts = new HashMap<>();
+    for (int u = 0; u < 20_000; u++) {
+      ArmChoice a = e.assign("user-" + u);
+      assertThat(again.assign("user-" + u)).isEqualTo(a);
+      counts.merge(a, 1, Integer::sum);
+    }
+    assertThat(counts.get(ArmChoice.PERFORMER)).isBetween(9_600, 10_400);
+    // another salt shuffles users independently
+    Experiment other = Experiment.create("exp", "salt-2", HALF, false, 10);
+    long same = java.util.stream.IntStream.range(0, 20_000)
+        .filter(u -> other.assign("user-" + u) == e.assign("user-" + u)).count();
+    assertThat(same).isBetween(9_500L, 10_500L);
+  }
+
+  @Test
+  void raisingOneArmNeverMovesUsersOutOfAnotherArmsKeptShare() {
+    Experiment start = Experiment.create("exp", "s", Map.of(ArmChoice.PERFORMER, 10.0,
+        ArmChoice.SOFTMAX, 60.0, ArmChoice.FALLBACK, 30.0), false, 10);
+    // performer grows to 40: softmax shrinks to 30, fallback keeps 30
+    Experiment next = start.withWeights(Map.of(ArmChoice.PERFORMER, 40.0, ArmChoice.SOFTMAX,
+        30.0, ArmChoice.FALLBACK, 30.0), false);
+    assertThat(next.allocation().counts()).containsEntry(ArmChoice.PERFORMER, 4_000)
+        .containsEntry(ArmChoice.SOFTMAX, 3_000).containsEntry(ArmChoice.FALLBACK, 3_000);
+    int movedFromFallback = 0;
+    int stayedPerformer = 0;
+    int performerBefore = 0;
+    for (int b = 0; b < BucketAllocation.BUCKETS; b++) {
+      ArmChoice before = start.allocation().arm(b);
+      ArmChoice after = next.allocation().arm(b);
+      if (before == ArmChoice.FALLBACK && after != ArmChoice.FALLBACK) {
+        movedFromFallback++;
+      }
+      if (before == ArmChoice.PERFORMER) {
+        performerBefore++;
+        stayedPerformer += after == ArmChoice.PERFORMER ? 1 : 0;
+      }
+      if (before == ArmChoice.SOFTMAX && after != ArmChoice.SOFTMAX) {
+        assertThat(after).isEqualTo(ArmChoice.PERFORMER); // only to the arm that grew
+      }
+    }
+    assertThat(movedFromFallback).isZero();
+    assertThat(stayedPerformer).isEqualTo(performerBefore);
+    // and back: a rollback returns softmax's share without touching fallback
+    Experiment back = next.withWeights(Map.of(ArmChoice.PERFORMER, 10.0, ArmChoice.SOFTMAX, 60.0,
+        ArmChoice.FALLBACK, 30.0), false);
+    for (int b = 0; b < BucketAllocation.BUCKETS; b++) {
+      if (next.allocation().arm(b) == ArmChoice.FALLBACK) {
+        assertThat(back.allocation().arm(b)).isEqualTo(ArmChoice.FALLBACK);
+      }
+    }
+  }
+
+  @Test
+  void badDefinitionsAreRefused() {
+    assertThatThrownBy(() -> Experiment.create("bad id!", null, HALF, false, 10))
+        .hasMessageContaining("experiment id");
+    assertThatThrownBy(() -> Experiment.create("e", null, Map.of(ArmChoice.PERFORMER, -1.0),
+        false, 10)).hasMessageContaining("≥ 0");
+    assertThatThrownBy(() -> Experiment.create("e", null, Map.of(ArmChoice.PERFORMER, 0.0),
+        false, 10)).hasMessageContaining("at least one arm");
+    assertThatThrownBy(() -> ArmChoice.parse("random")).hasMessageContaining("accepted");
+  }
+
+  @Test
+  void agreementOfIdenticalAndReversedLists() {
+    List<String> a = List.of("a", "b", "c", "d");
+    OutcomeTracker.Agreement same = OutcomeTracker.compare(a, a, 4, 1, 2, "performer");
+    assertThat(same.overlapAtK()).isEqualTo(1.0);
+    assertThat(same.kendallTau()).isEqualTo(1.0);
+    OutcomeTracker.Agreement reversed = OutcomeTracker.compare(a, List.of("d", "c", "b", "a"), 4,
+        1, 2, "performer");
+    assertThat(reversed.kendallTau()).isEqualTo(-1.0);
+    OutcomeTracker.Agreement half = OutcomeTracker.compare(a, List.of("a", "x", "b", "y"), 2, 1,
+        2, "performer");
+    assertThat(half.overlapAtK()).isEqualTo(0.5);
+  }
+
+  @Test
+  void statisticsMatchKnownValues() {
+    double[] w = ExperimentReport.wilson(50, 100);
+    assertThat(w[0]).isCloseTo(0.4038, org.assertj.core.data.Offset.offset(1e-4));
+    assertThat(w[1]).isCloseTo(0.5962, org.assertj.core.data.Offset.offset(1e-4));
+    assertThat(ExperimentReport.normalCdf(1.959964)).isCloseTo(0.975,
+        org.assertj.core.data.Offset.offset(1e-6));
+    Map<String, Object> z = ExperimentReport.twoProportion(60, 100, 40, 100);
+    assertThat((Double) z.get("z")).isCloseTo(2.8284, org.assertj.core.data.Offset.offset(1e-3));
+    assertThat((Double) z.get("p_value")).isCloseTo(0.00468,
+        org.assertj.core.data.Offset.offset(1e-4));
+  }
+
+  @Test
+  void outcomesJoinTheNextInteractionOnly() {
+    OutcomeTracker t = new OutcomeTracker();
+    t.exposed(new Exposure("r1", "e", "u", "performer", "v", List.of("a", "b", "c"), 1_000, 2.0,
+        100, false), 2);
+    t.interacted("u", "c", 500); // before the exposure: ignored
+    t.interacted("other", "a", 2_000); // another user
+    t.interacted("u", "b", 2_000); // the join: rank 2
+    t.interacted("u", "a", 3_000); // already resolved
+    List<OutcomeTracker.Outcome> o = t.outcomes("e");
+    assertThat(o).hasSize(1);
+    assertThat(o.get(0).rank()).isEqualTo(2);
+    assertThat(o.get(0).hit()).isTrue();
+    assertThat(o.get(0).reciprocalRank()).isEqualTo(0.5);
+  }
+}

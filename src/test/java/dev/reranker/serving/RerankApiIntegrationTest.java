@@ -1,0 +1,383 @@
+package dev.reranker.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.reranker.data.EventType;
+import dev.reranker.data.Interaction;
+import dev.reranker.model.ModelArtifacts;
+import dev.reranker.testing.EngineHarness;
+import dev.reranker.testing.TestModels;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Issue 5 through a real broker and real HTTP: events in, rerank out, equal to scoring the
+ * batch-encoded history offline; scores move with a new event; cold start, unknown items, deadline
+ * degradation, model activation and rollback, admin security; and a suite of malformed requests
+ * that each get their 4xx problem while the service keeps serving.
+ */
+class RerankApiIntegrationTest {
+
+  @TempDir
+  static Path root;
+  static EngineHarness harness;
+  static ConfigurableApplicationContext app;
+  static final HttpClient http = HttpClient.newHttpClient();
+  static final ObjectMapper json = JsonMapper.builder().build();
+  static String base;
+  static final Map<String, List<Interaction>> histories = new HashMap<>();
+  static long clock = System.currentTimeMillis() - 3_600_000L;
+
+  @BeforeAll
+  static void start() throws Exception {
+    harness = new EngineHarness(root);
+    app = harness.startWeb("api", "api", "reranker.serving.deadline=5s");
+    base = "http://localhost:" + EngineHarness.port(app);
+    List<Interaction> events = new ArrayList<>();
+    SplittableRandom r = new SplittableRandom(4);
+    for (String user : List.of("alice", "bob", "carol")) {
+      for (int i = 0; i < 30; i++) {
+        events.add(event(user, "i" + r.nextInt(TestModels.ITEMS)));
+      }
+    }
+    for (int i = 0; i < 3000; i++) { // a long history, for the deadline test
+      events.add(event("dave", "i" + r.nextInt(TestModels.ITEMS)));
+    }
+    produce(events);
+  }
+
+  @AfterAll
+  static void stop() {
+    harness.close();
+  }
+
+  static Interaction event(String user, String item) {
+    clock += 1000;
+    Interaction e = new Interaction(user, item, clock, EventType.VIEW, "ev-" + clock + "-" + user);
+    histories.computeIfAbsent(user, u -> new ArrayList<>()).add(e);
+    return e;
+  }
+
+  static void produce(List<Interaction> events) {
+    long before = EngineHarness.metrics(app).appliedCount();
+    harness.produce("api", events);
+    await().atMost(Duration.ofSeconds(120)).until(() ->
+        EngineHarness.metrics(app).appliedCount() >= before + events.size());
+  }
+
+  static HttpResponse<String> post(String path, String body, String... headers)
+      throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static HttpResponse<String> request(String method, String path, String contentType, String body,
+      String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).method(method,
+        body == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static JsonNode rerank(String user, List<String> candidates) throws Exception {
+    HttpResponse<String> r = post("/v1/rerank", json.writeValueAsString(Map.of("userId", user,
+        "candidates", candidates)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return json.readTree(r.body());
+  }
+
+  static ModelArtifacts.TrainedModel model(String arm, String version) {
+    for (ModelArtifacts.TrainedModel m : List.of(harness.performer, harness.softmax,
+        harness.performer2)) {
+      if (m.version().equals(version)) {
+        return m;
+      }
+    }
+    throw new AssertionError("no model " + version + " for arm " + arm);
+  }
+
+  @Test
+  void servedOrderEqualsOfflineScoringAndMovesWithANewEvent() throws Exception {
+    List<String> candidates = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      candidates.add("i" + (i * 5));
+    }
+    candidates.add("not-in-the-model");
+    JsonNode first = rerank("alice", candidates);
+    String version = first.get("modelVersion").asString();
+    ModelArtifacts.TrainedModel m = model(first.get("arm").asString(), version);
+    List<Interaction> h = histories.get("alice");
+    float[] user = TestModels.batchUserVector(m, h.stream().map(Interaction::itemId).toList(),
+        h.stream().map(Interaction::timestamp).toList());
+    assertThat(first.get("statePosition").asLong()).isEqualTo(h.size());
+    assertExpectedOrder(first, m, user, candidates);
+    // the unknown item comes last, flagged
+    JsonNode items = first.get("items");
+    assertThat(items.get(items.size() - 1).get("itemId").asString()).isEqualTo("not-in-the-model");
+    assertThat(items.get(items.size() - 1).get("fallback").asBoolean()).isTrue();
+
+    // a new event: the state catches up and the scores move
+    produce(List.of(event("alice", "i7")));
+    JsonNode second = rerank("alice", candidates);
+    assertThat(second.get("statePosition").asLong()).isEqualTo(h.size());
+    float[] after = TestModels.batchUserVector(m, h.stream().map(Interaction::itemId).toList(),
+        h.stream().map(Interaction::timestamp).toList());
+    assertExpectedOrder(second, m, after, candidates);
+    double moved = 0;
+    for (int i = 0; i < 12; i++) {
+      moved = Math.max(moved, Math.abs(score(first, "i" + i * 5) - score(second, "i" + i * 5)));
+    }
+    assertThat(moved).isGreaterThan(1e-4);
+
+    // the debugging view of the state
+    HttpResponse<String> state = request("GET", "/v1/users/alice/state", null, null);
+    assertThat(state.statusCode()).isEqualTo(200);
+    JsonNode s = json.readTree(state.body());
+    assertThat(s.get("arms").get(0).get("position").asLong()).isEqualTo(h.size());
+    assertThat(s.get("arms").get(0).get("bytes").asLong()).isPositive();
+  }
+
+  private static double score(JsonNode response, String item) {
+    for (JsonNode i : response.get("items")) {
+      if (i.get("itemId").asString().equals(item)) {
+        return i.get("score").asDouble();
+      }
+    }
+    throw new AssertionError(item + " not served");
+  }
+
+  private static void assertExpectedOrder(JsonNode response, ModelArtifacts.TrainedModel m,
+      float[] user, List<String> candidates) {
+    List<String> known = candidates.stream().filter(c -> m.items().indexOf(c) >= 0)
+        .sorted((a, b) -> Double.compare(m.compiled().score(user, m.items().indexOf(b)),
+            m.compiled().score(user, m.items().indexOf(a)))).toList();
+    JsonNode items = response.get("items");
+    for (int i = 0; i < known.size(); i++) {
+      assertThat(items.get(i).get("itemId").asString()).as("rank %d", i + 1)
+          .isEqualTo(known.get(i));
+      assertThat(items.get(i).get("score").asDouble()).isCloseTo(
+          m.compiled().score(user, m.items().indexOf(known.get(i))),
+          org.assertj.core.data.Offset.offset(1e-3));
+      assertThat(items.get(i).get("rank").asInt()).isEqualTo(i + 1);
+    }
+  }
+
+  @Test
+  void coldStartAndStatelessRequests() throws Exception {
+    JsonNode cold = rerank("nobody-yet", List.of("i1", "i2", "i3"));
+    assertThat(cold.get("coldStart").asBoolean()).isTrue();
+    assertThat(cold.get("items")).allMatch(i -> i.get("fallback").asBoolean());
+    // a stateless call brings its own history: the same order as the stored one gives
+    List<Interaction> h = histories.get("bob");
+    List<Map<String, Object>> inline = h.stream().map(e -> Map.<String, Object>of("itemId",
+        e.itemId(), "timestamp", e.timestamp())).toList();
+    HttpResponse<String> r = post("/v1/rerank", json.writeValueAsString(Map.of("userId", "bob",
+        "candidates", List.of("i1", "i2", "i3", "i4"), "history", inline)));
+    JsonNode stateless = json.readTree(r.body());
+    JsonNode stored = rerank("bob", List.of("i1", "i2", "i3", "i4"));
+    assertThat(stateless.get("arm").asString()).isEqualTo(stored.get("arm").asString());
+    for (int i = 0; i < 4; i++) {
+      assertThat(stateless.get("items").get(i).get("itemId").asString())
+          .isEqualTo(stored.get("items").get(i).get("itemId").asString());
+    }
+  }
+
+  @Test
+  void pastTheDeadlineTheFallbackOrderIsServedDegraded() throws Exception {
+    EngineHarness.states(app).cache().invalidateAll(); // dave's 3,000 events must be re-encoded
+    HttpResponse<String> r = post("/v1/rerank", json.writeValueAsString(Map.of("userId", "dave",
+        "candidates", List.of("i1", "i2", "i3"))), "X-Deadline-Ms", "1");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(json.readTree(r.body()).get("degraded").asBoolean()).isTrue();
+    // the rebuild finished in the background: the next request is served from the state
+    await().atMost(Duration.ofSeconds(30)).until(() -> !rerank("dave", List.of("i1", "i2"))
+        .get("degraded").asBoolean());
+  }
+
+  @Test
+  void modelsActivateAndRollBackAndAdminNeedsTheKey() throws Exception {
+    assertThat(request("GET", "/admin/models", null, null).statusCode()).isEqualTo(401);
+    assertThat(request("GET", "/admin/models", null, null, "X-Api-Key", "wrong").statusCode())
+        .isEqualTo(401);
+    HttpResponse<String> models = request("GET", "/admin/models", null, null, "Authorization",
+        "Bearer " + EngineHarness.ADMIN_KEY);
+    assertThat(models.statusCode()).isEqualTo(200);
+    assertThat(models.body()).contains(harness.performer2.version());
+    // everyone to the performer arm
+    HttpResponse<String> put = request("PUT", "/admin/experiments/default", "application/json",
+        "{\"weights\":{\"performer\":100}}", "X-Api-Key", EngineHarness.ADMIN_KEY);
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    String old = rerank("carol", List.of("i1", "i2")).get("modelVersion").asString();
+    assertThat(old).isEqualTo(harness.performer.version());
+
+    HttpResponse<String> activated = request("POST", "/admin/models/"
+        + harness.performer2.version() + "/activate", null, null, "X-Api-Key",
+        EngineHarness.ADMIN_KEY);
+    assertThat(activated.statusCode()).as(activated.body()).isEqualTo(200);
+    JsonNode now = rerank("carol", List.of("i1", "i2"));
+    assertThat(now.get("modelVersion").asString()).isEqualTo(harness.performer2.version());
+    assertThat(now.get("statePosition").asLong()).isEqualTo(histories.get("carol").size());
+
+    // rollback
+    assertThat(request("POST", "/admin/models/" + harness.performer.version() + "/activate", null,
+        null, "X-Api-Key", EngineHarness.ADMIN_KEY).statusCode()).isEqualTo(200);
+    assertThat(rerank("carol", List.of("i1", "i2")).get("modelVersion").asString())
+        .isEqualTo(harness.performer.version());
+    request("PUT", "/admin/experiments/default", "application/json",
+        "{\"weights\":{\"performer\":50,\"softmax\":50}}", "X-Api-Key", EngineHarness.ADMIN_KEY);
+
+    // public operational endpoints
+    assertThat(request("GET", "/actuator/health/readiness", null, null).statusCode())
+        .isEqualTo(200);
+    assertThat(request("GET", "/actuator/prometheus", null, null).body())
+        .contains("reranker_rerank_seconds");
+    assertThat(request("GET", "/actuator/metrics", null, null).statusCode()).isEqualTo(401);
+    assertThat(request("GET", "/v3/api-docs", null, null).body()).contains("/v1/rerank");
+  }
+
+  /** One malformed request and the status it must get. */
+  record Bad(String name, String method, String path, String contentType, String body, int status,
+      String field, String... headers) {}
+
+  @Test
+  void everyMalformedRequestGetsItsProblemAndTheServiceKeepsServing() throws Exception {
+    String many = "[" + "\"x\",".repeat(0) + String.join(",", java.util.stream.IntStream
+        .range(0, 10_001).mapToObj(i -> "\"c" + i + "\"").toList()) + "]";
+    String longId = "u".repeat(300);
+    String history10001 = "[" + String.join(",", java.util.stream.IntStream.range(0, 10_001)
+        .mapToObj(i -> "{\"itemId\":\"i1\",\"timestamp\":1}").toList()) + "]";
+    String twoMegabytes = "{\"userId\":\"" + "x".repeat(2_000_000) + "\",\"candidates\":[\"a\"]}";
+    String key = EngineHarness.ADMIN_KEY;
+    List<Bad> suite = List.of(
+        new Bad("malformed JSON", "POST", "/v1/rerank", "application/json", "{bad", 400, "body"),
+        new Bad("empty body", "POST", "/v1/rerank", "application/json", "", 400, "body"),
+        new Bad("JSON array", "POST", "/v1/rerank", "application/json", "[]", 400, null),
+        new Bad("JSON string", "POST", "/v1/rerank", "application/json", "\"x\"", 400, null),
+        new Bad("JSON null", "POST", "/v1/rerank", "application/json", "null", 400, null),
+        new Bad("truncated JSON", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"", 400, "candidates[1]"),
+        new Bad("missing userId", "POST", "/v1/rerank", "application/json",
+            "{\"candidates\":[\"a\"]}", 400, "userId"),
+        new Bad("null userId", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":null,\"candidates\":[\"a\"]}", 400, "userId"),
+        new Bad("empty userId", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"\",\"candidates\":[\"a\"]}", 400, "userId"),
+        new Bad("blank userId", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"   \",\"candidates\":[\"a\"]}", 400, "userId"),
+        new Bad("userId too long", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"" + longId + "\",\"candidates\":[\"a\"]}", 400, "userId"),
+        new Bad("userId an object", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":{},\"candidates\":[\"a\"]}", 400, "userId"),
+        new Bad("missing candidates", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\"}", 400, "candidates"),
+        new Bad("empty candidates", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[]}", 400, "candidates"),
+        new Bad("candidates a string", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":\"a\"}", 400, "candidates"),
+        new Bad("null candidate", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[null]}", 400, "candidates[0]"),
+        new Bad("blank candidate", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"ok\",\" \"]}", 400, "candidates[1]"),
+        new Bad("candidate an object", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[{}]}", 400, "candidates[0]"),
+        new Bad("duplicate candidates", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\",\"y\",\"x\"]}", 400, "candidates[2]"),
+        new Bad("10,001 candidates", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":" + many + "}", 400, "candidates"),
+        new Bad("candidate too long", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"" + longId + "\"]}", 400, "candidates[0]"),
+        new Bad("k zero", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"k\":0}", 400, "k"),
+        new Bad("k negative", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"k\":-5}", 400, "k"),
+        new Bad("k a word", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"k\":\"ten\"}", 400, "k"),
+        new Bad("k too large", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"k\":20000}", 400, "k"),
+        new Bad("unknown experiment", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"experiment\":\"nope\"}", 404,
+            "experiment"),
+        new Bad("history not a list", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"history\":5}", 400, "history"),
+        new Bad("history event without item", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"history\":[{\"timestamp\":1}]}", 400,
+            "history[0].itemId"),
+        new Bad("history negative timestamp", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"history\":[{\"itemId\":\"i\","
+                + "\"timestamp\":-1}]}", 400, "history[0].timestamp"),
+        new Bad("history timestamp a word", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"history\":[{\"itemId\":\"i\","
+                + "\"timestamp\":\"now\"}]}", 400, "history[0].timestamp"),
+        new Bad("history of 10,001 events", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"history\":" + history10001 + "}", 400,
+            "history"),
+        new Bad("body of 2 MB", "POST", "/v1/rerank", "application/json", twoMegabytes, 413,
+            "body"),
+        new Bad("text/plain", "POST", "/v1/rerank", "text/plain", "hello", 415, null),
+        new Bad("GET on rerank", "GET", "/v1/rerank", null, null, 405, null),
+        new Bad("deadline a word", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"]}", 400, "X-Deadline-Ms", "X-Deadline-Ms",
+            "soon"),
+        new Bad("deadline zero", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"]}", 400, "X-Deadline-Ms", "X-Deadline-Ms",
+            "0"),
+        new Bad("unknown path", "GET", "/v1/nothing-here", null, null, 404, null),
+        new Bad("state of an unknown user", "GET", "/v1/users/nobody-at-all/state", null, null,
+            404, "userId"),
+        new Bad("report of an unknown experiment", "GET", "/v1/experiments/nope/report", null,
+            null, 404, "id"),
+        new Bad("admin without key", "PUT", "/admin/experiments/x", "application/json",
+            "{\"weights\":{\"performer\":1}}", 401, null),
+        new Bad("admin with bad weights", "PUT", "/admin/experiments/x", "application/json",
+            "{\"weights\":{\"random\":1}}", 400, "weights", "X-Api-Key", key),
+        new Bad("admin negative weight", "PUT", "/admin/experiments/x", "application/json",
+            "{\"weights\":{\"performer\":-1}}", 400, "weights", "X-Api-Key", key),
+        new Bad("activate unknown model", "POST", "/admin/models/none-000000000000/activate",
+            null, null, 404, "version", "X-Api-Key", key));
+    assertThat(suite).hasSizeGreaterThanOrEqualTo(30);
+    for (Bad bad : suite) {
+      HttpResponse<String> r = request(bad.method(), bad.path(), bad.contentType(), bad.body(),
+          bad.headers());
+      assertThat(r.statusCode()).as("%s: %s", bad.name(), r.body()).isEqualTo(bad.status());
+      assertThat(r.headers().firstValue("Content-Type").orElse(""))
+          .as("%s content type", bad.name()).contains("application/problem+json");
+      JsonNode problem = json.readTree(r.body());
+      assertThat(problem.get("status").asInt()).as(bad.name()).isEqualTo(bad.status());
+      if (bad.field() != null) {
+        assertThat(problem.get("field").asString()).as("%s field", bad.name())
+            .isEqualTo(bad.field());
+      }
+    }
+    // still serving
+    assertThat(rerank("alice", List.of("i1", "i2")).get("items")).hasSize(2);
+  }
+}
