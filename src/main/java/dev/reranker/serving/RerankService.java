@@ -11,7 +11,9 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -30,6 +32,8 @@ public final class RerankService {
   private final MeterRegistry registry;
   private final Duration defaultDeadline;
   private final Clock clock;
+  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+  private final Map<String, Counter> degradedCounters = new ConcurrentHashMap<>();
 
   public RerankService(Reranker reranker, ExperimentRegistry experiments, OutcomeTracker outcomes,
       Consumer<Exposure> publisher, MeterRegistry registry, Duration defaultDeadline, Clock clock) {
@@ -50,6 +54,16 @@ public final class RerankService {
    * @param deadline the time budget (the configured default when null)
    */
   public RerankApi.RerankResponse rerank(RerankApi.RerankRequest request, Duration deadline) {
+    return rerank(request, deadline, true);
+  }
+
+  /**
+   * @param deadline the time budget (the configured default when null)
+   * @param stateReachable false when the user's history is on no store this instance can read (its
+   *     owner did not answer a forwarded request): the fallback order is served, degraded
+   */
+  public RerankApi.RerankResponse rerank(RerankApi.RerankRequest request, Duration deadline,
+      boolean stateReachable) {
     RequestValidation.check(request);
     String experimentId = request.experiment() == null ? experiments.defaultId()
         : request.experiment();
@@ -66,11 +80,15 @@ public final class RerankService {
     List<Reranker.InlineEvent> inline = request.history() == null ? null
         : request.history().stream().map(e -> new Reranker.InlineEvent(e.itemId(),
             e.timestamp())).toList();
-    RerankResult result = reranker.rerank(request.userId(), request.candidates(), k, arm.arm(),
-        start + budget, inline);
+    RerankResult result = stateReachable || inline != null || arm.arm() == null
+        ? reranker.rerank(request.userId(), request.candidates(), k, arm.arm(), start + budget,
+            inline)
+        : reranker.fallback(request.userId(), request.candidates(), k, arm.wireName(), true,
+            false);
     double tookMs = (System.nanoTime() - start) / 1e6;
 
-    if (experiment.shadow() && arm.arm() != null) {
+    // no shadow run behind a degraded answer: agreement with a fallback order says nothing
+    if (experiment.shadow() && arm.arm() != null && !result.degraded()) {
       ArmChoice other = arm == ArmChoice.PERFORMER ? ArmChoice.SOFTMAX : ArmChoice.PERFORMER;
       long shadowStart = System.nanoTime();
       RerankResult shadow = reranker.rerank(request.userId(), request.candidates(), k,
@@ -91,8 +109,8 @@ public final class RerankService {
     timer("served", result.arm(), result.degraded()).record((long) (tookMs * 1e6),
         TimeUnit.NANOSECONDS);
     if (result.degraded()) {
-      Counter.builder("reranker.rerank.degraded").tag("arm", result.arm()).register(registry)
-          .increment();
+      degradedCounters.computeIfAbsent(result.arm(), a -> Counter.builder(
+          "reranker.rerank.degraded").tag("arm", a).register(registry)).increment();
     }
     return new RerankApi.RerankResponse(requestId, request.userId(), experiment.id(), result.arm(),
         result.modelVersion(), result.statePosition(), result.items().stream()
@@ -101,11 +119,14 @@ public final class RerankService {
   }
 
   private Timer timer(String role, String arm, boolean degraded) {
-    return Timer.builder("reranker.rerank")
-        .description("reranking latency per arm")
-        .tag("role", role).tag("arm", arm).tag("degraded", Boolean.toString(degraded))
-        .publishPercentileHistogram()
-        .register(registry);
+    // meters are looked up once per (role, arm, degraded): building one per request costs more
+    // than the scoring of a few hundred candidates
+    return timers.computeIfAbsent(role + '/' + arm + '/' + degraded, key ->
+        Timer.builder("reranker.rerank")
+            .description("reranking latency per arm")
+            .tag("role", role).tag("arm", arm).tag("degraded", Boolean.toString(degraded))
+            .publishPercentileHistogram()
+            .register(registry));
   }
 
   private static List<String> ids(RerankResult r) {

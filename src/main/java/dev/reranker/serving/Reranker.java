@@ -7,7 +7,6 @@ import dev.reranker.state.ActiveModel;
 import dev.reranker.state.CachedState;
 import dev.reranker.state.UserStates;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -149,46 +148,56 @@ public final class Reranker {
   private RerankResult score(String userId, List<String> candidates, int k, Arm arm,
       ActiveModel model, UserVector user) {
     IncrementalEncoder.Compiled compiled = model.compiled();
-    List<Scored> known = new ArrayList<>();
-    List<Scored> unknown = new ArrayList<>();
-    for (int i = 0; i < candidates.size(); i++) {
+    int n = candidates.size();
+    int[] knownAt = new int[n]; // (known) position in the caller's list
+    double[] knownScores = new double[n];
+    int[] unknownAt = new int[n];
+    double[] unknownScores = new double[n];
+    int known = 0;
+    int unknown = 0;
+    for (int i = 0; i < n; i++) {
       String id = candidates.get(i);
       int index = model.itemIndex(id);
       if (index >= 0) {
-        known.add(new Scored(id, compiled.score(user.vector(), index), i, false));
+        knownAt[known] = i;
+        knownScores[known++] = compiled.score(user.vector(), index);
       } else {
-        unknown.add(new Scored(id, popularity.count(id), i, true));
+        unknownAt[unknown] = i;
+        unknownScores[unknown++] = popularity.count(id);
       }
     }
-    Comparator<Scored> byScore = Comparator.comparingDouble(Scored::score).reversed()
-        .thenComparingInt(Scored::order);
-    known.sort(byScore);
-    unknown.sort(byScore);
-    known.addAll(unknown);
-    return new RerankResult(userId, arm.wireName(), user.modelVersion(), user.position(),
-        ranked(known, k), false, false, user.bytes());
+    List<RerankResult.Item> items = new ArrayList<>(Math.min(k, n));
+    append(items, candidates, knownAt, knownScores, known, k, false);
+    append(items, candidates, unknownAt, unknownScores, unknown, k - items.size(), true);
+    return new RerankResult(userId, arm.wireName(), user.modelVersion(), user.position(), items,
+        false, false, user.bytes());
   }
 
   /** The popularity order for every candidate. */
   public RerankResult fallback(String userId, List<String> candidates, int k, String arm,
       boolean degraded, boolean coldStart) {
-    List<Scored> all = new ArrayList<>(candidates.size());
-    for (int i = 0; i < candidates.size(); i++) {
-      all.add(new Scored(candidates.get(i), popularity.count(candidates.get(i)), i, true));
+    int n = candidates.size();
+    int[] at = new int[n];
+    double[] counts = new double[n];
+    for (int i = 0; i < n; i++) {
+      at[i] = i;
+      counts[i] = popularity.count(candidates.get(i));
     }
-    all.sort(Comparator.comparingDouble(Scored::score).reversed().thenComparingInt(Scored::order));
-    return new RerankResult(userId, arm, null, 0, ranked(all, k), degraded, coldStart, 0);
+    List<RerankResult.Item> items = new ArrayList<>(Math.min(k, n));
+    append(items, candidates, at, counts, n, k, true);
+    return new RerankResult(userId, arm, null, 0, items, degraded, coldStart, 0);
   }
 
-  private record Scored(String itemId, double score, int order, boolean fallback) {}
-
-  private static List<RerankResult.Item> ranked(List<Scored> ordered, int k) {
-    int n = Math.min(k, ordered.size());
-    List<RerankResult.Item> items = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      Scored s = ordered.get(i);
-      items.add(new RerankResult.Item(s.itemId(), s.score(), i + 1, s.fallback()));
+  /**
+   * Appends the best {@code want} of a group, best first (ties: the caller's order, since
+   * {@code at} is ascending), ranked after what {@code items} holds.
+   */
+  private static void append(List<RerankResult.Item> items, List<String> candidates, int[] at,
+      double[] scores, int n, int want, boolean fallback) {
+    int[] best = TopK.select(scores, n, Math.max(0, Math.min(want, n)));
+    for (int j : best) {
+      items.add(new RerankResult.Item(candidates.get(at[j]), scores[j], items.size() + 1,
+          fallback));
     }
-    return items;
   }
 }
