@@ -1,7 +1,6 @@
 package dev.reranker.config;
 
 import dev.reranker.model.Arm;
-import dev.reranker.model.EncoderState;
 import dev.reranker.state.ActiveModel;
 import dev.reranker.state.UserStates;
 import java.util.Map;
@@ -38,20 +37,7 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
   public void afterSingletonsInstantiated() {
     long start = System.nanoTime();
     for (Map.Entry<Arm, ActiveModel> e : states.models().entrySet()) {
-      ActiveModel m = e.getValue();
-      EncoderState s = m.encoder().newState();
-      for (int i = 0; i < 64; i++) {
-        m.encoder().fold(s, i % m.trained().config().items(), 1_000L * i);
-      }
-      m.compiled().score(s.userVector(), 0);
-      int[] items = new int[32];
-      long[] times = new long[32];
-      for (int i = 0; i < items.length; i++) {
-        items[i] = i % m.trained().config().items();
-        times[i] = 1_000L * i;
-      }
-      m.folder().run(java.util.List.of(new dev.reranker.model.BatchFolder.Work(
-          m.encoder().newState(), items, times, 0, dev.reranker.model.OrderSignal.NO_PREVIOUS)));
+      e.getValue().warmUp();
     }
     warmed.set(true);
     log.info("models warmed up in {} ms: {}", (System.nanoTime() - start) / 1_000_000,

@@ -65,7 +65,9 @@ public class ModelAdminController {
     }
     Arm arm = model.config().arm();
     String previous = states.models().containsKey(arm) ? states.model(arm).version() : null;
-    states.activate(new ActiveModel(model));
+    ActiveModel next = new ActiveModel(model);
+    next.warmUp(); // before the swap: requests keep using the old version meanwhile
+    states.activate(next);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("arm", arm.wireName());
     out.put("active", version);

@@ -16,8 +16,9 @@ import org.springframework.web.client.RestClient;
  * Sends a request for a user whose partition another instance owns to that instance (Kafka Streams
  * {@code queryMetadataForKey}, with each instance's {@code application.server}). If the owner
  * cannot be reached in time, the request is answered here: from a local standby copy of the
- * user's history if there is one, else degraded. A forwarded request carries a header so it is
- * never forwarded twice.
+ * user's history if this instance hosts one (a state rebuilt from it), else degraded — without a
+ * copy the user would look like a new one, and a cold-start order would be served as if it were
+ * the model's. A forwarded request carries a header so it is never forwarded twice.
  */
 public final class OwnerRouter {
 
@@ -33,38 +34,51 @@ public final class OwnerRouter {
     this.self = self;
   }
 
-  /** The owner's answer, or null when this instance should answer itself. */
-  RerankApi.RerankResponse forwardIfRemote(RerankApi.RerankRequest request, Duration deadline) {
+  /**
+   * Where a request is answered.
+   *
+   * @param response the owner's answer, or null when this instance answers
+   * @param localHistory false when this instance must answer but holds no copy of the user's
+   *     history (the owner did not answer): serve degraded
+   */
+  record Route(RerankApi.RerankResponse response, boolean localHistory) {
+    static final Route LOCAL = new Route(null, true);
+    static final Route DEGRADED = new Route(null, false);
+  }
+
+  /** Forwards to the owner when another instance owns the user. */
+  Route route(RerankApi.RerankRequest request, Duration deadline) {
     if (self == null) {
-      return null;
+      return Route.LOCAL;
     }
-    HostInfo owner;
+    KeyQueryMetadata m;
     try {
       KafkaStreams ks = streams.get();
-      KeyQueryMetadata m = ks == null ? null : ks.queryMetadataForKey(IngestTopics.HISTORY_STORE,
+      m = ks == null ? null : ks.queryMetadataForKey(IngestTopics.HISTORY_STORE,
           request.userId(), Serdes.String().serializer());
       if (m == null || m == KeyQueryMetadata.NOT_AVAILABLE || self.equals(m.activeHost())) {
-        return null;
+        return Route.LOCAL;
       }
-      owner = m.activeHost();
     } catch (RuntimeException e) {
-      return null; // rebalancing: answer locally
+      return Route.LOCAL; // rebalancing: answer locally (the stores say if they are unavailable)
     }
+    HostInfo owner = m.activeHost();
     try {
       SimpleClientHttpRequestFactory factory = new SimpleClientHttpRequestFactory();
       factory.setConnectTimeout((int) Math.max(1, deadline.toMillis()));
       factory.setReadTimeout((int) Math.max(1, deadline.toMillis()));
-      return RestClient.builder().requestFactory(factory).build().post()
+      return new Route(RestClient.builder().requestFactory(factory).build().post()
           .uri("http://" + owner.host() + ":" + owner.port() + "/v1/rerank")
           .header(FORWARDED_HEADER, "1")
           .header(RerankController.DEADLINE_HEADER, Long.toString(deadline.toMillis()))
           .body(request)
           .retrieve()
-          .body(RerankApi.RerankResponse.class);
+          .body(RerankApi.RerankResponse.class), true);
     } catch (RuntimeException e) {
-      log.warn("owner {} of user {} unreachable ({}); answering locally", owner,
-          request.userId(), e.getMessage());
-      return null;
+      boolean standby = m.standbyHosts().contains(self);
+      log.warn("owner {} of user {} unreachable ({}); answering locally {}", owner,
+          request.userId(), e.getMessage(), standby ? "from the standby copy" : "(degraded)");
+      return standby ? Route.LOCAL : Route.DEGRADED;
     }
   }
 }

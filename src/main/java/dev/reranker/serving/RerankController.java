@@ -50,11 +50,12 @@ class RerankController {
     Duration deadline = deadline(deadlineMs);
     if (forwarded == null && request != null && request.userId() != null
         && request.history() == null) {
-      RerankApi.RerankResponse remote = router.forwardIfRemote(request,
+      OwnerRouter.Route route = router.route(request,
           deadline == null ? service.defaultDeadline() : deadline);
-      if (remote != null) {
-        return remote;
+      if (route.response() != null) {
+        return route.response();
       }
+      return service.rerank(request, deadline, route.localHistory());
     }
     return service.rerank(request, deadline);
   }

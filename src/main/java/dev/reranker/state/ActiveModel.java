@@ -2,9 +2,12 @@ package dev.reranker.state;
 
 import dev.reranker.model.Arm;
 import dev.reranker.model.BatchFolder;
+import dev.reranker.model.EncoderState;
 import dev.reranker.model.IncrementalEncoder;
 import dev.reranker.model.ModelArtifacts;
+import dev.reranker.model.OrderSignal;
 import dev.reranker.model.SequenceModel;
+import java.util.List;
 
 /**
  * One loaded model version with what is derived from it: the batched model, the compiled weights of
@@ -24,6 +27,27 @@ public final class ActiveModel {
     this.compiled = model.compiled();
     this.encoders = ThreadLocal.withInitial(() -> new IncrementalEncoder(compiled));
     this.folders = ThreadLocal.withInitial(() -> new BatchFolder(batched, model.version()));
+  }
+
+  /**
+   * Runs each path once (one-event folds, scoring, a batched fold) so that the first requests do
+   * not pay for class loading, JIT and ND4J's first touch of native memory; on the calling thread.
+   */
+  public void warmUp() {
+    int n = model.config().items();
+    EncoderState s = encoder().newState();
+    for (int i = 0; i < 64; i++) {
+      encoder().fold(s, i % n, 1_000L * i);
+    }
+    compiled.score(s.userVector(), 0);
+    int[] items = new int[32];
+    long[] times = new long[32];
+    for (int i = 0; i < items.length; i++) {
+      items[i] = i % n;
+      times[i] = 1_000L * i;
+    }
+    folder().run(List.of(new BatchFolder.Work(encoder().newState(), items, times, 0,
+        OrderSignal.NO_PREVIOUS)));
   }
 
   public ModelArtifacts.TrainedModel trained() {
