@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code bench <what>}: benchmarks that print a table and write one JSON object. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks: each prints a table and writes one JSON object (--out).",
-    subcommands = {BenchAttentionCommand.class, BenchIngestCommand.class})
+    subcommands = {BenchAttentionCommand.class, BenchIngestCommand.class,
+        BenchRerankCommand.class})
 final class BenchCommand implements Runnable {
 
   @CommandLine.Spec

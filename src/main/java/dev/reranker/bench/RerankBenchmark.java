@@ -1,0 +1,495 @@
+package dev.reranker.bench;
+
+import dev.reranker.attention.FavorProjection;
+import dev.reranker.attention.FeatureMap;
+import dev.reranker.config.RerankerApplication;
+import dev.reranker.data.EventType;
+import dev.reranker.data.IdMap;
+import dev.reranker.data.Interaction;
+import dev.reranker.data.InteractionJson;
+import dev.reranker.experiment.ArmChoice;
+import dev.reranker.experiment.ExperimentRegistry;
+import dev.reranker.ingest.IngestMetrics;
+import dev.reranker.model.Arm;
+import dev.reranker.model.ModelArtifacts;
+import dev.reranker.model.ModelConfig;
+import dev.reranker.model.ModelWeights;
+import dev.reranker.serving.RerankApi;
+import dev.reranker.serving.RerankService;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * HTTP reranking throughput on loopback against the same scoring called in-process, in one run.
+ *
+ * <p>The service starts in this JVM (in-process broker, REST API on a free port) with two models
+ * of production size (5,000 items, d = 64, 2 layers; random weights: the cost, not the quality, is
+ * measured). Users get histories through Kafka; then, per arm, a pool of client threads sends
+ * {@code POST /v1/rerank} with N candidates for {@code seconds} (latencies recorded per request),
+ * and the same number of threads call {@code RerankService.rerank} directly for as long (the
+ * whole request path below HTTP: validation, arm assignment, state catch-up, scoring, exposure
+ * publishing, metrics). The HTTP client is a raw keep-alive socket per thread with the requests
+ * serialised up front, so the load generator, which shares the cores with the service, costs
+ * little. Process CPU time per request is reported for both paths: their difference is what HTTP
+ * (Tomcat, Spring MVC, Jackson, the loopback) costs.
+ */
+public final class RerankBenchmark {
+
+  /** Settings. */
+  /** Settings; {@code maxWarmUpRounds} bounds the warm-up (see {@link #warmUp}). */
+  public record Options(int candidates, int seconds, int threads, int users, long seed,
+      int maxWarmUpRounds, List<String> serviceArguments) {
+    public Options {
+      serviceArguments = List.copyOf(serviceArguments);
+      if (maxWarmUpRounds < 1) {
+        throw new IllegalArgumentException("maxWarmUpRounds must be ≥ 1");
+      }
+      if (candidates < 1 || seconds < 1 || threads < 1 || users < 1) {
+        throw new IllegalArgumentException("candidates, seconds, threads and users must be ≥ 1");
+      }
+    }
+  }
+
+  static final int ITEMS = 5_000;
+
+  private final Options options;
+  private final PrintStream log;
+  private final ObjectMapper json = JsonMapper.builder().build();
+
+  public RerankBenchmark(Options options, PrintStream log) {
+    this.options = options;
+    this.log = log;
+  }
+
+  public Map<String, Object> run() throws Exception {
+    Path work = Files.createTempDirectory("reranker-bench-rerank");
+    List<String> items = new ArrayList<>();
+    for (int i = 0; i < ITEMS; i++) {
+      items.add("item-" + i);
+    }
+    for (Arm arm : Arm.values()) {
+      ModelConfig c = new ModelConfig(ITEMS, 64, 2, 2, 256, arm, FeatureMap.Kernel.SOFTMAX, 64,
+          FavorProjection.RowNorms.CHI, 256, 0.1, options.seed() + arm.ordinal());
+      ModelArtifacts.save(ModelArtifacts.TrainedModel.of(c, ModelWeights.initialize(c),
+          IdMap.of(items), Map.of("purpose", "benchmark (random weights)"), Map.of()),
+          work.resolve("models/" + arm.wireName()));
+    }
+    List<String> args = new ArrayList<>(List.of(
+        "--server.port=0", "--reranker.kafka.embedded-data-dir=" + work.resolve("kafka"),
+        "--spring.kafka.streams.state-dir=" + work.resolve("streams"),
+        "--reranker.models.performer=" + work.resolve("models/performer"),
+        "--reranker.models.softmax=" + work.resolve("models/softmax"),
+        "--reranker.security.admin-api-key=bench",
+        "--reranker.serving.max-concurrent-requests=" + Math.max(64, 4 * options.threads()),
+        "--server.tomcat.max-keep-alive-requests=-1", "--logging.level.root=WARN"));
+    for (String extra : options.serviceArguments()) { // replaces a default of the same name
+      String name = extra.contains("=") ? extra.substring(0, extra.indexOf('=') + 1) : extra;
+      args.removeIf(a -> a.startsWith(name));
+      args.add(extra);
+    }
+    ConfigurableApplicationContext app = RerankerApplication.run(args.toArray(String[]::new));
+    try {
+      int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
+      loadUsers(app, items);
+      ExperimentRegistry registry = app.getBean(ExperimentRegistry.class);
+      RerankService service = app.getBean(RerankService.class);
+      Map<ArmChoice, List<RerankApi.RerankRequest>> requests = new LinkedHashMap<>();
+      for (ArmChoice arm : List.of(ArmChoice.PERFORMER, ArmChoice.SOFTMAX)) {
+        String experiment = "bench-" + arm.wireName();
+        registry.put(experiment, Map.of(arm, 1.0), false, 10, null);
+        requests.put(arm, requests(items, experiment));
+      }
+      warmUp(port, service, requests);
+      Map<String, Object> byArm = new LinkedHashMap<>();
+      for (ArmChoice arm : requests.keySet()) {
+        Phase http = load(http(port, requests.get(arm)));
+        Phase local = load(inProcess(service, requests.get(arm)));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rerank_rps", round(http.rps()));
+        m.put("p50_ms", round(http.percentile(50)));
+        m.put("p99_ms", round(http.percentile(99)));
+        m.put("inprocess_rps", round(local.rps()));
+        m.put("inprocess_p50_ms", round(local.percentile(50)));
+        m.put("http_over_inprocess", round(http.rps() / local.rps()));
+        m.put("http_cpu_us_per_request", round(http.cpuMicrosPerRequest()));
+        m.put("inprocess_cpu_us_per_request", round(local.cpuMicrosPerRequest()));
+        m.put("errors", http.errors());
+        byArm.put(arm.wireName(), m);
+        log.printf("%-9s HTTP %,.0f req/s (p50 %.2f ms, p99 %.2f ms, %.0f µs CPU each), "
+            + "in-process %,.0f req/s (%.0f µs CPU each): %.2f%n", arm.wireName(), http.rps(),
+            http.percentile(50), http.percentile(99), http.cpuMicrosPerRequest(), local.rps(),
+            local.cpuMicrosPerRequest(), http.rps() / local.rps());
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, Object> performer = (Map<String, Object>) byArm.get("performer");
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("benchmark", "rerank");
+      Map<String, Object> config = new LinkedHashMap<>();
+      config.put("candidates", options.candidates());
+      config.put("seconds_per_phase", options.seconds());
+      config.put("client_threads", options.threads());
+      config.put("max_warm_up_rounds", options.maxWarmUpRounds());
+      config.put("users", options.users());
+      config.put("items", ITEMS);
+      config.put("model", "d=64, 2 layers, 2 heads, m=64 (random weights)");
+      config.put("service_arguments", options.serviceArguments());
+      doc.put("config", config);
+      doc.put("machine", Machine.describe());
+      doc.put("rerank_rps", performer.get("rerank_rps"));
+      doc.put("p50_ms", performer.get("p50_ms"));
+      doc.put("p99_ms", performer.get("p99_ms"));
+      doc.put("inprocess_rps", performer.get("inprocess_rps"));
+      doc.put("by_arm", byArm);
+      boolean met = byArm.values().stream().allMatch(v -> (Double) ((Map<?, ?>) v)
+          .get("http_over_inprocess") >= 0.5);
+      doc.put("target", "HTTP >= 0.5 of in-process, per arm");
+      doc.put("target_met", met);
+      return doc;
+    } finally {
+      app.close();
+    }
+  }
+
+  private void loadUsers(ConfigurableApplicationContext app, List<String> items) {
+    String servers = app.getBean(org.springframework.kafka.core.KafkaAdmin.class)
+        .getConfigurationProperties().get("bootstrap.servers").toString()
+        .replace("[", "").replace("]", "");
+    SplittableRandom r = new SplittableRandom(options.seed());
+    int perUser = 50;
+    long t0 = System.currentTimeMillis() - 86_400_000L;
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers, ProducerConfig.LINGER_MS_CONFIG, 5),
+        new StringSerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < perUser; i++) {
+        for (int u = 0; u < options.users(); u++) {
+          Interaction e = new Interaction("user-" + u, items.get(r.nextInt(items.size())),
+              t0 + (long) i * 60_000 + u, EventType.VIEW, "b-" + u + "-" + i);
+          producer.send(new ProducerRecord<>("interactions", e.userId(),
+              InteractionJson.toJson(e).getBytes(StandardCharsets.UTF_8)));
+        }
+      }
+    }
+    IngestMetrics metrics = app.getBean(IngestMetrics.class);
+    long expected = (long) perUser * options.users();
+    long deadline = System.currentTimeMillis() + 300_000;
+    while (metrics.appliedCount() < expected && System.currentTimeMillis() < deadline) {
+      sleep(50);
+    }
+    log.printf("loaded %,d users with %d events each%n", options.users(), perUser);
+  }
+
+  private List<RerankApi.RerankRequest> requests(List<String> items, String experiment) {
+    SplittableRandom r = new SplittableRandom(options.seed() + 7);
+    List<RerankApi.RerankRequest> out = new ArrayList<>();
+    for (int u = 0; u < options.users(); u++) {
+      List<String> candidates = new ArrayList<>(items.subList(0, items.size()));
+      for (int i = 0; i < options.candidates(); i++) { // a random subset, partial shuffle
+        int j = i + r.nextInt(candidates.size() - i);
+        String tmp = candidates.get(i);
+        candidates.set(i, candidates.get(j));
+        candidates.set(j, tmp);
+      }
+      out.add(new RerankApi.RerankRequest("user-" + u, List.copyOf(candidates.subList(0,
+          options.candidates())), 10, experiment, null));
+    }
+    return out;
+  }
+
+  /** One load phase's results. */
+  record Phase(long requests, double seconds, double[] latenciesMs, long errors,
+      double cpuSeconds) {
+    double rps() {
+      return requests / seconds;
+    }
+
+    /** Process CPU (every thread: client, server, broker, JIT, GC) per request, µs. */
+    double cpuMicrosPerRequest() {
+      return requests == 0 ? 0 : cpuSeconds * 1e6 / requests;
+    }
+
+    double percentile(double p) {
+      if (latenciesMs.length == 0) {
+        return 0;
+      }
+      double[] s = latenciesMs.clone();
+      Arrays.sort(s);
+      return s[Math.min(s.length - 1, Math.max(0, (int) Math.ceil(p / 100 * s.length) - 1))];
+    }
+  }
+
+  private interface Call {
+    boolean call(int index) throws Exception;
+
+    /** Releases what the calls held (connections), after a phase. */
+    default void close() {}
+  }
+
+  /**
+   * HTTP/1.1 with keep-alive over one socket per client thread, requests serialised up front: the
+   * load generator shares the machine's cores with the server, so it must cost little.
+   */
+  private Call http(int port, List<RerankApi.RerankRequest> requests) {
+    List<byte[]> raw = new ArrayList<>();
+    for (RerankApi.RerankRequest r : requests) {
+      byte[] body = json.writeValueAsBytes(r);
+      byte[] head = ("POST /v1/rerank HTTP/1.1\r\nHost: localhost:" + port
+          + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII);
+      byte[] all = Arrays.copyOf(head, head.length + body.length);
+      System.arraycopy(body, 0, all, head.length, body.length);
+      raw.add(all);
+    }
+    ThreadLocal<LoopbackConnection[]> connections = ThreadLocal.withInitial(() ->
+        new LoopbackConnection[1]);
+    ConcurrentLinkedQueue<LoopbackConnection> opened = new ConcurrentLinkedQueue<>();
+    return new Call() {
+      @Override
+      public boolean call(int i) throws Exception {
+        LoopbackConnection[] mine = connections.get();
+        if (mine[0] == null || mine[0].closed) {
+          mine[0] = new LoopbackConnection(port);
+          opened.add(mine[0]);
+        }
+        try {
+          return mine[0].exchange(raw.get(i % raw.size())) == 200;
+        } catch (java.io.IOException e) {
+          mine[0].close();
+          throw e;
+        }
+      }
+
+      @Override
+      public void close() {
+        opened.forEach(LoopbackConnection::close);
+      }
+    };
+  }
+
+  /** A minimal keep-alive HTTP/1.1 client connection (Content-Length responses only). */
+  private static final class LoopbackConnection {
+    private final java.net.Socket socket;
+    private final java.io.OutputStream out;
+    private final java.io.BufferedInputStream in;
+    boolean closed;
+
+    LoopbackConnection(int port) {
+      try {
+        socket = new java.net.Socket("localhost", port);
+        socket.setTcpNoDelay(true);
+        out = socket.getOutputStream();
+        in = new java.io.BufferedInputStream(socket.getInputStream(), 1 << 16);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    /** Sends one request and reads the whole response; returns the status code. */
+    int exchange(byte[] request) throws java.io.IOException {
+      out.write(request);
+      out.flush();
+      String status = line();
+      int code = Integer.parseInt(status.substring(9, 12));
+      int length = -1;
+      boolean chunked = false;
+      for (String h = line(); !h.isEmpty(); h = line()) {
+        String lower = h.toLowerCase(java.util.Locale.ROOT);
+        if (lower.startsWith("content-length:")) {
+          length = Integer.parseInt(h.substring(15).trim());
+        } else if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
+          chunked = true;
+        } else if (lower.startsWith("connection:") && lower.contains("close")) {
+          closed = true;
+        }
+      }
+      if (chunked) {
+        for (int size = Integer.parseInt(line().trim(), 16); size > 0;
+            size = Integer.parseInt(line().trim(), 16)) {
+          in.readNBytes(size);
+          line();
+        }
+        line();
+      } else if (length > 0) {
+        in.readNBytes(length);
+      }
+      if (closed) {
+        close();
+      }
+      return code;
+    }
+
+    void close() {
+      closed = true;
+      try {
+        socket.close();
+      } catch (java.io.IOException ignored) {
+        // already gone
+      }
+    }
+
+    private String line() throws java.io.IOException {
+      StringBuilder b = new StringBuilder();
+      for (int c = in.read(); c != '\n'; c = in.read()) {
+        if (c < 0) {
+          throw new java.io.EOFException("connection closed");
+        }
+        if (c != '\r') {
+          b.append((char) c);
+        }
+      }
+      return b.toString();
+    }
+  }
+
+  private Call inProcess(RerankService service, List<RerankApi.RerankRequest> requests) {
+    return i -> {
+      service.rerank(requests.get(i % requests.size()), null);
+      return true;
+    };
+  }
+
+  /** Runs {@code threads} loops of calls: a warm-up of 2 s, then the timed phase. */
+  private Phase load(Call call) throws Exception {
+    run(call, Math.min(2, options.seconds()), null);
+    ConcurrentLinkedQueue<double[]> latencies = new ConcurrentLinkedQueue<>();
+    long cpu0 = processCpuNanos();
+    long start = System.nanoTime();
+    long[] counts = run(call, options.seconds(), latencies);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    double cpu = (processCpuNanos() - cpu0) / 1e9;
+    List<Double> all = new ArrayList<>();
+    for (double[] l : latencies) {
+      for (double x : l) {
+        all.add(x);
+      }
+    }
+    return new Phase(counts[0], seconds, all.stream().mapToDouble(Double::doubleValue).toArray(),
+        counts[1], cpu);
+  }
+
+  private long[] run(Call call, int seconds, ConcurrentLinkedQueue<double[]> latencies)
+      throws InterruptedException {
+    long end = System.nanoTime() + seconds * 1_000_000_000L;
+    AtomicLong ok = new AtomicLong();
+    AtomicLong errors = new AtomicLong();
+    CountDownLatch done = new CountDownLatch(options.threads());
+    for (int t = 0; t < options.threads(); t++) {
+      int offset = t * 7919;
+      Thread thread = new Thread(() -> {
+        double[] mine = new double[1 << 16];
+        int n = 0;
+        try {
+          for (int i = offset; System.nanoTime() < end; i++) {
+            long s = System.nanoTime();
+            boolean success;
+            try {
+              success = call.call(i);
+            } catch (Exception e) {
+              success = false;
+            }
+            if (success) {
+              ok.incrementAndGet();
+              if (n < mine.length) {
+                mine[n++] = (System.nanoTime() - s) / 1e6;
+              }
+            } else {
+              errors.incrementAndGet();
+            }
+          }
+        } finally {
+          if (latencies != null) {
+            latencies.add(Arrays.copyOf(mine, n));
+          }
+          done.countDown();
+        }
+      }, "bench-client-" + t);
+      thread.start();
+    }
+    done.await();
+    call.close();
+    return new long[] {ok.get(), errors.get()};
+  }
+
+  /**
+   * JIT-compiles both paths and lets the background work of loading (commits, compactions)
+   * settle. On two cores C2 needs tens of seconds for the HTTP stack: measured here, HTTP rates
+   * still rose 2.5× between the first and the third 5 s phase. So: rounds of 3 s per path and arm
+   * until no arm's HTTP rate moves by more than 10 % from one round to the next (at least 2 rounds
+   * when allowed, at most {@code maxWarmUpRounds}; rounds are shorter when the phases are).
+   */
+  private void warmUp(int port, RerankService service,
+      Map<ArmChoice, List<RerankApi.RerankRequest>> requests) throws Exception {
+    Map<ArmChoice, Double> previous = new LinkedHashMap<>();
+    int seconds = Math.min(3, options.seconds());
+    for (int round = 1; round <= options.maxWarmUpRounds(); round++) {
+      boolean settled = round > 1;
+      StringBuilder rates = new StringBuilder();
+      for (Map.Entry<ArmChoice, List<RerankApi.RerankRequest>> e : requests.entrySet()) {
+        long start = System.nanoTime();
+        double rps = run(http(port, e.getValue()), seconds, null)[0]
+            / ((System.nanoTime() - start) / 1e9);
+        run(inProcess(service, e.getValue()), seconds, null);
+        Double before = previous.put(e.getKey(), rps);
+        settled &= before != null && Math.abs(rps - before) <= 0.10 * before;
+        rates.append(String.format(" %s %,.0f req/s", e.getKey().wireName(), rps));
+      }
+      log.printf("warm-up round %d: HTTP%s%n", round, rates);
+      if (settled) {
+        return;
+      }
+    }
+  }
+
+  /** The table printed after the run. */
+  @SuppressWarnings("unchecked")
+  public static String table(Map<String, Object> doc) {
+    StringBuilder b = new StringBuilder("| arm | HTTP req/s | p50 ms | p99 ms | CPU µs/req "
+        + "| in-process req/s | in-process CPU µs/req | HTTP / in-process |\n"
+        + "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    ((Map<String, Object>) doc.get("by_arm")).forEach((arm, v) -> {
+      Map<String, Object> m = (Map<String, Object>) v;
+      b.append(String.format("| %s | %,.0f | %.2f | %.2f | %.0f | %,.0f | %.0f | %.2f |%n", arm,
+          m.get("rerank_rps"), m.get("p50_ms"), m.get("p99_ms"),
+          m.get("http_cpu_us_per_request"), m.get("inprocess_rps"),
+          m.get("inprocess_cpu_us_per_request"), m.get("http_over_inprocess")));
+    });
+    b.append("\ntarget (HTTP ≥ 0.5 × in-process, per arm): ")
+        .append(Boolean.TRUE.equals(doc.get("target_met")) ? "met" : "NOT met").append('\n');
+    return b.toString();
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static double round(double x) {
+    return Math.round(x * 1000) / 1000.0;
+  }
+}

@@ -1,0 +1,37 @@
+package dev.reranker.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** {@code bench rerank} end to end, briefly (numbers are reported, not asserted). */
+class BenchRerankCommandTest {
+
+  @Test
+  void writesTheRatesTheIssueAsksForPerArm(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("rerank.json");
+    int code = RerankerMain.commandLine().execute("bench", "rerank", "--candidates", "50",
+        "--seconds", "1", "--threads", "2", "--users", "20", "--max-warm-up-rounds", "1",
+        "--out", out.toString(), "--reranker.serving.deadline=2s");
+    assertThat(code).isZero();
+    JsonNode json = JsonMapper.builder().build().readTree(Files.readString(out));
+    for (String key : new String[] {"rerank_rps", "p50_ms", "p99_ms", "inprocess_rps"}) {
+      assertThat(json.get(key).asDouble()).as(key).isPositive();
+    }
+    assertThat(json.get("config").get("service_arguments").get(0).asString())
+        .isEqualTo("--reranker.serving.deadline=2s");
+    for (String arm : new String[] {"performer", "softmax"}) {
+      JsonNode m = json.get("by_arm").get(arm);
+      assertThat(m.get("errors").asLong()).as(arm + " errors").isZero();
+      assertThat(m.get("rerank_rps").asDouble()).as(arm).isPositive();
+      assertThat(m.get("p99_ms").asDouble()).isGreaterThanOrEqualTo(m.get("p50_ms").asDouble());
+      assertThat(m.get("http_cpu_us_per_request").asDouble()).isPositive();
+    }
+    assertThat(json.get("target_met").isBoolean()).isTrue();
+  }
+}
