@@ -28,7 +28,9 @@ import java.util.concurrent.TimeoutException;
  * </ol>
  * The state step runs under the request's deadline: if it cannot finish in time (a cold cache miss
  * that must rebuild a long history, say), the fallback order is served with {@code degraded} and
- * the rebuild carries on in the background, warming the cache for the next request.
+ * the rebuild carries on in the background, warming the cache for the next request. A cheap state
+ * step (a cached state with a few pending events at most, the usual case) runs on the caller's
+ * thread instead of a worker's: it cannot overrun a deadline by more than a few folds.
  */
 public final class Reranker {
 
@@ -40,6 +42,16 @@ public final class Reranker {
      * @throws StateUnavailableException when the stores cannot be read (e.g. during a rebalance)
      */
     CachedState current(String userId, Arm arm);
+
+    /**
+     * {@link #current} if bringing the state current is cheap enough for the request's own
+     * thread (a cached state with few or no pending events), else {@link UserStates.Quick#NOT_CHEAP}.
+     *
+     * @throws StateUnavailableException when the stores cannot be read
+     */
+    default UserStates.Quick currentIfCheap(String userId, Arm arm) {
+      return UserStates.Quick.NOT_CHEAP;
+    }
   }
 
   /** The stores holding a user's history are not readable here right now. */
@@ -86,10 +98,18 @@ public final class Reranker {
     ActiveModel model = states.model(arm);
     UserVector user;
     try {
-      Future<UserVector> work = workers.submit(() -> userVector(userId, arm, model, inline));
-      long remaining = deadlineNanos - System.nanoTime();
-      user = work.get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException | RejectedExecutionException e) {
+      // the usual request: a cached, (nearly) caught-up state, read on this thread; handing it to
+      // a worker would cost two thread switches, more than the read itself
+      UserStates.Quick quick = inline == null ? source.currentIfCheap(userId, arm)
+          : UserStates.Quick.NOT_CHEAP;
+      if (quick.done()) {
+        user = quick.state() == null ? null : vector(quick.state());
+      } else {
+        Future<UserVector> work = workers.submit(() -> userVector(userId, arm, model, inline));
+        long remaining = deadlineNanos - System.nanoTime();
+        user = work.get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
+      }
+    } catch (StateUnavailableException | TimeoutException | RejectedExecutionException e) {
       return fallback(userId, candidates, k, arm.wireName(), true, false);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof StateUnavailableException) {
@@ -112,9 +132,11 @@ public final class Reranker {
       return inlineVector(model, inline);
     }
     CachedState entry = source.current(userId, arm);
-    if (entry == null) {
-      return null;
-    }
+    return entry == null ? null : vector(entry);
+  }
+
+  /** The user vector of a caught-up state; null when it has read no known item. */
+  private static UserVector vector(CachedState entry) {
     entry.lock().lock();
     try {
       EncoderState s = entry.state();

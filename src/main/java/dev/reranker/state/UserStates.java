@@ -155,6 +155,15 @@ public final class UserStates {
     return new Session(history, snapshots);
   }
 
+  /**
+   * What {@link Session#currentIfCheap} found: {@code done} with the caught-up state (null: no
+   * history), or not done because catching up is not cheap.
+   */
+  public record Quick(boolean done, CachedState state) {
+    public static final Quick NOT_CHEAP = new Quick(false, null);
+    public static final Quick NO_HISTORY = new Quick(true, null);
+  }
+
   /** State operations bound to a history reader and a snapshot store (which may be null). */
   public final class Session {
     private final HistoryReader history;
@@ -169,6 +178,29 @@ public final class UserStates {
     public CachedState current(String userId, Arm arm) {
       List<CachedState> done = catchUp(List.of(userId), arm);
       return done.isEmpty() ? null : done.get(0);
+    }
+
+    /**
+     * {@link #current} when that is cheap, else {@link Quick#NOT_CHEAP}: cheap means the user has
+     * no history, or the cache holds their state for the active model version and it is at most
+     * {@code maxPendingPerformer} events behind the history (performer: a fold each) or not behind
+     * at all (softmax: a pending event re-encodes the window). A cheap catch-up can run on a
+     * request's own thread; anything else (a rebuild from a snapshot or the history) belongs
+     * where a deadline can abandon it.
+     */
+    public Quick currentIfCheap(String userId, Arm arm, int maxPendingPerformer) {
+      ActiveModel model = model(arm);
+      HistoryReader.Extent extent = history.extent(userId);
+      if (extent.next() == 0) {
+        return Quick.NO_HISTORY;
+      }
+      CachedState entry = cache.getIfPresent(new StateKey(userId, arm));
+      long behind = entry == null ? Long.MAX_VALUE : extent.next() - entry.historyPosition();
+      boolean cheap = entry != null && behind >= 0
+          && entry.state().modelVersion().equals(model.version())
+          && (arm == Arm.PERFORMER ? behind <= maxPendingPerformer
+              && entry.historyPosition() >= extent.first() : behind == 0);
+      return cheap ? new Quick(true, current(userId, arm)) : Quick.NOT_CHEAP;
     }
 
     /** What one user's catch-up needs. */

@@ -82,6 +82,40 @@ class UserStatesTest {
   }
 
   @Test
+  void onlyCachedNearlyCurrentStatesAreCheapAndTheyComeBackExact() {
+    InMemoryHistory history = new InMemoryHistory(10_000);
+    UserStates.Session states = states(history, new InMemorySnapshots(), 1_000_000, 10_000, 1000);
+    assertThat(states.currentIfCheap("nobody", Arm.PERFORMER, 8))
+        .isEqualTo(UserStates.Quick.NO_HISTORY);
+    List<String[]> known = feed(history, "a", 40, 1);
+    // not cached yet: a rebuild, which belongs under a deadline
+    assertThat(states.currentIfCheap("a", Arm.PERFORMER, 8)).isEqualTo(UserStates.Quick.NOT_CHEAP);
+    assertThat(states.currentIfCheap("a", Arm.SOFTMAX, 8)).isEqualTo(UserStates.Quick.NOT_CHEAP);
+    states.current("a", Arm.PERFORMER);
+    states.current("a", Arm.SOFTMAX);
+    UserStates.Quick quick = states.currentIfCheap("a", Arm.PERFORMER, 8);
+    assertThat(quick.done()).isTrue();
+    assertThat(quick.state().historyPosition()).isEqualTo(40);
+    assertThat(states.currentIfCheap("a", Arm.SOFTMAX, 8).done()).isTrue();
+    // a few new events: the performer folds them on the spot (exactly); the softmax arm would
+    // re-encode its window, so it is not cheap
+    known.addAll(feed(history, "a", 8, 2));
+    assertThat(states.currentIfCheap("a", Arm.SOFTMAX, 8)).isEqualTo(UserStates.Quick.NOT_CHEAP);
+    quick = states.currentIfCheap("a", Arm.PERFORMER, 8);
+    assertThat(quick.done()).isTrue();
+    assertThat(quick.state().historyPosition()).isEqualTo(48);
+    assertThat(TestModels.maxDiff(quick.state().state().userVector(), expected(performer, known)))
+        .isLessThan(1e-4);
+    // more than the limit behind: not cheap
+    feed(history, "a", 9, 3);
+    assertThat(states.currentIfCheap("a", Arm.PERFORMER, 8)).isEqualTo(UserStates.Quick.NOT_CHEAP);
+    // evicted: a rebuild again
+    states.current("a", Arm.PERFORMER);
+    cache.invalidateAll();
+    assertThat(states.currentIfCheap("a", Arm.PERFORMER, 8)).isEqualTo(UserStates.Quick.NOT_CHEAP);
+  }
+
+  @Test
   void softmaxStateIsTheEncodingOfTheLastWindow() {
     InMemoryHistory history = new InMemoryHistory(10_000);
     UserStates.Session states = states(history, null, 64, 10_000, 1000);
