@@ -51,6 +51,13 @@ import tools.jackson.databind.json.JsonMapper;
  * serialised up front, so the load generator, which shares the cores with the service, costs
  * little. Process CPU time per request is reported for both paths: their difference is what HTTP
  * (Tomcat, Spring MVC, Jackson, the loopback) costs.
+ *
+ * <p>A third phase measures the transport alone: the same requests to {@code POST
+ * /v1/transport-probe}, which goes through the same HTTP stack (guards, security chain, Spring
+ * MVC, Jackson both ways) and answers a response of the same shape without any engine work. Its
+ * CPU per request {@code f} bounds what the HTTP/in-process ratio can be on this machine: with
+ * both phases CPU-bound, HTTP costs at least {@code a + f} per request where in-process costs
+ * {@code a}, so the ratio is at most {@code a / (a + f)} ({@code http_ratio_bound}).
  */
 public final class RerankBenchmark {
 
@@ -70,6 +77,8 @@ public final class RerankBenchmark {
   }
 
   static final int ITEMS = 5_000;
+  static final String RERANK_PATH = "/v1/rerank";
+  static final String PROBE_PATH = "/v1/transport-probe";
 
   private final Options options;
   private final PrintStream log;
@@ -100,7 +109,8 @@ public final class RerankBenchmark {
         "--reranker.models.softmax=" + work.resolve("models/softmax"),
         "--reranker.security.admin-api-key=bench",
         "--reranker.serving.max-concurrent-requests=" + Math.max(64, 4 * options.threads()),
-        "--server.tomcat.max-keep-alive-requests=-1", "--logging.level.root=WARN"));
+        "--server.tomcat.max-keep-alive-requests=-1", "--logging.level.root=WARN",
+        "--reranker.serving.transport-probe=true"));
     for (String extra : options.serviceArguments()) { // replaces a default of the same name
       String name = extra.contains("=") ? extra.substring(0, extra.indexOf('=') + 1) : extra;
       args.removeIf(a -> a.startsWith(name));
@@ -119,9 +129,12 @@ public final class RerankBenchmark {
         requests.put(arm, requests(items, experiment));
       }
       warmUp(port, service, requests);
+      Phase probe = load(http(port, PROBE_PATH, requests.get(ArmChoice.PERFORMER)));
+      log.printf("transport probe HTTP %,.0f req/s (p50 %.2f ms, %.0f µs CPU each)%n",
+          probe.rps(), probe.percentile(50), probe.cpuMicrosPerRequest());
       Map<String, Object> byArm = new LinkedHashMap<>();
       for (ArmChoice arm : requests.keySet()) {
-        Phase http = load(http(port, requests.get(arm)));
+        Phase http = load(http(port, RERANK_PATH, requests.get(arm)));
         Phase local = load(inProcess(service, requests.get(arm)));
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("rerank_rps", round(http.rps()));
@@ -133,6 +146,8 @@ public final class RerankBenchmark {
         m.put("http_cpu_us_per_request", round(http.cpuMicrosPerRequest()));
         m.put("inprocess_cpu_us_per_request", round(local.cpuMicrosPerRequest()));
         m.put("errors", http.errors());
+        double a = local.cpuMicrosPerRequest();
+        m.put("http_ratio_bound", round(a / (a + probe.cpuMicrosPerRequest())));
         byArm.put(arm.wireName(), m);
         log.printf("%-9s HTTP %,.0f req/s (p50 %.2f ms, p99 %.2f ms, %.0f µs CPU each), "
             + "in-process %,.0f req/s (%.0f µs CPU each): %.2f%n", arm.wireName(), http.rps(),
@@ -159,6 +174,14 @@ public final class RerankBenchmark {
       doc.put("p99_ms", performer.get("p99_ms"));
       doc.put("inprocess_rps", performer.get("inprocess_rps"));
       doc.put("by_arm", byArm);
+      Map<String, Object> transport = new LinkedHashMap<>();
+      transport.put("path", PROBE_PATH);
+      transport.put("rps", round(probe.rps()));
+      transport.put("p50_ms", round(probe.percentile(50)));
+      transport.put("p99_ms", round(probe.percentile(99)));
+      transport.put("cpu_us_per_request", round(probe.cpuMicrosPerRequest()));
+      transport.put("errors", probe.errors());
+      doc.put("transport_probe", transport);
       boolean met = byArm.values().stream().allMatch(v -> (Double) ((Map<?, ?>) v)
           .get("http_over_inprocess") >= 0.5);
       doc.put("target", "HTTP >= 0.5 of in-process, per arm");
@@ -247,11 +270,11 @@ public final class RerankBenchmark {
    * HTTP/1.1 with keep-alive over one socket per client thread, requests serialised up front: the
    * load generator shares the machine's cores with the server, so it must cost little.
    */
-  private Call http(int port, List<RerankApi.RerankRequest> requests) {
+  private Call http(int port, String path, List<RerankApi.RerankRequest> requests) {
     List<byte[]> raw = new ArrayList<>();
     for (RerankApi.RerankRequest r : requests) {
       byte[] body = json.writeValueAsBytes(r);
-      byte[] head = ("POST /v1/rerank HTTP/1.1\r\nHost: localhost:" + port
+      byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: localhost:" + port
           + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
           .getBytes(StandardCharsets.US_ASCII);
       byte[] all = Arrays.copyOf(head, head.length + body.length);
@@ -284,11 +307,18 @@ public final class RerankBenchmark {
     };
   }
 
-  /** A minimal keep-alive HTTP/1.1 client connection (Content-Length responses only). */
+  /**
+   * A minimal keep-alive HTTP/1.1 client connection. Responses are parsed straight from the
+   * connection's own byte buffer (no per-byte stream calls): whatever the client spends is counted
+   * in the HTTP phase's CPU, so it is kept to a few syscalls and a scan per response.
+   */
   private static final class LoopbackConnection {
     private final java.net.Socket socket;
     private final java.io.OutputStream out;
-    private final java.io.BufferedInputStream in;
+    private final java.io.InputStream in;
+    private final byte[] buf = new byte[1 << 16];
+    private int pos;
+    private int limit;
     boolean closed;
 
     LoopbackConnection(int port) {
@@ -296,7 +326,7 @@ public final class RerankBenchmark {
         socket = new java.net.Socket("localhost", port);
         socket.setTcpNoDelay(true);
         out = socket.getOutputStream();
-        in = new java.io.BufferedInputStream(socket.getInputStream(), 1 << 16);
+        in = socket.getInputStream();
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
@@ -305,30 +335,30 @@ public final class RerankBenchmark {
     /** Sends one request and reads the whole response; returns the status code. */
     int exchange(byte[] request) throws java.io.IOException {
       out.write(request);
-      out.flush();
       String status = line();
       int code = Integer.parseInt(status.substring(9, 12));
       int length = -1;
       boolean chunked = false;
       for (String h = line(); !h.isEmpty(); h = line()) {
-        String lower = h.toLowerCase(java.util.Locale.ROOT);
-        if (lower.startsWith("content-length:")) {
+        if (h.regionMatches(true, 0, "content-length:", 0, 15)) {
           length = Integer.parseInt(h.substring(15).trim());
-        } else if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
+        } else if (h.regionMatches(true, 0, "transfer-encoding:", 0, 18)
+            && h.toLowerCase(java.util.Locale.ROOT).contains("chunked")) {
           chunked = true;
-        } else if (lower.startsWith("connection:") && lower.contains("close")) {
+        } else if (h.regionMatches(true, 0, "connection:", 0, 11)
+            && h.toLowerCase(java.util.Locale.ROOT).contains("close")) {
           closed = true;
         }
       }
       if (chunked) {
         for (int size = Integer.parseInt(line().trim(), 16); size > 0;
             size = Integer.parseInt(line().trim(), 16)) {
-          in.readNBytes(size);
+          skip(size);
           line();
         }
         line();
       } else if (length > 0) {
-        in.readNBytes(length);
+        skip(length);
       }
       if (closed) {
         close();
@@ -345,17 +375,54 @@ public final class RerankBenchmark {
       }
     }
 
+    /** Reads more bytes into the buffer (compacting it first); false at end of stream. */
+    private boolean fill() throws java.io.IOException {
+      if (pos > 0) {
+        System.arraycopy(buf, pos, buf, 0, limit - pos);
+        limit -= pos;
+        pos = 0;
+      }
+      if (limit == buf.length) {
+        throw new java.io.IOException("response line longer than " + buf.length + " bytes");
+      }
+      int n = in.read(buf, limit, buf.length - limit);
+      if (n < 0) {
+        return false;
+      }
+      limit += n;
+      return true;
+    }
+
+    /** The next line without its CR LF. */
     private String line() throws java.io.IOException {
-      StringBuilder b = new StringBuilder();
-      for (int c = in.read(); c != '\n'; c = in.read()) {
-        if (c < 0) {
+      int scanned = pos;
+      while (true) {
+        for (int i = scanned; i < limit; i++) {
+          if (buf[i] == '\n') {
+            int end = i > pos && buf[i - 1] == '\r' ? i - 1 : i;
+            String line = new String(buf, pos, end - pos, StandardCharsets.ISO_8859_1);
+            pos = i + 1;
+            return line;
+          }
+        }
+        scanned = limit - pos; // offsets move to 0 when fill() compacts
+        if (!fill()) {
           throw new java.io.EOFException("connection closed");
         }
-        if (c != '\r') {
-          b.append((char) c);
-        }
+        scanned = Math.min(scanned, limit);
       }
-      return b.toString();
+    }
+
+    /** Discards n bytes of body. */
+    private void skip(int n) throws java.io.IOException {
+      while (n > 0) {
+        if (pos == limit && !fill()) {
+          throw new java.io.EOFException("connection closed");
+        }
+        int take = Math.min(n, limit - pos);
+        pos += take;
+        n -= take;
+      }
     }
   }
 
@@ -433,7 +500,8 @@ public final class RerankBenchmark {
    * settle. On two cores C2 needs tens of seconds for the HTTP stack: measured here, HTTP rates
    * still rose 2.5× between the first and the third 5 s phase. So: rounds of 3 s per path and arm
    * until no arm's HTTP rate moves by more than 10 % from one round to the next (at least 2 rounds
-   * when allowed, at most {@code maxWarmUpRounds}; rounds are shorter when the phases are).
+   * when allowed, at most {@code maxWarmUpRounds}; rounds are shorter when the phases are). Each
+   * round also sends a second of requests to the transport probe.
    */
   private void warmUp(int port, RerankService service,
       Map<ArmChoice, List<RerankApi.RerankRequest>> requests) throws Exception {
@@ -444,13 +512,17 @@ public final class RerankBenchmark {
       StringBuilder rates = new StringBuilder();
       for (Map.Entry<ArmChoice, List<RerankApi.RerankRequest>> e : requests.entrySet()) {
         long start = System.nanoTime();
-        double rps = run(http(port, e.getValue()), seconds, null)[0]
+        double rps = run(http(port, RERANK_PATH, e.getValue()), seconds, null)[0]
             / ((System.nanoTime() - start) / 1e9);
         run(inProcess(service, e.getValue()), seconds, null);
         Double before = previous.put(e.getKey(), rps);
         settled &= before != null && Math.abs(rps - before) <= 0.10 * before;
         rates.append(String.format(" %s %,.0f req/s", e.getKey().wireName(), rps));
       }
+      // the probe too, every round: a handler first met after warm-up makes Spring's call sites
+      // polymorphic, and the recompilation would land in the next measured phase
+      run(http(port, PROBE_PATH, requests.values().iterator().next()), Math.max(1, seconds / 3),
+          null);
       log.printf("warm-up round %d: HTTP%s%n", round, rates);
       if (settled) {
         return;
@@ -462,15 +534,24 @@ public final class RerankBenchmark {
   @SuppressWarnings("unchecked")
   public static String table(Map<String, Object> doc) {
     StringBuilder b = new StringBuilder("| arm | HTTP req/s | p50 ms | p99 ms | CPU µs/req "
-        + "| in-process req/s | in-process CPU µs/req | HTTP / in-process |\n"
-        + "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        + "| in-process req/s | in-process CPU µs/req | HTTP / in-process | bound |\n"
+        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     ((Map<String, Object>) doc.get("by_arm")).forEach((arm, v) -> {
       Map<String, Object> m = (Map<String, Object>) v;
-      b.append(String.format("| %s | %,.0f | %.2f | %.2f | %.0f | %,.0f | %.0f | %.2f |%n", arm,
-          m.get("rerank_rps"), m.get("p50_ms"), m.get("p99_ms"),
+      b.append(String.format("| %s | %,.0f | %.2f | %.2f | %.0f | %,.0f | %.0f | %.2f | %.2f |%n",
+          arm, m.get("rerank_rps"), m.get("p50_ms"), m.get("p99_ms"),
           m.get("http_cpu_us_per_request"), m.get("inprocess_rps"),
-          m.get("inprocess_cpu_us_per_request"), m.get("http_over_inprocess")));
+          m.get("inprocess_cpu_us_per_request"), m.get("http_over_inprocess"),
+          m.get("http_ratio_bound")));
     });
+    Map<String, Object> probe = (Map<String, Object>) doc.get("transport_probe");
+    if (probe != null) {
+      b.append(String.format("| transport only (%s) | %,.0f | %.2f | %.2f | %.0f | | | | |%n",
+          probe.get("path"), probe.get("rps"), probe.get("p50_ms"), probe.get("p99_ms"),
+          probe.get("cpu_us_per_request")));
+      b.append("\nbound = in-process CPU / (in-process CPU + transport CPU): the most HTTP / "
+          + "in-process can be on this machine when both phases are CPU-bound.\n");
+    }
     b.append("\ntarget (HTTP ≥ 0.5 × in-process, per arm): ")
         .append(Boolean.TRUE.equals(doc.get("target_met")) ? "met" : "NOT met").append('\n');
     return b.toString();

@@ -23,10 +23,14 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
    * @param maxBodyBytes larger request bodies get 413
    * @param maxConcurrentRequests requests beyond this many in flight get 429
    * @param workerThreads threads that compute states and scores under the deadline
+   * @param transportProbe serve {@code POST /v1/transport-probe} (off by default): a rerank
+   *     request parsed and answered through the same HTTP stack without any scoring, so a
+   *     benchmark can tell what HTTP itself costs on a machine
    */
   public record Serving(@DefaultValue("200ms") Duration deadline,
       @DefaultValue("1048576") long maxBodyBytes,
-      @DefaultValue("64") int maxConcurrentRequests, @DefaultValue("4") int workerThreads) {}
+      @DefaultValue("64") int maxConcurrentRequests, @DefaultValue("4") int workerThreads,
+      @DefaultValue("false") boolean transportProbe) {}
 
   /**
    * @param defaultId the experiment a request without one joins

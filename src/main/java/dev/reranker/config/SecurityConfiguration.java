@@ -43,7 +43,7 @@ class SecurityConfiguration {
   @Bean
   @Order(1)
   SecurityFilterChain rerankFilterChain(HttpSecurity http) throws Exception {
-    http.securityMatcher("/v1/rerank")
+    http.securityMatcher("/v1/rerank", "/v1/transport-probe")
         .csrf(c -> c.disable())
         .logout(l -> l.disable())
         .requestCache(r -> r.disable())

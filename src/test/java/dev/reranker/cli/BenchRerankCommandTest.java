@@ -33,5 +33,13 @@ class BenchRerankCommandTest {
       assertThat(m.get("http_cpu_us_per_request").asDouble()).isPositive();
     }
     assertThat(json.get("target_met").isBoolean()).isTrue();
+    JsonNode probe = json.get("transport_probe");
+    assertThat(probe.get("errors").asLong()).as("transport probe errors").isZero();
+    assertThat(probe.get("rps").asDouble()).isPositive();
+    assertThat(probe.get("cpu_us_per_request").asDouble()).isPositive();
+    for (String arm : new String[] {"performer", "softmax"}) {
+      assertThat(json.get("by_arm").get(arm).get("http_ratio_bound").asDouble())
+          .isStrictlyBetween(0.0, 1.0);
+    }
   }
 }

@@ -261,7 +261,11 @@ class RerankApiIntegrationTest {
     assertThat(request("GET", "/actuator/prometheus", null, null).body())
         .contains("reranker_rerank_seconds");
     assertThat(request("GET", "/actuator/metrics", null, null).statusCode()).isEqualTo(401);
-    assertThat(request("GET", "/v3/api-docs", null, null).body()).contains("/v1/rerank");
+    String docs = request("GET", "/v3/api-docs", null, null).body();
+    assertThat(docs).contains("/v1/rerank").doesNotContain("transport-probe");
+    // the benchmark's transport probe is off unless configured
+    assertThat(post("/v1/transport-probe", "{\"userId\":\"u\",\"candidates\":[\"i1\"]}")
+        .statusCode()).isEqualTo(404);
   }
 
   /** One malformed request and the status it must get. */
