@@ -16,6 +16,10 @@ import java.util.Map;
  * difference. NDCG@k and MRR are means of per-exposure values in [0, 1] — normal intervals
  * (mean ± 1.96·s/√n), and Welch's test with a normal reference distribution for the difference
  * (the exposures counted here are in the hundreds or more).
+ *
+ * <p>Everything is computed over the tracker's window: the most recent exposures, outcomes and
+ * shadow comparisons of the experiment ({@code window} in the report says how many, and how many
+ * were seen in all).
  */
 public final class ExperimentReport {
   private ExperimentReport() {}
@@ -24,7 +28,7 @@ public final class ExperimentReport {
 
   public static Map<String, Object> build(Experiment e, OutcomeTracker tracker) {
     List<OutcomeTracker.Outcome> outcomes = tracker.outcomes(e.id());
-    List<Exposure> exposures = tracker.exposures(e.id());
+    List<OutcomeTracker.Cost> exposures = tracker.costs(e.id());
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("experiment", e.id());
     doc.put("k", e.k());
@@ -32,11 +36,17 @@ public final class ExperimentReport {
     Map<String, Object> weights = new LinkedHashMap<>();
     e.weights().forEach((a, w) -> weights.put(a.wireName(), w));
     doc.put("weights", weights);
+    Map<String, Object> window = new LinkedHashMap<>();
+    window.put("capacity", tracker.window());
+    window.put("exposures_seen", tracker.exposuresSeen(e.id()));
+    window.put("outcomes_seen", tracker.outcomesSeen(e.id()));
+    doc.put("window", window);
     Map<String, Object> arms = new LinkedHashMap<>();
     for (ArmChoice arm : ArmChoice.values()) {
       List<OutcomeTracker.Outcome> mine = outcomes.stream()
           .filter(o -> o.arm().equals(arm.wireName())).toList();
-      List<Exposure> shown = exposures.stream().filter(x -> x.arm().equals(arm.wireName()))
+      List<OutcomeTracker.Cost> shown = exposures.stream()
+          .filter(x -> x.arm().equals(arm.wireName()))
           .toList();
       if (mine.isEmpty() && shown.isEmpty()) {
         continue;
@@ -64,11 +74,11 @@ public final class ExperimentReport {
   }
 
   private static Map<String, Object> armReport(List<OutcomeTracker.Outcome> outcomes,
-      List<Exposure> exposures) {
+      List<OutcomeTracker.Cost> exposures) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("exposures", exposures.size());
     m.put("outcomes", outcomes.size());
-    m.put("degraded", exposures.stream().filter(Exposure::degraded).count());
+    m.put("degraded", exposures.stream().filter(OutcomeTracker.Cost::degraded).count());
     int n = outcomes.size();
     long hits = outcomes.stream().filter(OutcomeTracker.Outcome::hit).count();
     m.put("hr_at_k", interval(n == 0 ? 0 : (double) hits / n, wilson(hits, n)));
@@ -76,14 +86,15 @@ public final class ExperimentReport {
         .toArray()));
     m.put("mrr", meanInterval(outcomes.stream()
         .mapToDouble(OutcomeTracker.Outcome::reciprocalRank).toArray()));
-    double[] latency = exposures.stream().mapToDouble(Exposure::tookMs).toArray();
+    double[] latency = exposures.stream().mapToDouble(OutcomeTracker.Cost::tookMs).toArray();
     Map<String, Object> lat = new LinkedHashMap<>();
     lat.put("p50", round(percentile(latency, 50)));
     lat.put("p95", round(percentile(latency, 95)));
     lat.put("p99", round(percentile(latency, 99)));
     lat.put("histogram", histogram(latency));
     m.put("latency_ms", lat);
-    m.put("mean_state_bytes", Math.round(exposures.stream().mapToLong(Exposure::stateBytes)
+    m.put("mean_state_bytes", Math.round(exposures.stream()
+        .mapToLong(OutcomeTracker.Cost::stateBytes)
         .average().orElse(0)));
     m.put("hr_over_time", overTime(outcomes));
     return m;

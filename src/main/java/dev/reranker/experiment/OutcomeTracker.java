@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Joins each exposure with the same user's next interaction — online quality per arm — and collects
@@ -12,13 +13,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>An exposure waits for the user's next applied interaction within {@link #HORIZON_MS}; its
  * outcome is the interacted item's rank in the served list (a miss if absent). The join runs where
  * both meet: the instance that owns the user (requests are routed to the owner, and the owner
- * applies the user's interactions). It is kept in memory: outcomes since this instance started.
- * Thread-safe.
+ * applies the user's interactions). It is kept in memory, and bounded: per experiment, the most
+ * recent {@code window} costs, outcomes and agreements (compact records, ≈ 50 bytes each), and one
+ * pending exposure per user, dropped once past the horizon. A reranker serves thousands of requests
+ * a second for months; keeping every exposure would grow the heap by megabytes a second. Thread-safe.
  */
 public final class OutcomeTracker {
 
   /** How long an exposure waits for the user's next interaction. */
   public static final long HORIZON_MS = 24 * 3_600_000L;
+  /** Records kept per experiment (costs, outcomes, agreements each) unless configured. */
+  public static final int DEFAULT_WINDOW = 100_000;
+  /** Exposures between sweeps of pending exposures past the horizon. */
+  static final int SWEEP_EVERY = 10_000;
 
   /** One resolved exposure. */
   public record Outcome(String arm, int rank, int k, long timestamp) {
@@ -35,25 +42,89 @@ public final class OutcomeTracker {
     }
   }
 
+  /** What one exposure cost its arm. */
+  public record Cost(String arm, double tookMs, long stateBytes, boolean degraded) {}
+
   /** One shadow comparison. */
   public record Agreement(double overlapAtK, double kendallTau, double servedMs, double shadowMs,
       String servedArm) {}
 
   private record Pending(Exposure exposure, int k) {}
 
+  /** The most recent {@code capacity} records, and how many were ever added. */
+  static final class Window<T> {
+    private final Object[] ring;
+    private long added;
+
+    Window(int capacity) {
+      ring = new Object[capacity];
+    }
+
+    synchronized void add(T value) {
+      ring[(int) (added++ % ring.length)] = value;
+    }
+
+    synchronized long added() {
+      return added;
+    }
+
+    /** Oldest first. */
+    @SuppressWarnings("unchecked")
+    synchronized List<T> snapshot() {
+      int n = (int) Math.min(added, ring.length);
+      List<T> out = new ArrayList<>(n);
+      for (long i = added - n; i < added; i++) {
+        out.add((T) ring[(int) (i % ring.length)]);
+      }
+      return out;
+    }
+  }
+
+  private final int window;
   private final Map<String, Map<String, Pending>> pendingByExperiment = new ConcurrentHashMap<>();
-  private final Map<String, List<Outcome>> outcomes = new ConcurrentHashMap<>();
-  private final Map<String, List<Exposure>> exposures = new ConcurrentHashMap<>();
-  private final Map<String, List<Agreement>> agreements = new ConcurrentHashMap<>();
+  private final Map<String, Window<Outcome>> outcomes = new ConcurrentHashMap<>();
+  private final Map<String, Window<Cost>> costs = new ConcurrentHashMap<>();
+  private final Map<String, Window<Agreement>> agreements = new ConcurrentHashMap<>();
+  private final AtomicLong exposuresSinceSweep = new AtomicLong();
+
+  public OutcomeTracker() {
+    this(DEFAULT_WINDOW);
+  }
+
+  /** @param window records kept per experiment, of each kind (≥ 1) */
+  public OutcomeTracker(int window) {
+    if (window < 1) {
+      throw new IllegalArgumentException("window must be ≥ 1, got " + window);
+    }
+    this.window = window;
+  }
+
+  public int window() {
+    return window;
+  }
 
   /** Records an exposure (the user's previous unresolved one, if any, is replaced). */
   public void exposed(Exposure e, int k) {
-    pendingByExperiment.computeIfAbsent(e.experiment(), x -> new ConcurrentHashMap<>())
-        .put(e.userId(), new Pending(e, k));
-    List<Exposure> list = exposures.computeIfAbsent(e.experiment(), x -> new ArrayList<>());
-    synchronized (list) {
-      list.add(e);
+    Map<String, Pending> pending = pendingByExperiment.computeIfAbsent(e.experiment(),
+        x -> new ConcurrentHashMap<>());
+    pending.put(e.userId(), new Pending(e, k));
+    costs.computeIfAbsent(e.experiment(), x -> new Window<>(window))
+        .add(new Cost(e.arm(), e.tookMs(), e.stateBytes(), e.degraded()));
+    if (exposuresSinceSweep.incrementAndGet() % SWEEP_EVERY == 0) {
+      sweep(e.timestamp());
     }
+  }
+
+  /** Drops pending exposures that no interaction can resolve any more. */
+  void sweep(long now) {
+    for (Map<String, Pending> pending : pendingByExperiment.values()) {
+      pending.values().removeIf(p -> now - p.exposure().timestamp() > HORIZON_MS);
+    }
+  }
+
+  /** Pending exposures, all experiments together. */
+  public int pendingCount() {
+    return pendingByExperiment.values().stream().mapToInt(Map::size).sum();
   }
 
   /** An applied interaction: resolves the user's pending exposure in every experiment. */
@@ -68,40 +139,44 @@ public final class OutcomeTracker {
         continue; // resolved concurrently
       }
       int rank = p.exposure().served().indexOf(itemId) + 1;
-      List<Outcome> list = outcomes.computeIfAbsent(byExp.getKey(), x -> new ArrayList<>());
-      synchronized (list) {
-        list.add(new Outcome(p.exposure().arm(), rank, p.k(), timestamp));
-      }
+      outcomes.computeIfAbsent(byExp.getKey(), x -> new Window<>(window))
+          .add(new Outcome(p.exposure().arm(), rank, p.k(), timestamp));
     }
   }
 
   /** A shadow comparison of the served and the shadow arm. */
   public void agreement(String experiment, Agreement a) {
-    List<Agreement> list = agreements.computeIfAbsent(experiment, x -> new ArrayList<>());
-    synchronized (list) {
-      list.add(a);
-    }
+    agreements.computeIfAbsent(experiment, x -> new Window<>(window)).add(a);
   }
 
+  /** The most recent outcomes (at most {@link #window()}), oldest first. */
   public List<Outcome> outcomes(String experiment) {
-    return copy(outcomes.get(experiment));
+    Window<Outcome> w = outcomes.get(experiment);
+    return w == null ? List.of() : w.snapshot();
   }
 
-  public List<Exposure> exposures(String experiment) {
-    return copy(exposures.get(experiment));
+  /** The most recent exposures' costs (at most {@link #window()}), oldest first. */
+  public List<Cost> costs(String experiment) {
+    Window<Cost> w = costs.get(experiment);
+    return w == null ? List.of() : w.snapshot();
   }
 
+  /** The most recent shadow comparisons (at most {@link #window()}), oldest first. */
   public List<Agreement> agreements(String experiment) {
-    return copy(agreements.get(experiment));
+    Window<Agreement> w = agreements.get(experiment);
+    return w == null ? List.of() : w.snapshot();
   }
 
-  private static <T> List<T> copy(List<T> list) {
-    if (list == null) {
-      return List.of();
-    }
-    synchronized (list) {
-      return List.copyOf(list);
-    }
+  /** Exposures ever recorded for the experiment (not only those in the window). */
+  public long exposuresSeen(String experiment) {
+    Window<Cost> w = costs.get(experiment);
+    return w == null ? 0 : w.added();
+  }
+
+  /** Outcomes ever resolved for the experiment. */
+  public long outcomesSeen(String experiment) {
+    Window<Outcome> w = outcomes.get(experiment);
+    return w == null ? 0 : w.added();
   }
 
   /**

@@ -122,4 +122,37 @@ class ExperimentTest {
     assertThat(o.get(0).hit()).isTrue();
     assertThat(o.get(0).reciprocalRank()).isEqualTo(0.5);
   }
+
+  @Test
+  void theTrackerKeepsABoundedWindowAndDropsPendingExposuresPastTheHorizon() {
+    OutcomeTracker t = new OutcomeTracker(5);
+    for (int i = 0; i < 12; i++) {
+      t.exposed(new Exposure("r" + i, "e", "u" + i, i % 2 == 0 ? "performer" : "softmax", "v",
+          List.of("a", "b"), 1_000 + i, i, 100 + i, false), 2);
+      t.interacted("u" + i, "a", 2_000 + i);
+      t.agreement("e", new OutcomeTracker.Agreement(1, 1, i, i, "performer"));
+    }
+    assertThat(t.costs("e")).hasSize(5);
+    assertThat(t.costs("e").get(0).tookMs()).isEqualTo(7.0); // the most recent five, oldest first
+    assertThat(t.costs("e").get(4).stateBytes()).isEqualTo(111);
+    assertThat(t.outcomes("e")).hasSize(5);
+    assertThat(t.outcomes("e").get(4).timestamp()).isEqualTo(2_011);
+    assertThat(t.agreements("e")).hasSize(5);
+    assertThat(t.exposuresSeen("e")).isEqualTo(12);
+    assertThat(t.outcomesSeen("e")).isEqualTo(12);
+    Map<String, Object> report = ExperimentReport.build(Experiment.create("e", "salt",
+        Map.of(ArmChoice.PERFORMER, 0.5, ArmChoice.SOFTMAX, 0.5), false, 2), t);
+    assertThat(report.get("window")).isEqualTo(Map.of("capacity", 5, "exposures_seen", 12L,
+        "outcomes_seen", 12L));
+
+    // unresolved exposures wait one horizon, then a sweep drops them
+    t.exposed(new Exposure("x", "e", "idle", "performer", "v", List.of("a"), 10_000, 1, 1,
+        false), 1);
+    assertThat(t.pendingCount()).isEqualTo(1);
+    t.sweep(10_000 + OutcomeTracker.HORIZON_MS);
+    assertThat(t.pendingCount()).isEqualTo(1);
+    t.sweep(10_001 + OutcomeTracker.HORIZON_MS);
+    assertThat(t.pendingCount()).isZero();
+    assertThatThrownBy(() -> new OutcomeTracker(0)).isInstanceOf(IllegalArgumentException.class);
+  }
 }
