@@ -1,5 +1,7 @@
 package dev.reranker.serving;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.reranker.ingest.IngestTopics;
 import java.time.Duration;
 import java.util.function.Supplier;
@@ -28,10 +30,28 @@ public final class OwnerRouter {
   private final Supplier<KafkaStreams> streams;
   private final HostInfo self;
 
+  /**
+   * Clients by timeout (ms). Building a RestClient sets up its message converters (a JSON mapper
+   * among them), which costs far more than forwarding a request, so clients are reused; the
+   * timeout is a property of the request factory, and requests bring their own deadlines, hence
+   * one client per timeout seen recently. Connections are kept alive by the JDK's HTTP client
+   * underneath either way.
+   */
+  private final Cache<Long, RestClient> clients = Caffeine.newBuilder().maximumSize(32).build();
+
   /** @param self this instance's {@code application.server}, or null when it has none */
   public OwnerRouter(Supplier<KafkaStreams> streams, HostInfo self) {
     this.streams = streams;
     this.self = self;
+  }
+
+  private RestClient client(Duration deadline) {
+    return clients.get(Math.clamp(deadline.toMillis(), 1L, Integer.MAX_VALUE), ms -> {
+      SimpleClientHttpRequestFactory factory = new SimpleClientHttpRequestFactory();
+      factory.setConnectTimeout(ms.intValue());
+      factory.setReadTimeout(ms.intValue());
+      return RestClient.builder().requestFactory(factory).build();
+    });
   }
 
   /**
@@ -64,10 +84,7 @@ public final class OwnerRouter {
     }
     HostInfo owner = m.activeHost();
     try {
-      SimpleClientHttpRequestFactory factory = new SimpleClientHttpRequestFactory();
-      factory.setConnectTimeout((int) Math.max(1, deadline.toMillis()));
-      factory.setReadTimeout((int) Math.max(1, deadline.toMillis()));
-      return new Route(RestClient.builder().requestFactory(factory).build().post()
+      return new Route(client(deadline).post()
           .uri("http://" + owner.host() + ":" + owner.port() + "/v1/rerank")
           .header(FORWARDED_HEADER, "1")
           .header(RerankController.DEADLINE_HEADER, Long.toString(deadline.toMillis()))
