@@ -1,5 +1,6 @@
 package dev.reranker.config;
 
+import dev.reranker.experiment.ExperimentLog;
 import dev.reranker.model.Arm;
 import dev.reranker.state.ActiveModel;
 import dev.reranker.state.UserStates;
@@ -16,8 +17,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * Readiness of the engine: every configured model loaded and warmed up (its encoder and batched
- * pass run once, so the first request does not pay for JIT and ND4J initialisation), and Kafka
- * Streams RUNNING. Part of the readiness health group.
+ * pass run once, so the first request does not pay for JIT and ND4J initialisation), Kafka
+ * Streams RUNNING, and the shared experiment changes read (else users could be assigned by the
+ * configured weights for a moment). Part of the readiness health group.
  */
 @Component("engine")
 class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
@@ -26,11 +28,13 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
 
   private final UserStates states;
   private final StreamsBuilderFactoryBean streams;
+  private final ExperimentLog experiments;
   private final AtomicBoolean warmed = new AtomicBoolean();
 
-  EngineHealth(UserStates states, StreamsBuilderFactoryBean streams) {
+  EngineHealth(UserStates states, StreamsBuilderFactoryBean streams, ExperimentLog experiments) {
     this.states = states;
     this.streams = streams;
+    this.experiments = experiments;
   }
 
   @Override
@@ -48,10 +52,12 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
   public Health health() {
     KafkaStreams ks = streams.getKafkaStreams();
     KafkaStreams.State state = ks == null ? null : ks.state();
-    boolean ready = warmed.get() && state == KafkaStreams.State.RUNNING;
+    boolean experimentsRead = experiments.caughtUp();
+    boolean ready = warmed.get() && state == KafkaStreams.State.RUNNING && experimentsRead;
     Health.Builder b = ready ? Health.up() : Health.outOfService();
     b.withDetail("modelsWarmed", warmed.get())
-        .withDetail("kafkaStreams", String.valueOf(state));
+        .withDetail("kafkaStreams", String.valueOf(state))
+        .withDetail("experimentsRead", experimentsRead);
     states.models().forEach((arm, m) -> b.withDetail("model." + arm.wireName(), m.version()));
     return b.build();
   }

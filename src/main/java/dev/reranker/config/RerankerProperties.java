@@ -36,9 +36,11 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
    * @param defaultId the experiment a request without one joins
    * @param definitions experiments: id, salt, weights per arm (performer, softmax, fallback),
    *     shadow, k
+   * @param topic the compacted topic through which instances share admin changes (one per
+   *     deployment: deployments sharing a cluster must not share it)
    */
   public record Experiments(@DefaultValue("default") String defaultId,
-      List<ExperimentSpec> definitions) {}
+      List<ExperimentSpec> definitions, @DefaultValue("rerank.experiments") String topic) {}
 
   public record ExperimentSpec(String id, String salt, Map<String, Double> weights,
       boolean shadow, @DefaultValue("10") int k) {}

@@ -3,6 +3,7 @@ package dev.reranker.config;
 import dev.reranker.data.Interaction;
 import dev.reranker.experiment.ArmChoice;
 import dev.reranker.experiment.Experiment;
+import dev.reranker.experiment.ExperimentLog;
 import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.experiment.Exposure;
 import dev.reranker.experiment.OutcomeTracker;
@@ -21,8 +22,11 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -35,6 +39,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.kafka.config.StreamsBuilderFactoryBean;
+import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -66,8 +72,23 @@ class ServingConfiguration {
     };
   }
 
+  /** Shared experiment changes: one partition (one order), compacted (the latest per id). */
   @Bean
-  ExperimentRegistry experimentRegistry(RerankerProperties properties) {
+  NewTopic experimentsTopic(RerankerProperties p) {
+    return TopicBuilder.name(p.experiments().topic()).partitions(1)
+        .replicas(p.kafka().replicationFactor()).compact().build();
+  }
+
+  @Bean(initMethod = "start", destroyMethod = "close")
+  ExperimentLog experimentLog(ExperimentRegistry registry, ConsumerFactory<?, ?> consumers,
+      RerankerProperties p) {
+    return new ExperimentLog(registry, p.experiments().topic(),
+        consumers.getConfigurationProperties());
+  }
+
+  @Bean
+  ExperimentRegistry experimentRegistry(RerankerProperties properties,
+      KafkaTemplate<String, String> kafka) {
     RerankerProperties.Experiments cfg = properties.experiments();
     List<Experiment> list = new ArrayList<>();
     if (cfg.definitions() != null) {
@@ -80,7 +101,19 @@ class ServingConfiguration {
       list.add(Experiment.create(cfg.defaultId(), null, Map.of(ArmChoice.PERFORMER, 50.0,
           ArmChoice.SOFTMAX, 50.0), false, 10));
     }
-    return new ExperimentRegistry(list, cfg.defaultId());
+    // an admin change is written to the experiments topic before it applies here, so that it
+    // reaches every instance or none
+    return new ExperimentRegistry(list, cfg.defaultId(), e -> {
+      try {
+        kafka.send(cfg.topic(), e.id(), ExperimentLog.toJson(e)).get(10, TimeUnit.SECONDS);
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while sharing experiment " + e.id(), ex);
+      } catch (ExecutionException | TimeoutException ex) {
+        throw new IllegalStateException("experiment " + e.id() + " could not be written to "
+            + cfg.topic() + ": " + ex.getMessage(), ex);
+      }
+    });
   }
 
   static Map<ArmChoice, Double> weights(Map<String, Double> raw) {

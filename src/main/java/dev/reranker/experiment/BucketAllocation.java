@@ -72,6 +72,37 @@ public final class BucketAllocation {
     return table[bucket];
   }
 
+  /**
+   * The table as text, one character per bucket (the arm's ordinal: '0' performer, '1' softmax,
+   * '2' fallback): an allocation depends on the history of weight changes, so it is shared whole.
+   */
+  public String encode() {
+    char[] out = new char[BUCKETS];
+    for (int b = 0; b < BUCKETS; b++) {
+      out[b] = (char) ('0' + table[b].ordinal());
+    }
+    return new String(out);
+  }
+
+  /** The inverse of {@link #encode}; rejects anything else with the reason. */
+  public static BucketAllocation decode(String text) {
+    if (text == null || text.length() != BUCKETS) {
+      throw new IllegalArgumentException("a bucket table has " + BUCKETS + " entries, got "
+          + (text == null ? "none" : text.length()));
+    }
+    ArmChoice[] arms = ArmChoice.values();
+    ArmChoice[] table = new ArmChoice[BUCKETS];
+    for (int b = 0; b < BUCKETS; b++) {
+      int i = text.charAt(b) - '0';
+      if (i < 0 || i >= arms.length) {
+        throw new IllegalArgumentException("bucket " + b + " names no arm: '" + text.charAt(b)
+            + "'");
+      }
+      table[b] = arms[i];
+    }
+    return new BucketAllocation(table);
+  }
+
   /** Buckets per arm. */
   public Map<ArmChoice, Integer> counts() {
     Map<ArmChoice, Integer> out = new EnumMap<>(ArmChoice.class);

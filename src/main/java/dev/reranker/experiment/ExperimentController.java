@@ -68,6 +68,9 @@ class ExperimentController {
           change.salt()));
     } catch (IllegalArgumentException e) {
       throw new dev.reranker.serving.BadRequestException("weights", e.getMessage());
+    } catch (IllegalStateException e) {
+      // not shared with the other instances, so not applied here either: try again later
+      throw new dev.reranker.serving.BadRequestException(503, "experiment", e.getMessage());
     }
   }
 

@@ -31,8 +31,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
   @ExceptionHandler(BadRequestException.class)
   ResponseEntity<ProblemDetail> badRequest(BadRequestException e) {
-    return problem(HttpStatus.valueOf(e.status()), e.status() == 404 ? "not-found"
-        : "invalid-field", e.getMessage(), e.field());
+    String type = switch (e.status()) {
+      case 404 -> "not-found";
+      case 503 -> "unavailable";
+      default -> "invalid-field";
+    };
+    return problem(HttpStatus.valueOf(e.status()), type, e.getMessage(), e.field());
   }
 
   @Override

@@ -155,4 +155,37 @@ class ExperimentTest {
     assertThat(t.pendingCount()).isZero();
     assertThatThrownBy(() -> new OutcomeTracker(0)).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void sharedExperimentsRoundTripWithTheirBucketTableAndBadRecordsAreRefused() {
+    Experiment e = Experiment.create("x", "salt-1", Map.of(ArmChoice.PERFORMER, 80.0,
+        ArmChoice.SOFTMAX, 20.0), true, 7).withWeights(Map.of(ArmChoice.PERFORMER, 30.0,
+        ArmChoice.SOFTMAX, 60.0, ArmChoice.FALLBACK, 10.0), true);
+    Experiment back = ExperimentLog.fromJson(ExperimentLog.toJson(e));
+    assertThat(back.allocation().encode()).isEqualTo(e.allocation().encode());
+    // the table is history-dependent: a fresh allocation for the same weights differs
+    assertThat(BucketAllocation.of(e.weights()).encode()).isNotEqualTo(e.allocation().encode());
+    assertThat(back.id()).isEqualTo("x");
+    assertThat(back.salt()).isEqualTo("salt-1");
+    assertThat(back.weights()).isEqualTo(e.weights());
+    assertThat(back.shadow()).isTrue();
+    assertThat(back.k()).isEqualTo(7);
+    for (int u = 0; u < 500; u++) {
+      assertThat(back.assign("user-" + u)).isEqualTo(e.assign("user-" + u));
+    }
+
+    String good = ExperimentLog.toJson(e);
+    String table = e.allocation().encode();
+    for (String bad : List.of("not json", "[]", "{}",
+        good.replace("\"version\":1", "\"version\":2"),
+        good.replace(table, table.substring(1)),
+        good.replace(table, "9" + table.substring(1)),
+        good.replace("\"performer\"", "\"transformer\""),
+        good.replace("30.0", "-30.0"),
+        good.replace("\"k\":7", "\"k\":0"),
+        good.replace("\"id\":\"x\"", "\"id\":\"no spaces allowed\""))) {
+      assertThatThrownBy(() -> ExperimentLog.fromJson(bad)).as(bad.length() > 80
+          ? bad.substring(0, 80) : bad).isInstanceOf(IllegalArgumentException.class);
+    }
+  }
 }

@@ -92,6 +92,7 @@ public final class EngineHarness implements AutoCloseable {
         "reranker.models.softmax=" + softmaxDir,
         "reranker.ingest.topic=" + app + "-interactions",
         "reranker.ingest.dlq-topic=" + app + "-dlq",
+        "reranker.experiments.topic=" + app + "-experiments",
         "reranker.ingest.partitions=4",
         "reranker.ingest.flush-interval=50ms",
         "spring.kafka.streams.properties.commit.interval.ms=100",
