@@ -35,6 +35,7 @@ import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -79,11 +80,39 @@ class ServingConfiguration {
         .replicas(p.kafka().replicationFactor()).compact().build();
   }
 
-  @Bean(initMethod = "start", destroyMethod = "close")
+  @Bean(destroyMethod = "close")
   ExperimentLog experimentLog(ExperimentRegistry registry, ConsumerFactory<?, ?> consumers,
       RerankerProperties p) {
     return new ExperimentLog(registry, p.experiments().topic(),
         consumers.getConfigurationProperties());
+  }
+
+  /**
+   * Starts reading the experiments topic once the context is refreshed: after the admin client has
+   * created the topics (before that the consumer only logs that the topic is unknown).
+   */
+  @Bean
+  SmartLifecycle experimentLogReader(ExperimentLog experimentLog) {
+    return new SmartLifecycle() {
+      private volatile boolean running;
+
+      @Override
+      public void start() {
+        experimentLog.start();
+        running = true;
+      }
+
+      @Override
+      public void stop() {
+        experimentLog.close();
+        running = false;
+      }
+
+      @Override
+      public boolean isRunning() {
+        return running;
+      }
+    };
   }
 
   @Bean
