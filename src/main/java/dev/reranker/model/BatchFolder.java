@@ -12,10 +12,6 @@ import java.util.Comparator;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
-import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
-import org.nd4j.linalg.api.memory.enums.LearningPolicy;
-import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -38,15 +34,6 @@ public final class BatchFolder {
 
   /** The most positions (windows × padded length) one batched pass holds. */
   public static final int MAX_ROWS = 8192;
-
-  private static final WorkspaceConfiguration WORKSPACE = WorkspaceConfiguration.builder()
-      .initialSize(0)
-      .policyAllocation(AllocationPolicy.OVERALLOCATE)
-      .overallocationLimit(0.3)
-      .policyLearning(LearningPolicy.OVER_TIME)
-      .cyclesBeforeInitialization(2)
-      .policySpill(SpillPolicy.REALLOCATE)
-      .build();
 
   private final SequenceModel model;
   private final String modelVersion;
@@ -114,8 +101,8 @@ public final class BatchFolder {
               w.previousTimestamp()));
     }
     Batch batch = Batch.of(windows);
-    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE,
-        "batch-folder")) {
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(
+        Workspaces.PER_PASS, "batch-folder")) {
       if (config.arm() == Arm.PERFORMER) {
         performerPass(group, batch);
         return;

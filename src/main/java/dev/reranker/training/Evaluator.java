@@ -2,6 +2,7 @@ package dev.reranker.training;
 
 import dev.reranker.model.Batch;
 import dev.reranker.model.SequenceModel;
+import dev.reranker.model.Workspaces;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -74,7 +75,7 @@ public final class Evaluator {
         windows.add(c.window());
       }
       try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(
-          Trainer.STEP_WORKSPACE, "evaluation")) {
+          Workspaces.PER_PASS, "evaluation")) {
         SequenceModel.Forward f = model.forward(Batch.of(windows), null);
         INDArray users = f.userVectors(); // (B, D)
         INDArray items = model.weights().get(dev.reranker.model.ModelWeights.ITEM_EMBEDDING);

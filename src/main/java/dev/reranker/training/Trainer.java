@@ -6,6 +6,7 @@ import dev.reranker.model.Batch;
 import dev.reranker.model.ModelConfig;
 import dev.reranker.model.ModelWeights;
 import dev.reranker.model.SequenceModel;
+import dev.reranker.model.Workspaces;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -13,10 +14,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
-import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
-import org.nd4j.linalg.api.memory.enums.LearningPolicy;
-import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -29,19 +26,6 @@ import org.nd4j.linalg.factory.Nd4j;
  * bit (one ND4J thread per op; batch order, negatives and dropout all drawn from seeds).
  */
 public final class Trainer {
-
-  /**
-   * The arena of one training step: sized by the first step, grown when a longer batch needs more
-   * (spills are reallocated), and reset after each step.
-   */
-  static final WorkspaceConfiguration STEP_WORKSPACE = WorkspaceConfiguration.builder()
-      .initialSize(0)
-      .policyAllocation(AllocationPolicy.OVERALLOCATE)
-      .overallocationLimit(0.3)
-      .policyLearning(LearningPolicy.OVER_TIME)
-      .cyclesBeforeInitialization(2)
-      .policySpill(SpillPolicy.REALLOCATE)
-      .build();
 
   private final ModelConfig modelConfig;
   private final TrainingConfig config;
@@ -191,8 +175,8 @@ public final class Trainer {
     optimizer.zeroGradients();
     double loss;
     // every temporary of the step lives in a reused arena: touching fresh native memory is slow
-    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP_WORKSPACE,
-        "training-step")) {
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(
+        Workspaces.PER_PASS, "training-step")) {
       SequenceModel.Forward f = model.forward(batch, dropout);
       INDArray gradHidden = Nd4j.create(DataType.FLOAT, batch.rows(), modelConfig.dim());
       loss = config.fullSoftmax(modelConfig.items())
