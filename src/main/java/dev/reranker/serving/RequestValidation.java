@@ -27,7 +27,9 @@ final class RequestValidation {
     Set<String> seen = new HashSet<>(candidates.size() * 2);
     for (int i = 0; i < candidates.size(); i++) {
       String c = candidates.get(i);
-      id("candidates[" + i + "]", c);
+      if (!isId(c)) { // the field name is built only for the error: this loop runs per candidate
+        id("candidates[" + i + "]", c);
+      }
       if (!seen.add(c)) {
         throw new BadRequestException("candidates[" + i + "]", "duplicate candidate '" + c + "'");
       }
@@ -49,7 +51,9 @@ final class RequestValidation {
         if (e == null) {
           throw new BadRequestException("history[" + i + "]", "event must not be null");
         }
-        id("history[" + i + "].itemId", e.itemId());
+        if (!isId(e.itemId())) {
+          id("history[" + i + "].itemId", e.itemId());
+        }
         if (e.timestamp() == null || e.timestamp() < 0) {
           throw new BadRequestException("history[" + i + "].timestamp",
               "timestamp is required (epoch milliseconds ≥ 0)");
@@ -58,6 +62,12 @@ final class RequestValidation {
     }
   }
 
+  /** True when {@link #id} would accept the value. */
+  static boolean isId(String value) {
+    return value != null && !value.isBlank() && value.length() <= RerankApi.MAX_ID_LENGTH;
+  }
+
+  /** Throws, naming the field and the reason, unless the value is a valid id. */
   static void id(String field, String value) {
     if (value == null) {
       throw new BadRequestException(field, field + " is required");

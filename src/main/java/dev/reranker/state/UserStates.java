@@ -200,7 +200,12 @@ public final class UserStates {
           && entry.state().modelVersion().equals(model.version())
           && (arm == Arm.PERFORMER ? behind <= maxPendingPerformer
               && entry.historyPosition() >= extent.first() : behind == 0);
-      return cheap ? new Quick(true, current(userId, arm)) : Quick.NOT_CHEAP;
+      if (!cheap) {
+        return Quick.NOT_CHEAP;
+      }
+      // nothing pending: the cached entry is current (a fold racing with this read only makes it
+      // newer); else the catch-up folds the few pending events
+      return new Quick(true, behind == 0 ? entry : current(userId, arm));
     }
 
     /** What one user's catch-up needs. */
