@@ -47,8 +47,9 @@ public final class InProcessKafkaBroker implements AutoCloseable {
     long started = System.nanoTime();
     try {
       Files.createDirectories(dataDir);
-      int clientPort = port == 0 ? freePort() : port;
-      int controllerPort = freePort();
+      int[] free = freePorts(2, port); // distinct from each other and from a configured port
+      int clientPort = port == 0 ? free[0] : port;
+      int controllerPort = free[1];
       Properties p = new Properties();
       p.put("process.roles", "broker,controller");
       p.put("node.id", "1");
@@ -112,10 +113,33 @@ public final class InProcessKafkaBroker implements AutoCloseable {
     log.info("stopped the in-process Kafka broker at {}", bootstrapServers());
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
+  /**
+   * {@code n} distinct ports free now (none equal to {@code avoid}, if given). The sockets are held open together while
+   * the ports are picked: one at a time, the system may hand out the same port twice (it did, and
+   * the broker refused two listeners on one port).
+   */
+  public static int[] freePorts(int n) throws IOException {
+    return freePorts(n, 0);
+  }
+
+  private static int[] freePorts(int n, int avoid) throws IOException {
+    java.util.List<ServerSocket> held = new java.util.ArrayList<>();
+    try {
+      int[] ports = new int[n];
+      for (int i = 0; i < n; i++) {
+        ServerSocket s;
+        do {
+          s = new ServerSocket(0);
+          s.setReuseAddress(true);
+          held.add(s);
+        } while (s.getLocalPort() == avoid);
+        ports[i] = s.getLocalPort();
+      }
+      return ports;
+    } finally {
+      for (ServerSocket s : held) {
+        s.close();
+      }
     }
   }
 }

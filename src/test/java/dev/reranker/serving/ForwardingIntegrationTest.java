@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.reranker.data.EventType;
 import dev.reranker.data.Interaction;
+import dev.reranker.ingest.InProcessKafkaBroker;
 import dev.reranker.testing.EngineHarness;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -53,9 +53,10 @@ class ForwardingIntegrationTest {
   @Test
   void forwardsToTheOwnerAndDegradesWhenTheOwnerIsUnreachable() throws Exception {
     harness = new EngineHarness(root);
-    int portA = freePort();
-    int portB = freePort();
-    int dead = freePort(); // B advertises this address, where nothing listens
+    int[] ports = InProcessKafkaBroker.freePorts(3);
+    int portA = ports[0];
+    int portB = ports[1];
+    int dead = ports[2]; // B advertises this address, where nothing listens
     ConfigurableApplicationContext a = harness.startWeb(APP, "a", "server.port=" + portA,
         "spring.kafka.streams.properties.application.server=localhost:" + portA);
     ConfigurableApplicationContext b = harness.startWeb(APP, "b", "server.port=" + portB,
@@ -149,11 +150,5 @@ class ForwardingIntegrationTest {
     List<String> out = new ArrayList<>();
     response.get("items").forEach(i -> out.add(i.get("itemId").asString()));
     return out;
-  }
-
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }
