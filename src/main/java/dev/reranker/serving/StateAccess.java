@@ -6,6 +6,7 @@ import dev.reranker.ingest.KafkaSnapshots;
 import dev.reranker.model.Arm;
 import dev.reranker.state.CachedState;
 import dev.reranker.state.UserStates;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -28,18 +29,22 @@ public final class StateAccess implements Reranker.StateSource {
 
   @Override
   public CachedState current(String userId, Arm arm) {
-    return session().current(userId, arm);
+    return read(session -> session.current(userId, arm));
   }
 
   @Override
   public UserStates.Quick currentIfCheap(String userId, Arm arm) {
-    return session().currentIfCheap(userId, arm, MAX_PENDING_ON_CALLER);
+    return read(session -> session.currentIfCheap(userId, arm, MAX_PENDING_ON_CALLER));
   }
 
   /** Pending performer events a request folds on its own thread (≈ 15 µs each). */
   static final int MAX_PENDING_ON_CALLER = 8;
 
-  private UserStates.Session session() {
+  /**
+   * Runs a state operation over the local stores; stores that stop being readable meanwhile (a
+   * rebalance) make it {@link Reranker.StateUnavailableException}, like stores that are not there.
+   */
+  private <T> T read(Function<UserStates.Session, T> operation) {
     KafkaStreams ks = streams.get();
     if (ks == null || !ks.state().isRunningOrRebalancing()) {
       throw new Reranker.StateUnavailableException("Kafka Streams is not running", null);
@@ -52,7 +57,7 @@ public final class StateAccess implements Reranker.StateSource {
           StoreQueryParameters.fromNameAndType(IngestTopics.SNAPSHOT_STORE,
               QueryableStoreTypes.<org.apache.kafka.common.utils.Bytes, byte[]>keyValueStore())
               .enableStaleStores()));
-      return states.session(history, snapshots);
+      return operation.apply(states.session(history, snapshots));
     } catch (InvalidStateStoreException e) {
       throw new Reranker.StateUnavailableException("state stores not available: "
           + e.getMessage(), e);
