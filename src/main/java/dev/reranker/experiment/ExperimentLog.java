@@ -48,7 +48,6 @@ public final class ExperimentLog implements AutoCloseable {
   private final String topic;
   private final Map<String, Object> consumerConfig;
   private final CountDownLatch caughtUp = new CountDownLatch(1);
-  private final AtomicLong applied = new AtomicLong();
   private final AtomicLong skipped = new AtomicLong();
   private volatile boolean running;
   private volatile KafkaConsumer<String, String> consumer;
@@ -119,11 +118,6 @@ public final class ExperimentLog implements AutoCloseable {
     return caughtUp.getCount() == 0;
   }
 
-  /** Records applied so far. */
-  public long applied() {
-    return applied.get();
-  }
-
   /** Records that could not be read. */
   public long skipped() {
     return skipped.get();
@@ -188,7 +182,6 @@ public final class ExperimentLog implements AutoCloseable {
             + e.id() + "'");
       }
       registry.apply(e);
-      applied.incrementAndGet();
     } catch (IllegalArgumentException ex) {
       skipped.incrementAndGet();
       log.warn("skipped {} record at offset {}: {}", topic, r.offset(), ex.getMessage());
