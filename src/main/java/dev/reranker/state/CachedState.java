@@ -5,21 +5,39 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A cache entry: a user's {@link EncoderState} for one arm plus how far into the stored history it
- * has read. The state is folded in place under {@link #lock()}; readers (scoring) take the lock too.
+ * has read. The state is folded in place under {@link #lock()}, by one owner at a time: a catch-up
+ * takes the lock <em>before</em> it reads the position and the pending events, and holds it until
+ * the fold is written back. Readers (scoring, snapshots) take the lock too.
+ *
+ * <p>Invariant (checked after every catch-up, {@link #consistent()}): every history event read is
+ * either folded into the state or counted as not folded (an item the model does not know, or an
+ * event that had left the retained history before the state could read it):
+ * {@code state.position() + unfolded == historyPosition}. A fold applied twice breaks it.
  */
 public final class CachedState {
 
   private final ReentrantLock lock = new ReentrantLock();
   private EncoderState state;
-  private long historyPosition;
+  /** Volatile: the cheap path compares it with the history's extent before taking the lock. */
+  private volatile long historyPosition;
+  private long unfolded;
+  private boolean retired;
   private long snapshotPosition;
   private long snapshotMillis;
   private final boolean partial;
 
-  CachedState(EncoderState state, long historyPosition, long snapshotPosition, long snapshotMillis,
-      boolean partial) {
+  /**
+   * @param unfolded history events before {@code historyPosition} that the state has not folded
+   */
+  CachedState(EncoderState state, long historyPosition, long unfolded, long snapshotPosition,
+      long snapshotMillis, boolean partial) {
+    if (unfolded < 0 || state.position() + unfolded != historyPosition) {
+      throw new IllegalArgumentException("a state of " + state.position() + " folded events with "
+          + unfolded + " unfolded ones cannot stand at history position " + historyPosition);
+    }
     this.state = state;
     this.historyPosition = historyPosition;
+    this.unfolded = unfolded;
     this.snapshotPosition = snapshotPosition;
     this.snapshotMillis = snapshotMillis;
     this.partial = partial;
@@ -53,6 +71,25 @@ public final class CachedState {
     return state.byteSize();
   }
 
+  /** History events read but not folded (unknown items; events gone before they could be read). */
+  long unfolded() {
+    return unfolded;
+  }
+
+  /** {@code state.position() + unfolded == historyPosition}: nothing folded twice or missed. */
+  boolean consistent() {
+    return state.position() + unfolded == historyPosition;
+  }
+
+  /** Dropped from the cache by a catch-up (stale or ahead of the history): not to be folded. */
+  boolean retired() {
+    return retired;
+  }
+
+  void retire() {
+    retired = true;
+  }
+
   long snapshotPosition() {
     return snapshotPosition;
   }
@@ -66,12 +103,12 @@ public final class CachedState {
     snapshotMillis = millis;
   }
 
-  void advanced(long newHistoryPosition) {
+  void advanced(long newHistoryPosition, long newUnfolded) {
     historyPosition = newHistoryPosition;
+    unfolded = newUnfolded;
   }
 
-  void replace(EncoderState newState, long newHistoryPosition) {
+  void replace(EncoderState newState) {
     state = newState;
-    historyPosition = newHistoryPosition;
   }
 }

@@ -63,6 +63,11 @@ public final class StateCache {
     cache.invalidate(key);
   }
 
+  /** Removes the entry only if {@code expected} is still the one cached under the key. */
+  void invalidate(StateKey key, CachedState expected) {
+    cache.asMap().remove(key, expected);
+  }
+
   public void invalidateAll() {
     cache.invalidateAll();
   }

@@ -43,10 +43,16 @@ import java.util.Optional;
  * through one batched ND4J pass for all users ({@link BatchFolder}), which amortises ND4J's fixed
  * cost per operation. Both give the same state.
  *
- * <p>Thread-safety: entries are locked while folded or read. {@link #catchUp} for disjoint users may
- * run on several threads (Kafka Streams tasks own disjoint users).
+ * <p>Thread-safety: an entry has one owner at a time. A catch-up locks each entry before it reads
+ * the entry's position and pending events, and unlocks it once the fold is written back; readers
+ * lock it too. So request threads and stream threads may catch up the same users concurrently:
+ * each event is folded once. After each catch-up an entry must satisfy {@code folded + unfolded ==
+ * history position} ({@link CachedState#consistent()}); one that does not is logged, counted
+ * ({@code reranker.state.invariant.violations}), dropped and rebuilt, never served.
  */
 public final class UserStates {
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(UserStates.class);
 
   /**
    * @param snapshotEveryEvents N: snapshot a performer state after this many new history events
@@ -92,6 +98,7 @@ public final class UserStates {
   private final Counter snapshotCount;
   private final Counter snapshotBytes;
   private final Timer catchUpTimer;
+  private final Counter invariantViolations;
 
   public UserStates(Map<Arm, ActiveModel> models, StateCache cache, Clock clock, Settings settings,
       MeterRegistry registry) {
@@ -112,6 +119,9 @@ public final class UserStates {
     this.snapshotBytes = Counter.builder("reranker.state.snapshot.bytes").baseUnit("bytes")
         .register(r);
     this.catchUpTimer = Timer.builder("reranker.state.catchup").register(r);
+    this.invariantViolations = Counter.builder("reranker.state.invariant.violations")
+        .description("states found inconsistent with their history after a catch-up (a fold "
+            + "applied twice or an event missed); each was dropped and rebuilt").register(r);
   }
 
   public Settings settings() {
@@ -208,75 +218,142 @@ public final class UserStates {
       return new Quick(true, behind == 0 ? entry : current(userId, arm));
     }
 
-    /** What one user's catch-up needs. */
-    private record Job(String userId, CachedState entry, boolean cached, int[] items,
-        long[] timestamps, long firstPosition, long previousTimestamp, long newHistoryPosition,
-        int skipped) {
-      Job withSkipped(int n) {
-        return new Job(userId, entry, cached, items, timestamps, firstPosition, previousTimestamp,
-            newHistoryPosition, n);
-      }
-    }
+    /**
+     * What one user's catch-up needs. Its entry is locked from {@link #prepare} to the end of
+     * {@link #catchUp}: the position and the pending events were read under that lock.
+     *
+     * @param unfoldedAfter the entry's count of unfolded events once this job is applied
+     */
+    private record Job(String userId, CachedState entry, int[] items, long[] timestamps,
+        long firstPosition, long previousTimestamp, long newHistoryPosition, long unfoldedAfter,
+        int skipped) {}
 
     /**
      * Brings the states of {@code users} for {@code arm} up to date with their stored histories, in
      * one batched pass where that pays off. Returns the entries (users without history are left out).
+     *
+     * <p>One owner per entry: each entry is locked <em>before</em> its position and pending events
+     * are read, and stays locked until the fold is written back, so a request thread and the stream
+     * thread catching up the same user cannot both fold the same events. Users are locked in a fixed
+     * (sorted) order, so two catch-ups over overlapping users cannot deadlock.
      */
     public List<CachedState> catchUp(Collection<String> users, Arm arm) {
       ActiveModel model = model(arm);
       long start = System.nanoTime();
       List<Job> jobs = new ArrayList<>();
-      for (String user : users) {
-        Job job = prepare(user, model);
-        if (job != null) {
-          jobs.add(job);
-        }
-      }
-      jobs.sort(Comparator.comparing(Job::userId)); // a fixed lock order
-      for (Job job : jobs) {
-        job.entry().lock().lock();
-      }
+      List<String> broken;
       try {
-        execute(jobs, model);
+        for (String user : new java.util.TreeSet<>(users)) {
+          Job job = prepare(user, model);
+          if (job != null) {
+            jobs.add(job);
+          }
+        }
+        broken = execute(jobs, model);
+      } catch (RuntimeException | Error e) {
+        // a fold that failed halfway leaves states no one can vouch for: rebuild them next time
+        for (Job job : jobs) {
+          drop(job.userId(), model.arm(), job.entry());
+        }
+        throw e;
       } finally {
         for (Job job : jobs) {
           job.entry().lock().unlock();
         }
       }
       catchUpTimer.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
-      return jobs.stream().map(Job::entry).toList();
+      List<CachedState> out = new ArrayList<>(jobs.size());
+      for (Job job : jobs) {
+        if (!broken.contains(job.userId())) {
+          out.add(job.entry());
+        }
+      }
+      if (!broken.isEmpty()) { // rebuilt from the stores; a second violation is a bug to report
+        for (CachedState rebuilt : catchUpOnce(broken, model)) {
+          out.add(rebuilt);
+        }
+      }
+      return out;
     }
 
-    private Job prepare(String user, ActiveModel model) {
-      HistoryReader.Extent extent = history.extent(user);
-      if (extent.next() == 0) {
-        return null;
-      }
-      StateKey key = new StateKey(user, model.arm());
-      CachedState entry = cache.getIfPresent(key);
-      if (entry != null && (entry.historyPosition() > extent.next()
-          || !entry.state().modelVersion().equals(model.version()))) {
-        // ahead of the history (events reprocessed after an aborted transaction) or stale: rebuild
-        cache.invalidate(key);
-        entry = null;
-      }
-      boolean cached = entry != null;
-      if (model.arm() == Arm.PERFORMER) {
-        if (entry == null || entry.historyPosition() < extent.first()) {
-          entry = startPerformer(user, model, extent);
+    private List<CachedState> catchUpOnce(List<String> users, ActiveModel model) {
+      List<Job> jobs = new ArrayList<>();
+      try {
+        for (String user : new java.util.TreeSet<>(users)) {
+          Job job = prepare(user, model);
+          if (job != null) {
+            jobs.add(job);
+          }
         }
-        List<HistoryEvent> events = entry.historyPosition() == extent.next() ? List.of()
-            : history.events(user, entry.historyPosition(), extent.next());
-        return job(user, entry, cached, model, events, 0, OrderSignal.NO_PREVIOUS, extent.next());
+        List<String> broken = execute(jobs, model);
+        if (!broken.isEmpty()) {
+          throw new IllegalStateException("the " + model.arm().wireName() + " states of " + broken
+              + " are inconsistent with their histories even after a rebuild");
+        }
+        return jobs.stream().map(Job::entry).toList();
+      } finally {
+        for (Job job : jobs) {
+          job.entry().lock().unlock();
+        }
       }
-      if (entry == null) {
-        entry = new CachedState(model.encoder().newState(), 0, 0, clock.millis(), false);
-        rebuilds.increment();
+    }
+
+    /**
+     * Locks the user's entry (the cached one, or a new one), then reads what its catch-up needs.
+     * Returns null, holding no lock, for a user without history.
+     */
+    private Job prepare(String user, ActiveModel model) {
+      StateKey key = new StateKey(user, model.arm());
+      CachedState entry;
+      while (true) {
+        entry = cache.getIfPresent(key);
+        if (entry == null) {
+          break;
+        }
+        entry.lock().lock();
+        if (!entry.retired()) {
+          break;
+        }
+        entry.lock().unlock(); // another catch-up dropped it meanwhile: look again
       }
-      if (entry.historyPosition() == extent.next()) {
-        return new Job(user, entry, cached, new int[0], new long[0], 0, 0, extent.next(), 0);
+      try {
+        HistoryReader.Extent extent = history.extent(user);
+        if (extent.next() == 0) {
+          if (entry != null) {
+            entry.lock().unlock();
+          }
+          return null;
+        }
+        if (entry != null && (entry.historyPosition() > extent.next()
+            || !entry.state().modelVersion().equals(model.version()))) {
+          // ahead of the history (events reprocessed after an aborted transaction) or stale: rebuild
+          drop(user, model.arm(), entry);
+          entry.lock().unlock();
+          entry = null;
+        }
+        boolean performer = model.arm() == Arm.PERFORMER;
+        if (entry == null || (performer && entry.historyPosition() < extent.first())) {
+          CachedState fresh = performer ? startPerformer(user, model, extent) : startSoftmax(model);
+          fresh.lock().lock(); // not yet visible to anyone: uncontended
+          if (entry != null) {
+            entry.lock().unlock();
+          }
+          entry = fresh;
+        }
+        return performer ? performerJob(user, entry, model, extent)
+            : softmaxJob(user, entry, model, extent);
+      } catch (RuntimeException | Error e) {
+        if (entry != null) {
+          entry.lock().unlock();
+        }
+        throw e;
       }
-      return softmaxWindow(user, entry, cached, model, extent);
+    }
+
+    /** Removes the entry from the cache if it is still the one cached, and marks it retired. */
+    private void drop(String user, Arm arm, CachedState entry) {
+      entry.retire();
+      cache.invalidate(new StateKey(user, arm), entry);
     }
 
     /** A performer state to fold from: a snapshot, the empty state, or a partial start. */
@@ -289,8 +366,11 @@ public final class UserStates {
             && snapshot.get().historyPosition() <= extent.next()) {
           try {
             EncoderState state = EncoderState.fromBytes(snapshot.get().state());
-            return new CachedState(state, snapshot.get().historyPosition(),
-                snapshot.get().historyPosition(), now, false);
+            long at = snapshot.get().historyPosition();
+            if (state.position() <= at) {
+              return new CachedState(state, at, at - state.position(), at, now, false);
+            }
+            // a snapshot that claims more folded events than it read is corrupt: not used
           } catch (IOException e) {
             // a corrupt snapshot is not fatal: fall through to the history
           }
@@ -300,11 +380,21 @@ public final class UserStates {
       if (partial) {
         partialRebuilds.increment();
       }
-      return new CachedState(model.encoder().newState(), extent.first(), extent.first(), now, partial);
+      return new CachedState(model.encoder().newState(), extent.first(), extent.first(),
+          extent.first(), now, partial);
     }
 
-    private Job job(String user, CachedState entry, boolean cached, ActiveModel model,
-        List<HistoryEvent> events, long firstPosition, long previousTimestamp, long next) {
+    private CachedState startSoftmax(ActiveModel model) {
+      rebuilds.increment();
+      return new CachedState(model.encoder().newState(), 0, 0, 0, clock.millis(), false);
+    }
+
+    /** The performer's work: fold the events after the state's position. */
+    private Job performerJob(String user, CachedState entry, ActiveModel model,
+        HistoryReader.Extent extent) {
+      long from = entry.historyPosition();
+      List<HistoryEvent> events = from == extent.next() ? List.of()
+          : history.events(user, from, extent.next());
       int[] items = new int[events.size()];
       long[] times = new long[events.size()];
       int n = 0;
@@ -315,42 +405,87 @@ public final class UserStates {
           times[n++] = e.timestamp();
         }
       }
-      return new Job(user, entry, cached, java.util.Arrays.copyOf(items, n),
-          java.util.Arrays.copyOf(times, n), firstPosition, previousTimestamp, next,
-          events.size() - n);
+      int skipped = events.size() - n;
+      return new Job(user, entry, java.util.Arrays.copyOf(items, n),
+          java.util.Arrays.copyOf(times, n), 0, OrderSignal.NO_PREVIOUS, extent.next(),
+          entry.unfolded() + skipped, skipped);
     }
 
     /**
-     * The softmax arm's work: the last W known events of the retained history. The model position of
-     * the window's first event counts the known events before it; events no longer retained are
-     * counted as known (exact whenever the history is complete or has no unknown items).
+     * The softmax arm's work: the user's last W known events, each at its position among the
+     * user's known events and with the gap to the known event before it — the same window that
+     * training, offline evaluation and a stateless request encode ({@code Batch.Window.lastEvents}
+     * over the known events). The count of known events before the window is exact: the entry
+     * knows how many it had folded by its position, and the events since are read. Events that
+     * left the retained history before any state read them are counted as known (their items
+     * cannot be checked any more); with them gone, a window that starts the retained history has
+     * no previous gap.
      */
-    private Job softmaxWindow(String user, CachedState entry, boolean cached, ActiveModel model,
+    private Job softmaxJob(String user, CachedState entry, ActiveModel model,
         HistoryReader.Extent extent) {
+      long at = entry.historyPosition();
+      long knownAt = at - entry.unfolded(); // known events before `at` (the state's position)
+      if (at == extent.next()) {
+        return new Job(user, entry, new int[0], new long[0], 0, 0, at, entry.unfolded(), 0);
+      }
+      if (at < extent.first()) { // events between `at` and the retained history are gone
+        knownAt += extent.first() - at;
+        at = extent.first();
+      }
       int w = settings.softmaxWindow();
-      long from = Math.max(extent.first(), extent.next() - 2L * w);
+      long from = Math.min(at, Math.max(extent.first(), extent.next() - 2L * w));
       List<HistoryEvent> events = history.events(user, from, extent.next());
-      List<HistoryEvent> known = events.stream().filter(e -> model.itemIndex(e.itemId()) >= 0)
-          .toList();
-      if (known.size() <= w && from > extent.first()) { // the window may need what lies before
+      List<HistoryEvent> known = known(events, model);
+      if (known.size() <= w && from > extent.first()) { // the window or its gap lies further back
         from = extent.first();
         events = history.events(user, from, extent.next());
-        known = events.stream().filter(e -> model.itemIndex(e.itemId()) >= 0).toList();
+        known = known(events, model);
       }
-      int knownBefore = Math.max(0, known.size() - w);
-      List<HistoryEvent> window = known.subList(knownBefore, known.size());
+      long knownBeforeAt = 0; // known events read in [from, at)
+      long unknownAfterAt = 0;
+      for (HistoryEvent e : events) {
+        boolean isKnown = model.itemIndex(e.itemId()) >= 0;
+        if (e.position() < at) {
+          knownBeforeAt += isKnown ? 1 : 0;
+        } else {
+          unknownAfterAt += isKnown ? 0 : 1;
+        }
+      }
+      long knownBeforeFrom = knownAt - knownBeforeAt;
+      long knownTotal = knownBeforeFrom + known.size();
+      long unfoldedAfter = extent.next() - knownTotal;
+      int start = Math.max(0, known.size() - w);
+      List<HistoryEvent> window = known.subList(start, known.size());
       if (window.isEmpty()) {
-        return new Job(user, entry, cached, new int[0], new long[0], 0, 0, extent.next(),
-            events.size());
+        return new Job(user, entry, new int[0], new long[0], 0, 0, extent.next(), unfoldedAfter,
+            (int) unknownAfterAt);
       }
-      long firstPosition = from + knownBefore;
-      long previous = knownBefore > 0 ? known.get(knownBefore - 1).timestamp()
-          : OrderSignal.NO_PREVIOUS; // the window starts the retained history
-      return job(user, entry, cached, model, window, firstPosition, previous, extent.next())
-          .withSkipped(events.size() - known.size());
+      long previous = start > 0 ? known.get(start - 1).timestamp() : OrderSignal.NO_PREVIOUS;
+      int[] items = new int[window.size()];
+      long[] times = new long[window.size()];
+      for (int i = 0; i < items.length; i++) {
+        items[i] = model.itemIndex(window.get(i).itemId());
+        times[i] = window.get(i).timestamp();
+      }
+      return new Job(user, entry, items, times, knownBeforeFrom + start, previous, extent.next(),
+          unfoldedAfter, (int) unknownAfterAt);
     }
 
-    private void execute(List<Job> jobs, ActiveModel model) {
+    private List<HistoryEvent> known(List<HistoryEvent> events, ActiveModel model) {
+      List<HistoryEvent> out = new ArrayList<>(events.size());
+      for (HistoryEvent e : events) {
+        if (model.itemIndex(e.itemId()) >= 0) {
+          out.add(e);
+        }
+      }
+      return out;
+    }
+
+    /**
+     * Folds the prepared jobs (their entries locked) and writes them back; returns the users whose
+     * entry broke the folded-count invariant (dropped from the cache, to be rebuilt).
+     */
+    private List<String> execute(List<Job> jobs, ActiveModel model) {
       IncrementalEncoder encoder = model.encoder();
       List<BatchFolder.Work> batched = new ArrayList<>();
       int events = jobs.stream().mapToInt(j -> j.items().length).sum();
@@ -363,7 +498,7 @@ public final class UserStates {
         if (job.items().length > 0) {
           if (model.arm() == Arm.SOFTMAX) {
             EncoderState fresh = encoder.newState(); // the window is re-encoded from scratch
-            entry.replace(fresh, entry.historyPosition());
+            entry.replace(fresh);
             batched.add(new BatchFolder.Work(fresh, job.items(), job.timestamps(),
                 job.firstPosition(), job.previousTimestamp()));
           } else if (batch) {
@@ -380,10 +515,26 @@ public final class UserStates {
       if (!batched.isEmpty()) {
         model.folder().run(batched);
       }
+      List<String> broken = List.of();
       for (Job job : jobs) {
-        job.entry().advanced(job.newHistoryPosition());
-        cache.put(new StateKey(job.userId(), model.arm()), job.entry()); // insert or re-weigh
+        CachedState entry = job.entry();
+        entry.advanced(job.newHistoryPosition(), job.unfoldedAfter());
+        if (!entry.consistent()) { // a double fold or a missed event: never serve it
+          invariantViolations.increment();
+          log.error("{} state of user {} is inconsistent after a catch-up: {} events folded, {} "
+              + "not folded, history position {}; dropped and rebuilt from the stores",
+              model.arm().wireName(), job.userId(), entry.state().position(), entry.unfolded(),
+              entry.historyPosition());
+          drop(job.userId(), model.arm(), entry);
+          if (broken.isEmpty()) {
+            broken = new ArrayList<>();
+          }
+          broken.add(job.userId());
+          continue;
+        }
+        cache.put(new StateKey(job.userId(), model.arm()), entry); // insert or re-weigh
       }
+      return broken;
     }
 
     /**
