@@ -159,6 +159,20 @@ public final class IncrementalEncoder {
   }
 
   /**
+   * A state with no events that continues a history at {@code firstPosition}, after an event at
+   * {@code previousTimestamp} ({@link OrderSignal#NO_PREVIOUS} at a history's start): where the
+   * softmax arm's window of the last W events starts ({@code Batch.Window.lastEvents}).
+   */
+  public EncoderState newWindowState(long firstPosition, long previousTimestamp) {
+    if (firstPosition < 0) {
+      throw new IllegalArgumentException("firstPosition must be ≥ 0, got " + firstPosition);
+    }
+    EncoderState state = newState();
+    state.replace(state.layersView(), state.userVectorView(), firstPosition, previousTimestamp);
+    return state;
+  }
+
+  /**
    * Folds one event.
    *
    * @param item the item's index in the model (0 ≤ item &lt; I)

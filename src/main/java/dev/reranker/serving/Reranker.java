@@ -150,19 +150,33 @@ public final class Reranker {
     }
   }
 
-  /** A stateless request: fold the events it brings (the softmax arm: the last W of them). */
+  /**
+   * A stateless request: fold the events it brings, exactly as the stored history would be.
+   * Items the model does not know are read past. The softmax arm encodes the last W known events,
+   * each at its position among the known events and with the gap to the known event before it
+   * (the window of {@code Batch.Window.lastEvents}, as in training, offline evaluation and the
+   * stored states).
+   */
   private UserVector inlineVector(ActiveModel model, List<InlineEvent> inline) {
     IncrementalEncoder encoder = model.encoder();
-    EncoderState state = encoder.newState();
-    int start = model.arm() == Arm.SOFTMAX
-        ? Math.max(0, inline.size() - states.settings().softmaxWindow()) : 0;
-    for (int i = start; i < inline.size(); i++) {
-      int index = model.itemIndex(inline.get(i).itemId());
+    int[] items = new int[inline.size()];
+    long[] times = new long[inline.size()];
+    int n = 0;
+    for (InlineEvent e : inline) {
+      int index = model.itemIndex(e.itemId());
       if (index >= 0) {
-        encoder.fold(state, index, inline.get(i).timestamp());
+        items[n] = index;
+        times[n++] = e.timestamp();
       }
     }
-    return state.position() == 0 ? null
+    int start = model.arm() == Arm.SOFTMAX
+        ? Math.max(0, n - states.settings().softmaxWindow()) : 0;
+    EncoderState state = start == 0 ? encoder.newState()
+        : encoder.newWindowState(start, times[start - 1]);
+    for (int i = start; i < n; i++) {
+      encoder.fold(state, items[i], times[i]);
+    }
+    return n == 0 ? null
         : new UserVector(state.userVector(), state.modelVersion(), inline.size(),
             state.byteSize());
   }
