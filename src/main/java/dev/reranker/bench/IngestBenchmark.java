@@ -197,7 +197,7 @@ public final class IngestBenchmark {
     IngestMetrics metrics = new IngestMetrics(registry);
     IngestSettings defaults = IngestSettings.defaults();
     IngestSettings settings = new IngestSettings(topic, topic + "-dlq", defaults.historyLimit(),
-        defaults.futureTolerance(), defaults.maxRecordBytes(), defaults.dedupRetention(),
+        defaults.futureTolerance(), defaults.maxRecordBytes(), defaults.dlqMaxValueBytes(),
         defaults.microBatchEvents(), defaults.flushInterval(), defaults.eagerArms());
     StreamsBuilder builder = new StreamsBuilder();
     IngestTopology.build(builder, settings, states, metrics, Clock.systemUTC());
@@ -213,6 +213,7 @@ public final class IngestBenchmark {
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
     long startedAt = System.nanoTime();
     long first = 0;
+    props.putAll(IngestTopology.streamsProperties(settings, metrics));
     try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
       streams.start();
       long deadline = System.nanoTime() + 30L * 60 * 1_000_000_000L;

@@ -5,6 +5,7 @@ import dev.reranker.attention.Nd4jThreads;
 import dev.reranker.ingest.IngestMetrics;
 import dev.reranker.ingest.IngestSettings;
 import dev.reranker.ingest.IngestTopology;
+import dev.reranker.ingest.RestorationTracker;
 import dev.reranker.state.StateCache;
 import dev.reranker.state.UserStates;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -16,6 +17,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.kafka.annotation.EnableKafkaStreams;
+import org.springframework.kafka.config.StreamsBuilderFactoryBeanConfigurer;
 
 /**
  * Wires the engine: the models of both arms, the byte-bounded state cache, the state service, and
@@ -55,7 +57,7 @@ class EngineConfiguration {
   IngestSettings ingestSettings(RerankerProperties properties) {
     RerankerProperties.Ingest i = properties.ingest();
     return new IngestSettings(i.topic(), i.dlqTopic(), i.historyLimit(), i.futureTolerance(),
-        i.maxRecordBytes(), i.dedupRetention(), i.microBatchEvents(), i.flushInterval(),
+        i.maxRecordBytes(), i.dlqMaxValueBytes(), i.microBatchEvents(), i.flushInterval(),
         i.eagerArms());
   }
 
@@ -77,6 +79,29 @@ class EngineConfiguration {
       java.util.function.Consumer<dev.reranker.data.Interaction> appliedEvents) {
     IngestTopology.build(builder, settings, states, metrics, clock, appliedEvents);
     return new IngestTopologyMarker();
+  }
+
+  @Bean
+  RestorationTracker restorationTracker() {
+    return new RestorationTracker();
+  }
+
+  /**
+   * What the topology needs from Kafka Streams beyond {@code spring.kafka.streams.*}: the
+   * production error handler that keeps a refused dead-letter record from stopping ingestion, and
+   * the restore listener readiness waits on.
+   */
+  @Bean
+  StreamsBuilderFactoryBeanConfigurer ingestStreamsConfigurer(IngestSettings settings,
+      IngestMetrics metrics, RestorationTracker restoration) {
+    return factory -> {
+      java.util.Properties p = factory.getStreamsConfiguration();
+      if (p != null) {
+        p.putAll(IngestTopology.streamsProperties(settings, metrics));
+        factory.setStreamsConfiguration(p);
+      }
+      factory.setStateRestoreListener(restoration);
+    };
   }
 
   /** A bean that stands for "the topology has been built". */

@@ -1,6 +1,7 @@
 package dev.reranker.config;
 
 import dev.reranker.experiment.ExperimentLog;
+import dev.reranker.ingest.RestorationTracker;
 import dev.reranker.model.Arm;
 import dev.reranker.state.ActiveModel;
 import dev.reranker.state.UserStates;
@@ -18,8 +19,11 @@ import org.springframework.stereotype.Component;
 /**
  * Readiness of the engine: every configured model loaded and warmed up (its encoder and batched
  * pass run once, so the first request does not pay for JIT and ND4J initialisation), Kafka
- * Streams RUNNING, and the shared experiment changes read (else users could be assigned by the
- * configured weights for a moment). Part of the readiness health group.
+ * Streams RUNNING with none of this instance's active stores still restoring from its changelog
+ * (Kafka Streams reports RUNNING while its state updater restores in the background; a request
+ * served then would see a partial history), and the shared experiment changes read (else users
+ * could be assigned by the configured weights for a moment). Part of the readiness health group;
+ * its details are shown only to admin callers ({@code show-details: when-authorized}).
  */
 @Component("engine")
 class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
@@ -29,12 +33,15 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
   private final UserStates states;
   private final StreamsBuilderFactoryBean streams;
   private final ExperimentLog experiments;
+  private final RestorationTracker restoration;
   private final AtomicBoolean warmed = new AtomicBoolean();
 
-  EngineHealth(UserStates states, StreamsBuilderFactoryBean streams, ExperimentLog experiments) {
+  EngineHealth(UserStates states, StreamsBuilderFactoryBean streams, ExperimentLog experiments,
+      RestorationTracker restoration) {
     this.states = states;
     this.streams = streams;
     this.experiments = experiments;
+    this.restoration = restoration;
   }
 
   @Override
@@ -53,10 +60,14 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
     KafkaStreams ks = streams.getKafkaStreams();
     KafkaStreams.State state = ks == null ? null : ks.state();
     boolean experimentsRead = experiments.caughtUp();
-    boolean ready = warmed.get() && state == KafkaStreams.State.RUNNING && experimentsRead;
+    int restoring = restoration.restoring();
+    boolean ready = warmed.get() && state == KafkaStreams.State.RUNNING && restoring == 0
+        && experimentsRead;
     Health.Builder b = ready ? Health.up() : Health.outOfService();
     b.withDetail("modelsWarmed", warmed.get())
         .withDetail("kafkaStreams", String.valueOf(state))
+        .withDetail("restoringStores", restoring)
+        .withDetail("restoreRecordsRemaining", restoration.remainingRecords())
         .withDetail("experimentsRead", experimentsRead);
     states.models().forEach((arm, m) -> b.withDetail("model." + arm.wireName(), m.version()));
     return b.build();

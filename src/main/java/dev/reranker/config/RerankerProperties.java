@@ -73,7 +73,8 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
    * @param historyLimit events kept per user
    * @param futureTolerance how far ahead of the clock a timestamp may be
    * @param maxRecordBytes larger records are dead-lettered
-   * @param dedupRetention how long event ids are remembered (event time)
+   * @param dlqMaxValueBytes dead-lettered values are cut to this length (the original's length
+   *     and SHA-256 go in headers)
    * @param microBatchEvents fold pending users after this many events …
    * @param flushInterval … or this often
    * @param eagerArms arms folded as events arrive; others catch up when read
@@ -81,7 +82,7 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
   public record Ingest(@DefaultValue("interactions") String topic,
       @DefaultValue("interactions.dlq") String dlqTopic, @DefaultValue("4") int partitions,
       @DefaultValue("10000") int historyLimit, @DefaultValue("5m") Duration futureTolerance,
-      @DefaultValue("16384") int maxRecordBytes, @DefaultValue("24h") Duration dedupRetention,
+      @DefaultValue("16384") int maxRecordBytes, @DefaultValue("65536") int dlqMaxValueBytes,
       @DefaultValue("2048") int microBatchEvents, @DefaultValue("50ms") Duration flushInterval,
       @DefaultValue("performer") Set<Arm> eagerArms) {}
 

@@ -18,12 +18,18 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * Users' histories in a Kafka Streams key-value store (RocksDB, changelogged), one record per event
  * so that appending costs one small write, not a rewrite of the history:
  * <pre>
- *   key [u16 length][userId UTF-8]              → extent: first, next, last snapshot position
- *   key [u16 length][userId UTF-8][u64 position] → event: timestamp, type, item id
+ *   key [u16 length][userId UTF-8]                  → extent: first, next, last snapshot position
+ *   key [u16 length][userId UTF-8][u64 position]     → event: timestamp, type | 0x80, u16 item
+ *                                                      length, item id, event id (all UTF-8)
+ *   key [u16 length][userId UTF-8][0xFF][eventId]    → the event's position (deduplication)
  * </pre>
- * Keys sort by user, then position (big-endian), so a user's events are one range scan. Each user
- * keeps at most {@code limit} events: appending past it deletes the oldest. Reads work on any
- * {@link ReadOnlyKeyValueStore} (a task's store, or interactive queries across local tasks).
+ * Keys sort by user, then position (big-endian), so a user's events are one range scan; the
+ * event-id keys sort after them (a position's first byte is 0 below 2⁵⁶). Each user keeps at most
+ * {@code limit} events: appending past it deletes the oldest, and its event-id key with it, so an
+ * event id is known exactly as long as its event is retained. Event records written before event
+ * ids were stored (type byte without the 0x80 flag: timestamp, type, item id) still decode.
+ * Reads work on any {@link ReadOnlyKeyValueStore} (a task's store, or interactive queries across
+ * local tasks).
  */
 public final class HistoryStore implements HistoryReader {
 
@@ -36,6 +42,7 @@ public final class HistoryStore implements HistoryReader {
   private final KeyValueStore<Bytes, byte[]> writes;
   private final int limit;
   private long bytesWritten;
+  private long idBytesWritten;
 
   private HistoryStore(ReadOnlyKeyValueStore<Bytes, byte[]> reads,
       KeyValueStore<Bytes, byte[]> writes, int limit) {
@@ -88,6 +95,15 @@ public final class HistoryStore implements HistoryReader {
     return out;
   }
 
+  /**
+   * Whether the user's retained history already holds an event with this id (the deduplication
+   * contract: event ids are unique per user, and a repeat is recognised while the first is
+   * retained, whatever its timestamp).
+   */
+  public boolean contains(String userId, String eventId) {
+    return reads.get(idKey(userId, eventId)) != null;
+  }
+
   /** Appends an event and returns its position; drops the oldest beyond the limit. */
   public long append(Interaction event) {
     return append(event, meta(event.userId()));
@@ -98,9 +114,22 @@ public final class HistoryStore implements HistoryReader {
     String user = event.userId();
     long position = m.next();
     put(eventKey(user, position), encodeEvent(event));
+    Bytes id = idKey(user, event.eventId());
+    writes.put(id, ByteBuffer.allocate(8).putLong(position).array());
+    idBytesWritten += id.get().length + 8;
     long first = m.first();
     if (position + 1 - first > limit) {
-      writes.delete(eventKey(user, first));
+      Bytes oldest = eventKey(user, first);
+      byte[] dropped = reads.get(oldest);
+      writes.delete(oldest);
+      String droppedId = dropped == null ? null : decodeEventId(dropped);
+      if (droppedId != null) {
+        Bytes droppedKey = idKey(user, droppedId);
+        byte[] at = reads.get(droppedKey);
+        if (at != null && ByteBuffer.wrap(at).getLong() == first) {
+          writes.delete(droppedKey);
+        }
+      }
       first++;
     }
     putMeta(user, new Meta(first, position + 1, m.snapshotPosition()));
@@ -113,9 +142,14 @@ public final class HistoryStore implements HistoryReader {
     putMeta(userId, new Meta(m.first(), m.next(), Math.max(position, m.snapshotPosition())));
   }
 
-  /** Bytes of keys and values written through this instance (what reaches the changelog). */
+  /** Bytes of history keys and values written through this instance (what reaches the changelog). */
   public long bytesWritten() {
     return bytesWritten;
+  }
+
+  /** Bytes of event-id keys and values written (the deduplication's share of the changelog). */
+  public long idBytesWritten() {
+    return idBytesWritten;
   }
 
   private void putMeta(String user, Meta m) {
@@ -141,6 +175,18 @@ public final class HistoryStore implements HistoryReader {
         .putLong(position).array());
   }
 
+  static Bytes idKey(String userId, String eventId) {
+    byte[] user = userId.getBytes(StandardCharsets.UTF_8);
+    byte[] id = eventId.getBytes(StandardCharsets.UTF_8);
+    return Bytes.wrap(ByteBuffer.allocate(2 + user.length + 1 + id.length)
+        .putShort((short) user.length).put(user).put(ID_TAG).put(id).array());
+  }
+
+  /** Marks an event-id key; a position's first byte is 0 for every position below 2⁵⁶. */
+  private static final byte ID_TAG = (byte) 0xFF;
+  /** Set in an event record's type byte when the record carries its event id. */
+  private static final int WITH_ID = 0x80;
+
   private static long positionOf(Bytes key) {
     byte[] k = key.get();
     return ByteBuffer.wrap(k, k.length - 8, 8).getLong();
@@ -148,15 +194,32 @@ public final class HistoryStore implements HistoryReader {
 
   static byte[] encodeEvent(Interaction e) {
     byte[] item = e.itemId().getBytes(StandardCharsets.UTF_8);
-    return ByteBuffer.allocate(9 + item.length).putLong(e.timestamp())
-        .put((byte) e.eventType().ordinal()).put(item).array();
+    byte[] id = e.eventId().getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(11 + item.length + id.length).putLong(e.timestamp())
+        .put((byte) (e.eventType().ordinal() | WITH_ID)).putShort((short) item.length).put(item)
+        .put(id).array();
   }
 
   static HistoryEvent decodeEvent(long position, byte[] v) {
     ByteBuffer b = ByteBuffer.wrap(v);
     long timestamp = b.getLong();
-    EventType type = EventType.values()[b.get()];
-    String item = new String(v, 9, v.length - 9, StandardCharsets.UTF_8);
-    return new HistoryEvent(position, item, timestamp, type);
+    int type = b.get() & 0xFF;
+    String item;
+    if ((type & WITH_ID) != 0) {
+      int length = b.getShort() & 0xFFFF;
+      item = new String(v, 11, length, StandardCharsets.UTF_8);
+    } else {
+      item = new String(v, 9, v.length - 9, StandardCharsets.UTF_8);
+    }
+    return new HistoryEvent(position, item, timestamp, EventType.values()[type & ~WITH_ID]);
+  }
+
+  /** The event id an event record carries, or null for a record written without one. */
+  static String decodeEventId(byte[] v) {
+    if ((v[8] & WITH_ID) == 0) {
+      return null;
+    }
+    int length = ByteBuffer.wrap(v, 9, 2).getShort() & 0xFFFF;
+    return new String(v, 11 + length, v.length - 11 - length, StandardCharsets.UTF_8);
   }
 }

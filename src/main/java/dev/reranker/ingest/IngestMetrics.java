@@ -18,7 +18,7 @@ public final class IngestMetrics {
   public enum Stage {
     /** Size check and JSON parsing. */
     VALIDATE,
-    /** The event-id window store. */
+    /** The event-id lookup in the history store. */
     DEDUP,
     /** Appending to the history store. */
     HISTORY,
@@ -38,8 +38,11 @@ public final class IngestMetrics {
   private final Counter dedupBytes;
   private final Counter snapshotBytes;
   private final Timer flush;
+  private final MeterRegistry registry;
+  private final Map<String, Counter> dlqFailures = new java.util.concurrent.ConcurrentHashMap<>();
 
   public IngestMetrics(MeterRegistry registry) {
+    this.registry = registry;
     applied = Counter.builder("reranker.ingest.records").tag("outcome", "applied")
         .description("interaction records consumed, by outcome").register(registry);
     duplicates = Counter.builder("reranker.ingest.records").tag("outcome", "duplicate")
@@ -96,6 +99,20 @@ public final class IngestMetrics {
   void rejected(Rejection.Code code) {
     rejected.increment();
     rejectedByReason.get(code).increment();
+  }
+
+  /** A dead-letter record the producer refused (counted, logged and skipped). */
+  void deadLetterFailed(String reasonCode, String exception) {
+    dlqFailures.computeIfAbsent(reasonCode + '/' + exception, k -> Counter.builder(
+        "reranker.ingest.dlq.failed").tag("reason", reasonCode).tag("exception", exception)
+        .description("dead-letter records the producer refused: the rejected record is counted "
+            + "here instead (its source topic, partition and offset are logged)")
+        .register(registry)).increment();
+  }
+
+  /** Dead-letter records the producer refused, all reasons. */
+  public long deadLetterFailedCount() {
+    return (long) dlqFailures.values().stream().mapToDouble(Counter::count).sum();
   }
 
   void unknownItem(Arm arm) {

@@ -17,23 +17,25 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.WindowStore;
-import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
  * The ingestion step for one Kafka Streams task, record by record in partition order:
  * <ol>
  *   <li>validate ({@link EventValidator}); a rejected record is forwarded, original bytes and a
  *       reason header, to the dead-letter topic;</li>
- *   <li>deduplicate by eventId against a window store of recent ids (a producer retry applies
- *       once);</li>
+ *   <li>deduplicate by (userId, eventId) against the user's retained history: event ids are unique
+ *       per user, and a repeat is dropped while the first is retained, whatever its timestamp (a
+ *       producer retry, a replayed backfill);</li>
  *   <li>append to the user's history ({@link HistoryStore}), first snapshotting the performer state
  *       if the append would drop an event no snapshot covers;</li>
  *   <li>mark the user pending. Pending users are folded together — one batched pass per arm —
  *       every {@code microBatchEvents} events or {@code flushInterval} of wall time, and their
  *       snapshots written when due ({@link UserStates}).</li>
  * </ol>
- * Everything written (history, dedup ids, snapshots, DLQ records) commits in the task's Kafka
+ * A dead-letter record is bounded ({@link #deadLetter}): it can never be too large to produce, and
+ * a failure to produce one is counted and skipped ({@link DeadLetterProductionHandler}), so no
+ * input stops ingestion.
+ * Everything written (history, event ids, snapshots, DLQ records) commits in the task's Kafka
  * transaction (exactly_once_v2). The cached states live outside it; they carry their history
  * position, so states ahead of the history after an abort are dropped and rebuilt.
  */
@@ -49,11 +51,12 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
   private ProcessorContext<String, byte[]> context;
   private HistoryStore history;
   private KafkaSnapshots snapshots;
-  private WindowStore<String, Long> dedup;
   private UserStates.Session session;
   private final Set<String> pending = new LinkedHashSet<>();
   private final Set<String> unsaved = new LinkedHashSet<>();
   private int pendingEvents;
+  /** The Streams producer's max.request.size: no dead-letter record may come near it. */
+  private int producerMaxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
 
   IngestProcessor(IngestSettings settings, UserStates states, IngestMetrics metrics, Clock clock,
       java.util.function.Consumer<Interaction> onApplied) {
@@ -69,12 +72,12 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
   @Override
   public void init(ProcessorContext<String, byte[]> context) {
     this.context = context;
+    this.producerMaxRequestBytes = maxRequestBytes(context.appConfigs());
     KeyValueStore<Bytes, byte[]> historyStore = context.getStateStore(IngestTopics.HISTORY_STORE);
     KeyValueStore<Bytes, byte[]> snapshotStore = context.getStateStore(
         IngestTopics.SNAPSHOT_STORE);
     this.history = HistoryStore.writable(historyStore, settings.historyLimit());
     this.snapshots = KafkaSnapshots.writable(snapshotStore);
-    this.dedup = context.getStateStore(IngestTopics.DEDUP_STORE);
     this.session = states.session(history, snapshots);
     context.schedule(settings.flushInterval(), PunctuationType.WALL_CLOCK_TIME, t -> flush());
     long sweep = Math.max(1000, states.settings().snapshotInterval().toMillis() / 2);
@@ -93,18 +96,20 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
       return;
     }
     Interaction event = ((EventValidator.Accepted) result).event();
-    boolean duplicate = isDuplicate(event);
+    String user = event.userId();
+    boolean duplicate = history.contains(user, event.eventId());
     long t2 = System.nanoTime();
     metrics.stage(IngestMetrics.Stage.DEDUP, t2 - t1);
     if (duplicate) {
       metrics.duplicate();
       return;
     }
-    String user = event.userId();
     HistoryStore.Meta meta = protectUnsnapshottedEvents(user, history.meta(user));
     long before = history.bytesWritten();
+    long idsBefore = history.idBytesWritten();
     history.append(event, meta);
     metrics.historyBytes(history.bytesWritten() - before);
+    metrics.dedupBytes(history.idBytesWritten() - idsBefore);
     metrics.stage(IngestMetrics.Stage.HISTORY, System.nanoTime() - t2);
     metrics.applied();
     onApplied.accept(event);
@@ -118,20 +123,6 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
     if (++pendingEvents >= settings.microBatchEvents()) {
       flush();
     }
-  }
-
-  private boolean isDuplicate(Interaction event) {
-    long t = event.timestamp();
-    long retention = settings.dedupRetention().toMillis();
-    try (WindowStoreIterator<Long> seen = dedup.fetch(event.eventId(), Math.max(0, t - retention),
-        t + retention)) {
-      if (seen.hasNext()) {
-        return true;
-      }
-    }
-    dedup.put(event.eventId(), t, t);
-    metrics.dedupBytes(event.eventId().length() + 16L);
-    return false;
   }
 
   /**
@@ -188,19 +179,102 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
     metrics.snapshotBytes(snapshots.bytesWritten() - before);
   }
 
+  /**
+   * Forwards a rejected record to the dead-letter topic: its key, value and headers, plus the
+   * reason and where it came from. Bounded, so that it can always be produced: a value over
+   * {@code dlqMaxValueBytes}, or over what the Streams producer's {@code max.request.size} leaves
+   * once key and headers are counted, is cut to that length ({@value IngestTopics#TRUNCATED_HEADER}: the
+   * original length; {@value IngestTopics#ORIGINAL_SHA256_HEADER}: the original's SHA-256; the
+   * source headers say where the whole record is), original headers over
+   * {@value #MAX_COPIED_HEADER_BYTES} bytes in all are left out
+   * ({@value IngestTopics#HEADERS_OMITTED_HEADER}: how many), and a key over
+   * {@value #MAX_KEY_CHARS} characters is cut.
+   */
   private void deadLetter(Record<String, byte[]> record, Rejection rejection) {
     metrics.rejected(rejection.code());
-    RecordHeaders headers = new RecordHeaders(record.headers().toArray());
-    headers.add(IngestTopics.REASON_HEADER, rejection.reason().getBytes(StandardCharsets.UTF_8));
-    headers.add(IngestTopics.REASON_CODE_HEADER,
-        rejection.code().wireName().getBytes(StandardCharsets.UTF_8));
+    byte[] value = record.value();
+    RecordHeaders headers = new RecordHeaders();
+    org.apache.kafka.common.header.Header[] original = record.headers().toArray();
+    long originalHeaderBytes = 0;
+    for (org.apache.kafka.common.header.Header h : original) {
+      originalHeaderBytes += h.key().length() * 3L + (h.value() == null ? 0 : h.value().length);
+    }
+    if (originalHeaderBytes <= MAX_COPIED_HEADER_BYTES) {
+      for (org.apache.kafka.common.header.Header h : original) {
+        headers.add(h);
+      }
+    } else {
+      headers.add(IngestTopics.HEADERS_OMITTED_HEADER, utf8(Integer.toString(original.length)));
+    }
+    headers.add(IngestTopics.REASON_HEADER, utf8(abbreviate(rejection.reason(), 1000)));
+    headers.add(IngestTopics.REASON_CODE_HEADER, utf8(rejection.code().wireName()));
     context.recordMetadata().ifPresent(m -> {
-      headers.add(IngestTopics.SOURCE_TOPIC_HEADER, m.topic().getBytes(StandardCharsets.UTF_8));
-      headers.add(IngestTopics.SOURCE_PARTITION_HEADER,
-          Integer.toString(m.partition()).getBytes(StandardCharsets.UTF_8));
-      headers.add(IngestTopics.SOURCE_OFFSET_HEADER,
-          Long.toString(m.offset()).getBytes(StandardCharsets.UTF_8));
+      headers.add(IngestTopics.SOURCE_TOPIC_HEADER, utf8(m.topic()));
+      headers.add(IngestTopics.SOURCE_PARTITION_HEADER, utf8(Integer.toString(m.partition())));
+      headers.add(IngestTopics.SOURCE_OFFSET_HEADER, utf8(Long.toString(m.offset())));
     });
-    context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers));
+    String key = record.key();
+    if (key != null && key.length() > MAX_KEY_CHARS) {
+      headers.add(IngestTopics.KEY_TRUNCATED_HEADER, utf8(Integer.toString(key.length())));
+      key = key.substring(0, MAX_KEY_CHARS);
+    }
+    // a refused send poisons an exactly-once transaction (the producer enters an error state
+    // before any handler is asked), so the bound must hold before the send, not after it
+    long fixed = RECORD_OVERHEAD_BYTES + (key == null ? 0 : key.length() * 3L) + 2L * 32;
+    for (org.apache.kafka.common.header.Header h : headers) {
+      fixed += h.key().length() * 3L + (h.value() == null ? 0 : h.value().length) + 8;
+    }
+    int bound = (int) Math.max(0, Math.min(settings.dlqMaxValueBytes(),
+        producerMaxRequestBytes - fixed - 256));
+    if (value != null && value.length > bound) {
+      headers.add(IngestTopics.TRUNCATED_HEADER, utf8(Integer.toString(value.length)));
+      headers.add(IngestTopics.ORIGINAL_SHA256_HEADER, utf8(sha256(value)));
+      value = java.util.Arrays.copyOf(value, bound);
+    }
+    context.forward(new Record<>(key, value, record.timestamp(), headers));
+  }
+
+  /** Kafka's producer default for max.request.size. */
+  static final int DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+  /** A record batch's and a record's framing, generously (61 + 21 bytes in Kafka's v2 format). */
+  static final int RECORD_OVERHEAD_BYTES = 128;
+
+  /** The Streams producer's max.request.size from the application's configs. */
+  static int maxRequestBytes(Map<String, Object> configs) {
+    Object v = configs.get("producer." + org.apache.kafka.clients.producer.ProducerConfig
+        .MAX_REQUEST_SIZE_CONFIG);
+    if (v == null) {
+      v = configs.get(org.apache.kafka.clients.producer.ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+    }
+    if (v == null) {
+      return DEFAULT_MAX_REQUEST_BYTES;
+    }
+    try {
+      return Integer.parseInt(v.toString().trim());
+    } catch (NumberFormatException e) {
+      return DEFAULT_MAX_REQUEST_BYTES;
+    }
+  }
+
+  /** Original headers are copied to a dead-letter record while they take at most this many bytes. */
+  static final int MAX_COPIED_HEADER_BYTES = 16 * 1024;
+  /** A dead-letter record's key is cut to this many characters. */
+  static final int MAX_KEY_CHARS = 1024;
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String abbreviate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max - 3) + "...";
+  }
+
+  private static String sha256(byte[] value) {
+    try {
+      return java.util.HexFormat.of().formatHex(
+          java.security.MessageDigest.getInstance("SHA-256").digest(value));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
   }
 }

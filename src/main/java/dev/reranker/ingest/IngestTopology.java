@@ -11,18 +11,18 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
-import org.apache.kafka.streams.state.WindowStore;
 
 /**
  * The ingestion topology, built in one method that the service (through Spring Kafka's
  * {@code StreamsBuilderFactoryBean}), tests ({@code TopologyTestDriver}) and the benchmark share:
  * <pre>
  *   interactions (key userId, JSON value)
- *     → IngestProcessor [user-history, event-dedup, state-snapshots]
- *     → interactions.dlq (rejected records, original bytes + reason headers)
+ *     → IngestProcessor [user-history (with the event ids it holds), state-snapshots]
+ *     → interactions.dlq (rejected records, original bytes (bounded) + reason headers)
  * </pre>
- * All three stores are RocksDB with changelog topics; with {@code exactly_once_v2} the stores, the
- * consumed offsets and the DLQ records commit atomically.
+ * Both stores are RocksDB with changelog topics; with {@code exactly_once_v2} the stores, the
+ * consumed offsets and the DLQ records commit atomically. {@link #streamsProperties} gives the
+ * Kafka Streams settings the topology relies on (its production error handler).
  */
 public final class IngestTopology {
   private IngestTopology() {}
@@ -39,12 +39,11 @@ public final class IngestTopology {
   public static void build(StreamsBuilder builder, IngestSettings settings, UserStates states,
       IngestMetrics metrics, Clock clock, java.util.function.Consumer<Interaction> onApplied) {
     builder.addStateStore(historyStore());
-    builder.addStateStore(dedupStore(settings));
     builder.addStateStore(snapshotStore());
     builder.stream(settings.interactionsTopic(), Consumed.with(Serdes.String(),
             Serdes.ByteArray()))
         .process(() -> new IngestProcessor(settings, states, metrics, clock, onApplied),
-            IngestTopics.HISTORY_STORE, IngestTopics.DEDUP_STORE, IngestTopics.SNAPSHOT_STORE)
+            IngestTopics.HISTORY_STORE, IngestTopics.SNAPSHOT_STORE)
         .to(settings.dlqTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()));
   }
 
@@ -59,10 +58,18 @@ public final class IngestTopology {
         Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled();
   }
 
-  static StoreBuilder<WindowStore<String, Long>> dedupStore(IngestSettings settings) {
-    return Stores.windowStoreBuilder(Stores.persistentWindowStore(IngestTopics.DEDUP_STORE,
-        settings.dedupRetention(), settings.dedupRetention(), false), Serdes.String(),
-        Serdes.Long());
+  /**
+   * Kafka Streams settings the topology needs whoever runs it: a production exception handler that
+   * counts and skips a dead-letter record the producer refuses instead of stopping the stream
+   * thread ({@link DeadLetterProductionHandler}).
+   */
+  public static java.util.Map<String, Object> streamsProperties(IngestSettings settings,
+      IngestMetrics metrics) {
+    return java.util.Map.of(
+        org.apache.kafka.streams.StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        DeadLetterProductionHandler.class.getName(),
+        DeadLetterProductionHandler.DLQ_TOPIC_CONFIG, settings.dlqTopic(),
+        DeadLetterProductionHandler.METRICS_CONFIG, metrics);
   }
 
   static StoreBuilder<KeyValueStore<Bytes, byte[]>> snapshotStore() {

@@ -54,6 +54,7 @@ class IngestTopologyTest {
   TestOutputTopic<String, byte[]> dlq;
   UserStates states;
   IngestMetrics metrics;
+  static final int DLQ_MAX_VALUE_BYTES = 1024;
 
   @BeforeEach
   void start() {
@@ -62,7 +63,7 @@ class IngestTopologyTest {
         new UserStates.Settings(50, Duration.ofMinutes(1), 20, 8, 120), null);
     metrics = new IngestMetrics(new SimpleMeterRegistry());
     IngestSettings settings = new IngestSettings(IngestTopics.INTERACTIONS, IngestTopics.DLQ, 120,
-        Duration.ofMinutes(5), 512, Duration.ofHours(24), 16, Duration.ofMillis(50),
+        Duration.ofMinutes(5), 512, DLQ_MAX_VALUE_BYTES, 16, Duration.ofMillis(50),
         Set.of(Arm.PERFORMER));
     StreamsBuilder builder = new StreamsBuilder();
     IngestTopology.build(builder, settings, states, metrics, clock);
@@ -157,5 +158,101 @@ class IngestTopologyTest {
           .map(Interaction::itemId).toList(), known.stream().map(Interaction::timestamp).toList());
       assertThat(TestModels.maxDiff(cached.state().userVector(), expected)).isLessThan(1e-4);
     }
+  }
+
+  /** applied + duplicates + rejected = produced, and the history holds exactly the applied. */
+  void assertAccounting(int produced, Map<String, Integer> appliedPerUser) {
+    driver.advanceWallClockTime(Duration.ofMillis(100));
+    assertThat(metrics.appliedCount() + metrics.duplicateCount() + metrics.rejectedCount())
+        .isEqualTo(produced);
+    assertThat(metrics.appliedCount()).isEqualTo(
+        appliedPerUser.values().stream().mapToInt(Integer::intValue).sum());
+    appliedPerUser.forEach((user, n) -> {
+      CachedState cached = states.cache().getIfPresent(new StateKey(user, Arm.PERFORMER));
+      assertThat(cached).as(user).isNotNull();
+      assertThat(cached.historyPosition()).as("events applied for %s", user).isEqualTo((long) n);
+    });
+  }
+
+  @Test
+  void aLateDuplicateIsAppliedOnce() {
+    // stream time moves on with fresh events; the same event from 48 h ago arrives twice
+    Interaction late = new Interaction("u1", "i3", NOW - 48 * 3_600_000L, EventType.VIEW, "old-1");
+    input.pipeInput("u1", json(new Interaction("u1", "i1", NOW - 1000, EventType.VIEW, "new-1")));
+    input.pipeInput("u1", json(late));
+    input.pipeInput("u1", json(new Interaction("u1", "i2", NOW - 500, EventType.VIEW, "new-2")));
+    input.pipeInput("u1", json(late));
+    assertAccounting(4, Map.of("u1", 3));
+    assertThat(metrics.duplicateCount()).isEqualTo(1);
+  }
+
+  @Test
+  void aDuplicateAtTimestampZeroIsAppliedOnce() {
+    Interaction zero = new Interaction("u2", "i4", 0, EventType.VIEW, "epoch-1");
+    input.pipeInput("u2", json(new Interaction("u2", "i1", NOW - 1000, EventType.VIEW, "a")));
+    input.pipeInput("u2", json(zero));
+    input.pipeInput("u2", json(zero));
+    assertAccounting(3, Map.of("u2", 2));
+    assertThat(metrics.duplicateCount()).isEqualTo(1);
+  }
+
+  @Test
+  void anEventIdSharedByTwoUsersInOnePartitionIsAppliedForBoth() {
+    // event ids are unique per user: the same id for another user is another event
+    input.pipeInput("ua", json(new Interaction("ua", "i1", NOW - 1000, EventType.VIEW, "shared")));
+    input.pipeInput("ub", json(new Interaction("ub", "i2", NOW - 900, EventType.VIEW, "shared")));
+    input.pipeInput("ub", json(new Interaction("ub", "i2", NOW - 900, EventType.VIEW, "shared")));
+    assertAccounting(3, Map.of("ua", 1, "ub", 1));
+    assertThat(metrics.duplicateCount()).isEqualTo(1);
+  }
+
+  @Test
+  void aRetryBurstIsAppliedOnce() {
+    int produced = 0;
+    for (int i = 0; i < 10; i++) {
+      Interaction e = new Interaction("u3", "i" + i, NOW - 10_000 + i, EventType.CLICK, "burst-" + i);
+      int copies = i == 4 ? 25 : 1 + i % 3; // one event retried 25 times in a row
+      for (int c = 0; c < copies; c++) {
+        input.pipeInput("u3", json(e));
+        produced++;
+      }
+    }
+    assertAccounting(produced, Map.of("u3", 10));
+    assertThat(metrics.duplicateCount()).isEqualTo(produced - 10);
+  }
+
+  @Test
+  void anIdIsRecognisedWhileItsEventIsRetainedAndNotAfter() {
+    // the documented contract: a repeat is dropped while the first event is in the user's retained
+    // history (120 events here), whatever its timestamp; once the first is gone it applies again
+    Interaction first = new Interaction("u4", "i1", NOW - 1_000_000, EventType.VIEW, "first");
+    input.pipeInput("u4", json(first));
+    for (int i = 0; i < 119; i++) {
+      input.pipeInput("u4", json(new Interaction("u4", "i2", NOW - 900_000 + i, EventType.VIEW,
+          "fill-" + i)));
+    }
+    input.pipeInput("u4", json(first)); // still retained (120 events): a duplicate
+    input.pipeInput("u4", json(new Interaction("u4", "i2", NOW - 1, EventType.VIEW, "push")));
+    input.pipeInput("u4", json(first)); // dropped from the history one event ago: applies
+    assertAccounting(123, Map.of("u4", 122));
+    assertThat(metrics.duplicateCount()).isEqualTo(1);
+  }
+
+  @Test
+  void anOversizedRecordIsDeadLetteredTruncatedWithItsLengthAndDigest() throws Exception {
+    byte[] big = new byte[200_000];
+    java.util.Arrays.fill(big, (byte) 'x');
+    input.pipeInput("u5", big);
+    input.pipeInput("u5", json(new Interaction("u5", "i1", NOW - 1, EventType.VIEW, "after")));
+    assertAccounting(2, Map.of("u5", 1));
+    TestRecord<String, byte[]> dead = dlq.readRecord();
+    assertThat(dead.value()).hasSize(DLQ_MAX_VALUE_BYTES);
+    assertThat(new String(dead.headers().lastHeader(IngestTopics.TRUNCATED_HEADER).value(),
+        StandardCharsets.UTF_8)).isEqualTo("200000");
+    assertThat(new String(dead.headers().lastHeader(IngestTopics.ORIGINAL_SHA256_HEADER).value(),
+        StandardCharsets.UTF_8)).isEqualTo(java.util.HexFormat.of().formatHex(
+            java.security.MessageDigest.getInstance("SHA-256").digest(big)));
+    assertThat(new String(dead.headers().lastHeader(IngestTopics.REASON_CODE_HEADER).value(),
+        StandardCharsets.UTF_8)).isEqualTo("oversized");
   }
 }
