@@ -26,11 +26,14 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
    * @param transportProbe serve {@code POST /v1/transport-probe} (off by default): a rerank
    *     request parsed and answered through the same HTTP stack without any scoring, so a
    *     benchmark can tell what HTTP itself costs on a machine
+   * @param publicStateEndpoint serve {@code GET /v1/users/{id}/state} without the admin key (off
+   *     by default: it tells anyone any user's event count and last event time)
    */
   public record Serving(@DefaultValue("200ms") Duration deadline,
       @DefaultValue("1048576") long maxBodyBytes,
       @DefaultValue("64") int maxConcurrentRequests, @DefaultValue("4") int workerThreads,
-      @DefaultValue("false") boolean transportProbe) {}
+      @DefaultValue("false") boolean transportProbe,
+      @DefaultValue("false") boolean publicStateEndpoint) {}
 
   /**
    * @param defaultId the experiment a request without one joins

@@ -73,6 +73,11 @@ class SecurityConfiguration {
         .addFilterBefore(new ApiKeyFilter(key), AnonymousAuthenticationFilter.class)
         .authorizeHttpRequests(a -> a
             .requestMatchers("/admin/**").hasRole("ADMIN")
+            .requestMatchers("/v1/users/*/state").access(properties.serving().publicStateEndpoint()
+                ? (auth, ctx) -> new org.springframework.security.authorization.AuthorizationDecision(
+                    true)
+                : org.springframework.security.authorization.AuthorityAuthorizationManager
+                    .hasRole("ADMIN"))
             .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info",
                 "/actuator/prometheus").permitAll()
             .requestMatchers("/actuator/**").hasRole("ADMIN")
@@ -88,10 +93,8 @@ class SecurityConfiguration {
   private static void problem(HttpServletResponse res, int status, String type, String detail)
       throws IOException {
     res.setStatus(status);
-    res.setContentType("application/problem+json");
-    res.getOutputStream().write(("{\"type\":\"https://reranker.dev/problems/" + type
-        + "\",\"status\":" + status + ",\"detail\":\"" + detail + "\"}")
-        .getBytes(StandardCharsets.UTF_8));
+    res.setContentType(dev.reranker.serving.Problems.MEDIA_TYPE);
+    res.getOutputStream().write(dev.reranker.serving.Problems.bytes(status, type, detail, null));
   }
 
   /** Authenticates requests that carry the admin API key; compares in constant time. */

@@ -54,6 +54,32 @@ class ServingConfiguration {
   /** Exposures: what each user was shown, by which arm (key userId, JSON value). */
   static final String EXPOSURES_TOPIC = "rerank.exposures";
 
+  /**
+   * Request bodies are read strictly: a field given twice is an error (which value would count?),
+   * and nothing is coerced — {@code "k": 1.5} or {@code "k": "3"} is not 1 or 3, a number or a
+   * boolean is not an id. Each answers 400 naming the field.
+   */
+  @Bean
+  org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomizer strictRequestJson() {
+    var fail = tools.jackson.databind.cfg.CoercionAction.Fail;
+    return b -> b.enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+        .disable(tools.jackson.databind.DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+        .withCoercionConfig(tools.jackson.databind.type.LogicalType.Textual, c -> c
+            .setCoercion(tools.jackson.databind.cfg.CoercionInputShape.Integer, fail)
+            .setCoercion(tools.jackson.databind.cfg.CoercionInputShape.Float, fail)
+            .setCoercion(tools.jackson.databind.cfg.CoercionInputShape.Boolean, fail))
+        .withCoercionConfig(tools.jackson.databind.type.LogicalType.Integer, c -> c
+            .setCoercion(tools.jackson.databind.cfg.CoercionInputShape.String, fail)
+            .setCoercion(tools.jackson.databind.cfg.CoercionInputShape.Float, fail)
+            .setCoercion(tools.jackson.databind.cfg.CoercionInputShape.Boolean, fail))
+        .withCoercionConfig(tools.jackson.databind.type.LogicalType.Float, c -> c
+            .setCoercion(tools.jackson.databind.cfg.CoercionInputShape.String, fail)
+            .setCoercion(tools.jackson.databind.cfg.CoercionInputShape.Boolean, fail))
+        .withCoercionConfig(tools.jackson.databind.type.LogicalType.Boolean, c -> c
+            .setCoercion(tools.jackson.databind.cfg.CoercionInputShape.String, fail)
+            .setCoercion(tools.jackson.databind.cfg.CoercionInputShape.Integer, fail));
+  }
+
   @Bean
   ItemPopularity itemPopularity() {
     return new ItemPopularity();
@@ -210,7 +236,7 @@ class ServingConfiguration {
   FilterRegistrationBean<RequestGuards> requestGuards(RerankerProperties properties) {
     FilterRegistrationBean<RequestGuards> bean = new FilterRegistrationBean<>(new RequestGuards(
         properties.serving().maxBodyBytes(), properties.serving().maxConcurrentRequests()));
-    bean.addUrlPatterns("/v1/*");
+    bean.addUrlPatterns("/v1/*", "/admin/*");
     bean.setOrder(-200); // before Spring Security's filter chain
     return bean;
   }

@@ -14,7 +14,8 @@ import tools.jackson.databind.json.JsonMapper;
  *  "eventType":"view"}
  * </pre>
  * {@code timestamp} is epoch milliseconds. Ids are strings (integers are accepted and read as their
- * decimal form), 1 to {@value #MAX_ID_LENGTH} characters. {@code schemaVersion} is optional (1 when
+ * decimal form) that follow {@link Ids}: 1 to 256 characters, Unicode scalar values, no control
+ * characters. Duplicate fields are refused (which one would count?). {@code schemaVersion} is optional (1 when
  * absent); other versions are refused. Unknown fields are ignored, so producers may add some.
  * Thread-safe.
  */
@@ -23,9 +24,10 @@ public final class InteractionJson {
   /** The schema version this build writes and reads. */
   public static final int SCHEMA_VERSION = 1;
   /** The longest id accepted. */
-  public static final int MAX_ID_LENGTH = 256;
+  public static final int MAX_ID_LENGTH = Ids.MAX_LENGTH;
 
-  private static final ObjectMapper JSON = JsonMapper.builder().build();
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   private InteractionJson() {}
 
@@ -115,12 +117,9 @@ public final class InteractionJson {
       throw new InvalidEventException("field '" + field + "' must be a string or an integer, got "
           + abbreviate(v.toString()));
     }
-    if (s.isEmpty() || s.isBlank()) {
-      throw new InvalidEventException("field '" + field + "' must not be empty");
-    }
-    if (s.length() > MAX_ID_LENGTH) {
-      throw new InvalidEventException("field '" + field + "' is longer than " + MAX_ID_LENGTH
-          + " characters");
+    String problem = Ids.problem(s);
+    if (problem != null) {
+      throw new InvalidEventException("field '" + field + "' " + problem);
     }
     return s;
   }

@@ -113,12 +113,15 @@ public final class BucketAllocation {
   }
 
   /** Weights → whole bucket counts summing to {@value #BUCKETS} (largest remainders). */
+  /** The largest weight accepted: weights are relative, and their sum must stay finite. */
+  static final double MAX_WEIGHT = 1e9;
+
   static Map<ArmChoice, Integer> counts(Map<ArmChoice, Double> weights) {
     double total = 0;
     for (Map.Entry<ArmChoice, Double> e : weights.entrySet()) {
-      if (e.getValue() == null || !(e.getValue() >= 0) || Double.isInfinite(e.getValue())) {
+      if (e.getValue() == null || !(e.getValue() >= 0) || !(e.getValue() <= MAX_WEIGHT)) {
         throw new IllegalArgumentException("weight of " + e.getKey().wireName()
-            + " must be a finite number ≥ 0, got " + e.getValue());
+            + " must be a number in [0, " + (long) MAX_WEIGHT + "], got " + e.getValue());
       }
       total += e.getValue();
     }
@@ -134,7 +137,13 @@ public final class BucketAllocation {
       remainders.put(a, exact - Math.floor(exact));
       assigned += (int) Math.floor(exact);
     }
-    List<ArmChoice> byRemainder = new ArrayList<>(List.of(ArmChoice.values()));
+    // the buckets rounding left over go to arms with weight: a zero-weight arm gets none
+    List<ArmChoice> byRemainder = new ArrayList<>();
+    for (ArmChoice a : ArmChoice.values()) {
+      if (weights.getOrDefault(a, 0.0) > 0) {
+        byRemainder.add(a);
+      }
+    }
     byRemainder.sort((x, y) -> Double.compare(remainders.get(y), remainders.get(x)));
     for (int i = 0; assigned < BUCKETS; i++, assigned++) {
       counts.merge(byRemainder.get(i % byRemainder.size()), 1, Integer::sum);

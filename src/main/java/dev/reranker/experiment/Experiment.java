@@ -17,13 +17,16 @@ import java.util.Map;
 public record Experiment(String id, String salt, Map<ArmChoice, Double> weights,
     BucketAllocation allocation, boolean shadow, int k) {
 
+  /** The largest cut-off k of the online metrics. */
+  public static final int MAX_K = 1000;
+
   public Experiment {
     if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) {
       throw new IllegalArgumentException("experiment id must be 1–64 letters, digits, '.', '_' "
           + "or '-', got '" + id + "'");
     }
-    if (k < 1 || k > 1000) {
-      throw new IllegalArgumentException("k must be in [1, 1000], got " + k);
+    if (k < 1 || k > MAX_K) {
+      throw new IllegalArgumentException("k must be in [1, " + MAX_K + "], got " + k);
     }
     weights = Map.copyOf(weights);
   }
@@ -38,6 +41,11 @@ public record Experiment(String id, String salt, Map<ArmChoice, Double> weights,
   /** The same experiment with new weights, moving as few users as possible. */
   public Experiment withWeights(Map<ArmChoice, Double> newWeights, boolean newShadow) {
     return new Experiment(id, salt, newWeights, allocation.rebalance(newWeights), newShadow, k);
+  }
+
+  /** The same experiment with another cut-off k. */
+  public Experiment withK(int newK) {
+    return new Experiment(id, salt, weights, allocation, shadow, newK);
   }
 
   public int bucket(String userId) {

@@ -57,6 +57,18 @@ class ExperimentController {
   @PutMapping(path = "/admin/experiments/{id}", consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
   Map<String, Object> put(@PathVariable String id, @RequestBody ExperimentChange change) {
+    if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new dev.reranker.serving.BadRequestException("id", "experiment id must be 1–64 "
+          + "letters, digits, '.', '_' or '-'");
+    }
+    if (change != null && change.k() != null && (change.k() < 1 || change.k() > Experiment.MAX_K)) {
+      throw new dev.reranker.serving.BadRequestException("k", "k must be in [1, "
+          + Experiment.MAX_K + "], got " + change.k());
+    }
+    if (change != null && change.salt() != null && !dev.reranker.data.Ids.valid(change.salt())) {
+      throw new dev.reranker.serving.BadRequestException("salt", "salt "
+          + dev.reranker.data.Ids.problem(change.salt()));
+    }
     if (change == null || change.weights() == null || change.weights().isEmpty()) {
       throw new dev.reranker.serving.BadRequestException("weights",
           "weights per arm are required, e.g. {\"performer\": 50, \"softmax\": 50}");

@@ -61,6 +61,9 @@ public final class ExperimentRegistry {
     Experiment old = experiments.get(id);
     Experiment next = old == null ? Experiment.create(id, salt, weights, shadow, k == null ? 10 : k)
         : old.withWeights(weights, shadow);
+    if (old != null && k != null && k != next.k()) {
+      next = next.withK(k);
+    }
     share.accept(next);
     experiments.put(id, next);
     return next;

@@ -6,8 +6,8 @@ import dev.reranker.data.InvalidEventException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Checks one Kafka record before anything is stored. Rejected: a missing value, a value over the
- * size limit (checked before parsing), a missing key or one that is not the event's userId (the key
+ * Checks one Kafka record before anything is stored. Rejected: a missing, empty or blank value, a
+ * value over the size limit (checked before parsing), a value that is not valid UTF-8, a missing key or one that is not the event's userId (the key
  * decides the partition, hence which instance owns the user), malformed JSON or a schema violation,
  * an unknown event type, a timestamp further in the future than the tolerance. Items the model
  * does not know are <em>not</em> rejected: they stay in the history (a later model may know them).
@@ -38,9 +38,21 @@ public final class EventValidator {
       return reject(Rejection.Code.OVERSIZED, "record value of " + value.length
           + " bytes exceeds the limit of " + maxRecordBytes);
     }
+    String text;
+    try { // strict: a lenient decode would turn invalid bytes into U+FFFD, aliasing other ids
+      text = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(value)).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      return reject(Rejection.Code.MALFORMED, "record value is not valid UTF-8");
+    }
+    if (text.isBlank()) {
+      return reject(Rejection.Code.EMPTY, "record value is blank (whitespace only)");
+    }
     Interaction event;
     try {
-      event = InteractionJson.parse(new String(value, StandardCharsets.UTF_8));
+      event = InteractionJson.parse(text);
     } catch (InvalidEventException e) {
       Rejection.Code code = e.getMessage().startsWith("unknown event type")
           ? Rejection.Code.UNKNOWN_EVENT_TYPE : Rejection.Code.MALFORMED;

@@ -136,7 +136,8 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
     boolean dropsOldest = m.next() + 1 - m.first() > settings.historyLimit();
     if (dropsOldest && m.snapshotPosition() <= m.first()) {
       session.catchUp(List.of(user), Arm.PERFORMER);
-      record(session.snapshotDue(List.of(user), true));
+      long before = snapshots.bytesWritten();
+      record(session.snapshotDue(List.of(user), true), before);
       return history.meta(user);
     }
     return m;
@@ -153,7 +154,8 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
         session.catchUp(pending, arm);
       }
     }
-    record(session.snapshotDue(pending, false));
+    long before = snapshots.bytesWritten();
+    record(session.snapshotDue(pending, false), before);
     pending.clear();
     pendingEvents = 0;
     long nanos = System.nanoTime() - start;
@@ -167,13 +169,14 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
     if (states.models().containsKey(Arm.PERFORMER)) {
       session.catchUp(unsaved, Arm.PERFORMER);
     }
+    long before = snapshots.bytesWritten();
     Map<String, Long> written = session.snapshotDue(unsaved, false);
-    record(written);
+    record(written, before);
     unsaved.removeAll(written.keySet());
   }
 
-  private void record(Map<String, Long> written) {
-    long before = snapshots.bytesWritten();
+  /** Marks the snapshots written in the history; counts their bytes (written since {@code before}). */
+  private void record(Map<String, Long> written, long before) {
     written.forEach(history::markSnapshot);
     unsaved.removeAll(written.keySet());
     metrics.snapshotBytes(snapshots.bytesWritten() - before);

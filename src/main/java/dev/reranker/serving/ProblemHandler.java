@@ -16,6 +16,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.exc.MismatchedInputException;
 
 /**
  * Every error as RFC 9457 problem+json: 4xx naming the field for anything the caller sent wrong
@@ -27,7 +28,7 @@ import tools.jackson.core.JacksonException;
 class ProblemHandler extends ResponseEntityExceptionHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
-  static final String TYPE_BASE = "https://reranker.dev/problems/";
+  static final String TYPE_BASE = Problems.TYPE_BASE;
 
   @ExceptionHandler(BadRequestException.class)
   ResponseEntity<ProblemDetail> badRequest(BadRequestException e) {
@@ -42,17 +43,36 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   @Override
   protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
       HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof RequestGuards.BodyTooLarge) { // a chunked body that outgrew the limit
+        ResponseEntity<ProblemDetail> p = problem(HttpStatus.CONTENT_TOO_LARGE,
+            "payload-too-large", "request body exceeds the size limit", "body");
+        return ResponseEntity.status(p.getStatusCode()).headers(p.getHeaders()).body(p.getBody());
+      }
+    }
     Throwable cause = e.getMostSpecificCause();
     String field = "body";
     String detail;
-    if (cause instanceof JacksonException je && !je.getPath().isEmpty()) {
-      field = path(je.getPath());
-      detail = "field '" + field + "' has the wrong type or format: "
-          + firstLine(je.getOriginalMessage());
-    } else if (cause instanceof JacksonException je) {
+    // details name fields and JSON types, never Java types or signatures
+    String duplicate = cause instanceof JacksonException je ? duplicateField(je) : null;
+    if (duplicate != null) {
+      field = duplicate;
+      detail = "field '" + duplicate + "' appears more than once";
+    } else if (cause instanceof MismatchedInputException mie && !mie.getPath().isEmpty()) {
+      field = path(mie.getPath());
+      detail = "field '" + field + "' must be " + expected(mie.getTargetType());
+    } else if (cause instanceof tools.jackson.core.exc.StreamReadException je) {
+      field = je.getPath().isEmpty() ? "body" : path(je.getPath());
       detail = "malformed JSON: " + firstLine(je.getOriginalMessage());
+    } else if (cause instanceof JacksonException je && !je.getPath().isEmpty()) {
+      field = path(je.getPath());
+      detail = "field '" + field + "' has the wrong type or format";
+    } else if (cause instanceof MismatchedInputException) {
+      detail = "the request body must be a JSON object";
+    } else if (e.getMessage() != null && e.getMessage().startsWith("Required request body")) {
+      detail = "a JSON request body is required";
     } else {
-      detail = "the request body could not be read: " + firstLine(cause.getMessage());
+      detail = "the request body could not be read as JSON";
     }
     ResponseEntity<ProblemDetail> p = problem(HttpStatus.BAD_REQUEST, "unreadable-body", detail,
         field);
@@ -87,6 +107,42 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
       p.setProperty("field", field);
     }
     return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(p);
+  }
+
+  /** The field a strict parser found twice, or null. */
+  private static String duplicateField(JacksonException e) {
+    String m = e.getOriginalMessage();
+    if (m == null || !m.startsWith("Duplicate Object property")) {
+      return null;
+    }
+    int a = m.indexOf('"');
+    int b = a < 0 ? -1 : m.indexOf('"', a + 1);
+    String name = b > a ? m.substring(a + 1, b) : "body";
+    return e.getPath().isEmpty() ? name : path(e.getPath()) + "." + name;
+  }
+
+  /** A JSON type for a Java target type. */
+  private static String expected(Class<?> type) {
+    if (type == null) {
+      return "of another type";
+    }
+    if (type == Integer.class || type == int.class || type == Long.class || type == long.class
+        || type == Short.class || type == short.class) {
+      return "an integer";
+    }
+    if (Number.class.isAssignableFrom(type) || type == double.class || type == float.class) {
+      return "a number";
+    }
+    if (type == String.class || type == CharSequence.class) {
+      return "a string";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "a boolean";
+    }
+    if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+      return "an array";
+    }
+    return "an object";
   }
 
   private static String path(List<JacksonException.Reference> path) {

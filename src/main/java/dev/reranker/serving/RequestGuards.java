@@ -30,7 +30,8 @@ public final class RequestGuards extends OncePerRequestFilter {
 
   @Override
   protected boolean shouldNotFilter(HttpServletRequest request) {
-    return !request.getRequestURI().startsWith("/v1/");
+    String uri = request.getRequestURI();
+    return !uri.startsWith("/v1/") && !uri.startsWith("/admin/");
   }
 
   @Override
@@ -68,12 +69,9 @@ public final class RequestGuards extends OncePerRequestFilter {
     }
     response.resetBuffer();
     response.setStatus(status);
-    response.setContentType("application/problem+json");
-    String json = "{\"type\":\"" + ProblemHandler.TYPE_BASE + type + "\",\"title\":\""
-        + org.springframework.http.HttpStatus.valueOf(status).getReasonPhrase()
-        + "\",\"status\":" + status + ",\"detail\":\"" + detail.replace("\"", "'")
-        + "\",\"field\":\"body\"}";
-    response.getOutputStream().write(json.getBytes(StandardCharsets.UTF_8));
+    response.setContentType(Problems.MEDIA_TYPE);
+    response.getOutputStream().write(Problems.bytes(status, type, detail,
+        status == 413 ? "body" : null));
   }
 
   /** Thrown while reading a body that outgrows the limit. */

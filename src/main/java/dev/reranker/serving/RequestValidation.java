@@ -1,5 +1,6 @@
 package dev.reranker.serving;
 
+import dev.reranker.data.Ids;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -64,20 +65,14 @@ final class RequestValidation {
 
   /** True when {@link #id} would accept the value. */
   static boolean isId(String value) {
-    return value != null && !value.isBlank() && value.length() <= RerankApi.MAX_ID_LENGTH;
+    return Ids.valid(value);
   }
 
-  /** Throws, naming the field and the reason, unless the value is a valid id. */
+  /** Throws, naming the field and the reason, unless the value is a valid id ({@link Ids}). */
   static void id(String field, String value) {
-    if (value == null) {
-      throw new BadRequestException(field, field + " is required");
-    }
-    if (value.isBlank()) {
-      throw new BadRequestException(field, field + " must not be blank");
-    }
-    if (value.length() > RerankApi.MAX_ID_LENGTH) {
-      throw new BadRequestException(field, field + " is longer than " + RerankApi.MAX_ID_LENGTH
-          + " characters");
+    String problem = Ids.problem(value);
+    if (problem != null) {
+      throw new BadRequestException(field, field + " " + problem);
     }
   }
 }

@@ -12,7 +12,7 @@ public final class RerankApi {
   /** The most events a stateless request may carry. */
   public static final int MAX_HISTORY = 10_000;
   /** The longest id accepted. */
-  public static final int MAX_ID_LENGTH = 256;
+  public static final int MAX_ID_LENGTH = dev.reranker.data.Ids.MAX_LENGTH;
 
   @Schema(description = "A reranking request.")
   public record RerankRequest(

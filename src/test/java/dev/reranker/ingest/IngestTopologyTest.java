@@ -255,4 +255,39 @@ class IngestTopologyTest {
     assertThat(new String(dead.headers().lastHeader(IngestTopics.REASON_CODE_HEADER).value(),
         StandardCharsets.UTF_8)).isEqualTo("oversized");
   }
+
+  @Test
+  void idsThatAreNotUnicodeScalarSequencesAndUndecodableBytesAreDeadLettered() {
+    // "\ud800" and "\udfff" have no UTF-8 form: stored, both would become "?" and alias that user
+    for (String bad : List.of("\\ud800", "\\udfff", "a\\ud800b", "x\\u0000y")) {
+      input.pipeInput("?", ("{\"eventId\":\"s-" + bad + "\",\"userId\":\"" + bad
+          + "\",\"itemId\":\"i1\",\"timestamp\":5,\"eventType\":\"view\"}")
+          .getBytes(StandardCharsets.UTF_8));
+    }
+    // an item id with a lone surrogate, and bytes that are not UTF-8 at all
+    input.pipeInput("u6", ("{\"eventId\":\"s\",\"userId\":\"u6\",\"itemId\":\"\\udfff\","
+        + "\"timestamp\":5,\"eventType\":\"view\"}").getBytes(StandardCharsets.UTF_8));
+    byte[] latin1 = "{\"eventId\":\"e\",\"userId\":\"caf\u00e9\",\"itemId\":\"i1\",\"timestamp\":5,"
+        .concat("\"eventType\":\"view\"}").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    input.pipeInput("caf\u00e9", latin1);
+    input.pipeInput("u6", "   \n\t ".getBytes(StandardCharsets.UTF_8)); // blank
+    input.pipeInput("u6", json(new Interaction("u6", "i1", NOW - 1, EventType.VIEW, "fine")));
+    assertAccounting(8, Map.of("u6", 1));
+    List<String> codes = dlq.readRecordsToList().stream().map(r -> new String(r.headers()
+        .lastHeader(IngestTopics.REASON_CODE_HEADER).value(), StandardCharsets.UTF_8)).toList();
+    assertThat(codes).containsExactly("malformed", "malformed", "malformed", "malformed",
+        "malformed", "malformed", "empty");
+    assertThat(states.cache().getIfPresent(new StateKey("?", Arm.PERFORMER))).isNull();
+  }
+
+  @Test
+  void snapshotBytesAreCounted() {
+    for (int i = 0; i < 60; i++) { // snapshots every 50 events here
+      input.pipeInput("u7", json(new Interaction("u7", "i" + (i % 10), NOW - 100_000 + i,
+          EventType.VIEW, "snap-" + i)));
+    }
+    driver.advanceWallClockTime(Duration.ofMillis(100));
+    assertThat(metrics.changelogBytes().get("snapshots")).isPositive();
+    assertThat(metrics.changelogBytes().get("dedup")).isPositive();
+  }
 }

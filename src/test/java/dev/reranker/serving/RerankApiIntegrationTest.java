@@ -159,7 +159,8 @@ class RerankApiIntegrationTest {
     assertThat(moved).isGreaterThan(1e-4);
 
     // the debugging view of the state
-    HttpResponse<String> state = request("GET", "/v1/users/alice/state", null, null);
+    HttpResponse<String> state = request("GET", "/v1/users/alice/state", null, null,
+        "X-Api-Key", EngineHarness.ADMIN_KEY);
     assertThat(state.statusCode()).isEqualTo(200);
     JsonNode s = json.readTree(state.body());
     assertThat(s.get("arms").get(0).get("position").asLong()).isEqualTo(h.size());
@@ -356,7 +357,54 @@ class RerankApiIntegrationTest {
             "0"),
         new Bad("unknown path", "GET", "/v1/nothing-here", null, null, 404, null),
         new Bad("state of an unknown user", "GET", "/v1/users/nobody-at-all/state", null, null,
-            404, "userId"),
+            404, "userId", "X-Api-Key", key),
+        new Bad("state without the admin key", "GET", "/v1/users/alice/state", null, null, 401,
+            null),
+        // issue 9, finding 5: ids that are not Unicode scalar sequences, coercions, duplicates
+        new Bad("userId a lone high surrogate", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"\\ud800\",\"candidates\":[\"a\"]}", 400, "userId"),
+        new Bad("userId a lone low surrogate", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\\udfff\",\"candidates\":[\"a\"]}", 400, "userId"),
+        new Bad("candidate with a lone surrogate", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\",\"\\ud800y\"]}", 400, "candidates[1]"),
+        new Bad("userId with a control character", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\\u0000b\",\"candidates\":[\"a\"]}", 400, "userId"),
+        new Bad("history item with a lone surrogate", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"history\":[{\"itemId\":\"\\udfff\","
+                + "\"timestamp\":1}]}", 400, "history[0].itemId"),
+        new Bad("k a fraction", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"k\":1.5}", 400, "k"),
+        new Bad("k a numeric string", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"k\":\"3\"}", 400, "k"),
+        new Bad("k a boolean", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"k\":true}", 400, "k"),
+        new Bad("numeric candidate", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\",42]}", 400, "candidates[1]"),
+        new Bad("boolean candidate", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[true]}", 400, "candidates[0]"),
+        new Bad("numeric userId", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":7,\"candidates\":[\"x\"]}", 400, "userId"),
+        new Bad("duplicate key", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"userId\":\"b\",\"candidates\":[\"x\"]}", 400, "userId"),
+        new Bad("duplicate k", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"],\"k\":1,\"k\":2}", 400, "k"),
+        new Bad("admin k zero", "PUT", "/admin/experiments/default", "application/json",
+            "{\"weights\":{\"performer\":50,\"softmax\":50},\"k\":0}", 400, "k", "X-Api-Key",
+            key),
+        new Bad("admin k 100,000", "PUT", "/admin/experiments/default", "application/json",
+            "{\"weights\":{\"performer\":50,\"softmax\":50},\"k\":100000}", 400, "k",
+            "X-Api-Key", key),
+        new Bad("admin weights of 1e308", "PUT", "/admin/experiments/x", "application/json",
+            "{\"weights\":{\"performer\":1e308,\"softmax\":1e308}}", 400, "weights",
+            "X-Api-Key", key),
+        new Bad("admin weight a string", "PUT", "/admin/experiments/x", "application/json",
+            "{\"weights\":{\"performer\":\"50\"}}", 400, "weights.performer", "X-Api-Key", key),
+        new Bad("admin bad experiment id", "PUT", "/admin/experiments/a%20b", "application/json",
+            "{\"weights\":{\"performer\":1}}", 400, "id", "X-Api-Key", key),
+        new Bad("unknown path outside the API", "GET", "/nothing-here", null, null, 404, null),
+        new Bad("DELETE on rerank", "DELETE", "/v1/rerank", null, null, 405, null),
+        new Bad("GET on an admin PUT-only path", "GET", "/admin/experiments/default", null, null,
+            405, null, "X-Api-Key", key),
         new Bad("report of an unknown experiment", "GET", "/v1/experiments/nope/report", null,
             null, 404, "id"),
         new Bad("admin without key", "PUT", "/admin/experiments/x", "application/json",
@@ -376,6 +424,9 @@ class RerankApiIntegrationTest {
           .as("%s content type", bad.name()).contains("application/problem+json");
       JsonNode problem = json.readTree(r.body());
       assertThat(problem.get("status").asInt()).as(bad.name()).isEqualTo(bad.status());
+      assertThat(problem.get("title").asString()).as("%s title", bad.name()).isNotBlank();
+      assertThat(problem.get("detail").asString()).as("%s detail: no Java in it", bad.name())
+          .doesNotContain("dev.reranker").doesNotContain("java.").doesNotContain("$");
       if (bad.field() != null) {
         assertThat(problem.get("field").asString()).as("%s field", bad.name())
             .isEqualTo(bad.field());
@@ -383,5 +434,48 @@ class RerankApiIntegrationTest {
     }
     // still serving
     assertThat(rerank("alice", List.of("i1", "i2")).get("items")).hasSize(2);
+  }
+
+  @Test
+  void errorsOutsideControllersAreProblemsAndOperationalDetailsNeedTheKey() throws Exception {
+    // a chunked body (no Content-Length) over the 1 MiB limit: 413, not 400
+    byte[] big = ("{\"userId\":\"" + "x".repeat(1_200_000) + "\",\"candidates\":[\"a\"]}")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    HttpResponse<String> chunked = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/rerank"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofByteArray(big)))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(chunked.statusCode()).as(chunked.body()).isEqualTo(413);
+    assertThat(chunked.headers().firstValue("Content-Type").orElse(""))
+        .contains("application/problem+json");
+
+    // a request Tomcat refuses before any servlet runs (an invalid request target)
+    try (java.net.Socket s = new java.net.Socket("localhost", EngineHarness.port(app))) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write("GET /v1/{bad} HTTP/1.1\r\nHost: x\r\n\r\n"
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      String raw = new String(s.getInputStream().readNBytes(4096),
+          java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(raw).startsWith("HTTP/1.1 400");
+      assertThat(raw).containsIgnoringCase("content-type: application/problem+json");
+      assertThat(raw).contains("\"status\":400").doesNotContain("<html");
+    }
+
+    // health: status for anyone, details (disk, model versions) only with the admin key
+    JsonNode open = json.readTree(request("GET", "/actuator/health", null, null).body());
+    assertThat(open.get("status").asString()).isEqualTo("UP");
+    assertThat(open.has("components")).isFalse();
+    assertThat(open.toString()).doesNotContain(harness.performer.version());
+    JsonNode admin = json.readTree(request("GET", "/actuator/health", null, null, "X-Api-Key",
+        EngineHarness.ADMIN_KEY).body());
+    assertThat(admin.toString()).contains(harness.performer.version());
+    JsonNode readiness = json.readTree(request("GET", "/actuator/health/readiness", null, null,
+        "X-Api-Key", EngineHarness.ADMIN_KEY).body());
+    assertThat(readiness.get("components").get("engine").get("details").get("restoringStores")
+        .asInt()).isZero();
+    JsonNode liveness = json.readTree(request("GET", "/actuator/health/liveness", null, null,
+        "X-Api-Key", EngineHarness.ADMIN_KEY).body());
+    assertThat(liveness.get("status").asString()).isEqualTo("UP");
+    assertThat(liveness.get("components").has("streams")).isTrue();
   }
 }
