@@ -55,6 +55,31 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
         states.models().values().stream().map(ActiveModel::version).toList());
   }
 
+  /**
+   * Input records this instance's active tasks have not committed yet (end offset as last fetched
+   * minus committed offset, summed). Readiness does not wait for it — after an outage every
+   * instance would stay unready until its backlog is gone — but a large value says that the
+   * states served are behind the topic (an instance catching up after a restart).
+   */
+  static long inputLag(KafkaStreams ks) {
+    long lag = 0;
+    try {
+      for (var thread : ks.metadataForLocalThreads()) {
+        for (var task : thread.activeTasks()) {
+          for (var e : task.endOffsets().entrySet()) {
+            Long committed = task.committedOffsets().get(e.getKey());
+            if (e.getValue() != null && committed != null && committed >= 0) {
+              lag += Math.max(0, e.getValue() - committed);
+            }
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      return -1; // not available in this state
+    }
+    return lag;
+  }
+
   @Override
   public Health health() {
     KafkaStreams ks = streams.getKafkaStreams();
@@ -68,6 +93,7 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
         .withDetail("kafkaStreams", String.valueOf(state))
         .withDetail("restoringStores", restoring)
         .withDetail("restoreRecordsRemaining", restoration.remainingRecords())
+        .withDetail("inputLagRecords", ks == null ? -1 : inputLag(ks))
         .withDetail("experimentsRead", experimentsRead);
     states.models().forEach((arm, m) -> b.withDetail("model." + arm.wireName(), m.version()));
     return b.build();

@@ -62,7 +62,8 @@ class ProblemJsonErrors {
     @RequestMapping("/error")
     ResponseEntity<String> error(HttpServletRequest request) {
       Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
-      int status = code instanceof Integer i && i >= 400 ? i : 500;
+      // asked for directly (not forwarded by the container): there is nothing here
+      int status = code == null ? 404 : code instanceof Integer i && i >= 400 ? i : 500;
       return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON)
           .body(Problems.json(status, Problems.typeFor(status), detail(status), null));
     }

@@ -236,7 +236,7 @@ class ServingConfiguration {
   FilterRegistrationBean<RequestGuards> requestGuards(RerankerProperties properties) {
     FilterRegistrationBean<RequestGuards> bean = new FilterRegistrationBean<>(new RequestGuards(
         properties.serving().maxBodyBytes(), properties.serving().maxConcurrentRequests()));
-    bean.addUrlPatterns("/v1/*", "/admin/*");
+    bean.addUrlPatterns("/*");
     bean.setOrder(-200); // before Spring Security's filter chain
     return bean;
   }

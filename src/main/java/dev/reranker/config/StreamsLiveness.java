@@ -8,9 +8,10 @@ import org.springframework.stereotype.Component;
 
 /**
  * Liveness of the ingestion: DOWN once the Kafka Streams client has died (ERROR, or on its way
- * there): it never recovers by itself, so the process should be restarted (Kubernetes does that on
- * a failed liveness probe). Before the client is started and while it is being shut down it counts
- * as alive. Part of the liveness health group.
+ * there) or stopped while the application still runs: it never recovers by itself, so the process
+ * should be restarted (Kubernetes does that on a failed liveness probe). Before the client is
+ * started and while the application shuts it down it counts as alive. Part of the liveness health
+ * group.
  */
 @Component("streams")
 class StreamsLiveness implements HealthIndicator {
@@ -25,7 +26,10 @@ class StreamsLiveness implements HealthIndicator {
   public Health health() {
     KafkaStreams ks = streams.getKafkaStreams();
     KafkaStreams.State state = ks == null ? null : ks.state();
-    boolean dead = state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR;
+    boolean stopped = state == KafkaStreams.State.NOT_RUNNING
+        || state == KafkaStreams.State.PENDING_SHUTDOWN;
+    boolean dead = state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR
+        || (stopped && streams.isRunning()); // stopped, but not by the application's shutdown
     return (dead ? Health.down() : Health.up()).withDetail("kafkaStreams", String.valueOf(state))
         .build();
   }

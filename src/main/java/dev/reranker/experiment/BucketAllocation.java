@@ -121,7 +121,7 @@ public final class BucketAllocation {
     for (Map.Entry<ArmChoice, Double> e : weights.entrySet()) {
       if (e.getValue() == null || !(e.getValue() >= 0) || !(e.getValue() <= MAX_WEIGHT)) {
         throw new IllegalArgumentException("weight of " + e.getKey().wireName()
-            + " must be a number in [0, " + (long) MAX_WEIGHT + "], got " + e.getValue());
+            + " must be a number ≥ 0 and ≤ " + (long) MAX_WEIGHT + ", got " + e.getValue());
       }
       total += e.getValue();
     }

@@ -18,10 +18,13 @@ public final class RestorationTracker implements StateRestoreListener {
   private final Map<String, Long> remaining = new ConcurrentHashMap<>();
   private final AtomicLong restoredRecords = new AtomicLong();
   private final AtomicLong completed = new AtomicLong();
+  private final AtomicLong firstStartNanos = new AtomicLong();
+  private final AtomicLong lastEndNanos = new AtomicLong();
 
   @Override
   public void onRestoreStart(TopicPartition partition, String store, long startingOffset,
       long endingOffset) {
+    firstStartNanos.compareAndSet(0, System.nanoTime());
     remaining.put(key(partition, store), Math.max(0, endingOffset - startingOffset));
   }
 
@@ -36,6 +39,7 @@ public final class RestorationTracker implements StateRestoreListener {
   public void onRestoreEnd(TopicPartition partition, String store, long totalRestored) {
     remaining.remove(key(partition, store));
     completed.incrementAndGet();
+    lastEndNanos.set(System.nanoTime());
   }
 
   @Override
@@ -61,6 +65,16 @@ public final class RestorationTracker implements StateRestoreListener {
   /** Store partitions whose restoration finished since start-up. */
   public long completedRestorations() {
     return completed.get();
+  }
+
+  /** {@link System#nanoTime()} when the first restoration started, or 0. */
+  public long firstStartNanos() {
+    return firstStartNanos.get();
+  }
+
+  /** {@link System#nanoTime()} when the latest restoration ended, or 0. */
+  public long lastEndNanos() {
+    return lastEndNanos.get();
   }
 
   private static String key(TopicPartition partition, String store) {

@@ -15,8 +15,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
 /**
  * Protects the API before any work is done: request bodies over the size limit get 413 (checked on
  * Content-Length, and while reading a chunked body), and requests beyond the concurrency limit get
- * 429 with Retry-After at once rather than queueing until they time out. Both answer in
- * problem+json.
+ * 429 with Retry-After at once rather than queueing until they time out (both on {@code /v1/*} and
+ * {@code /admin/*}); a Content-Type that is no concrete media type gets 415 on every path. All
+ * answer in problem+json.
  */
 public final class RequestGuards extends OncePerRequestFilter {
 
@@ -28,15 +29,36 @@ public final class RequestGuards extends OncePerRequestFilter {
     this.inFlight = new Semaphore(maxConcurrentRequests);
   }
 
-  @Override
-  protected boolean shouldNotFilter(HttpServletRequest request) {
+  private static boolean guarded(HttpServletRequest request) {
     String uri = request.getRequestURI();
-    return !uri.startsWith("/v1/") && !uri.startsWith("/admin/");
+    return uri.startsWith("/v1/") || uri.startsWith("/admin/");
   }
 
   @Override
   protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response,
       FilterChain chain) throws ServletException, IOException {
+    // every path: a Content-Type that is not a concrete media type is 415 here, since Spring
+    // MVC's header parsing throws IllegalArgumentException on "*/*" (a 500 otherwise)
+    String contentType = request.getContentType();
+    if (contentType != null) {
+      String problem;
+      try {
+        org.springframework.http.MediaType type =
+            org.springframework.http.MediaType.parseMediaType(contentType);
+        problem = type.isWildcardType() || type.isWildcardSubtype()
+            ? "Content-Type must be a concrete media type, not '" + type + "'" : null;
+      } catch (org.springframework.http.InvalidMediaTypeException e) {
+        problem = "Content-Type is not a valid media type";
+      }
+      if (problem != null) {
+        problem(response, 415, "unsupported-media-type", problem);
+        return;
+      }
+    }
+    if (!guarded(request)) {
+      chain.doFilter(request, response);
+      return;
+    }
     long length = request.getContentLengthLong();
     if (length > maxBodyBytes) {
       problem(response, 413, "payload-too-large", "request body of " + length

@@ -71,6 +71,22 @@ public final class EngineHarness implements AutoCloseable {
     return start(app, name, true, props.toArray(String[]::new));
   }
 
+  /** {@link #startWeb} without waiting for Kafka Streams to reach RUNNING. */
+  public ConfigurableApplicationContext startWebNoWait(String app, String name, String... extra) {
+    List<String> props = new ArrayList<>(List.of("server.port=0",
+        "reranker.security.admin-api-key=" + ADMIN_KEY,
+        "reranker.models.library=" + root.resolve("models")));
+    props.addAll(List.of(extra));
+    return start(app, name, true, false, props.toArray(String[]::new));
+  }
+
+  /** Stops an instance so that it leaves its consumer group at once (no session timeout wait). */
+  public void stopLeavingGroup(ConfigurableApplicationContext context) {
+    streams(context).close(new KafkaStreams.CloseOptions().leaveGroup(true)
+        .timeout(Duration.ofSeconds(30)));
+    stop(context);
+  }
+
   /** The port an instance's REST API listens on. */
   public static int port(ConfigurableApplicationContext context) {
     return Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
@@ -83,6 +99,11 @@ public final class EngineHarness implements AutoCloseable {
 
   private ConfigurableApplicationContext start(String app, String name, boolean web,
       String... extra) {
+    return start(app, name, web, true, extra);
+  }
+
+  private ConfigurableApplicationContext start(String app, String name, boolean web,
+      boolean awaitRunning, String... extra) {
     List<String> props = new ArrayList<>(List.of(
         "spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
         "spring.kafka.streams.application-id=" + app,
@@ -110,8 +131,10 @@ public final class EngineHarness implements AutoCloseable {
     ConfigurableApplicationContext context = new SpringApplicationBuilder(RerankerApplication.class)
         .run(props.stream().map(p -> "--" + p).toArray(String[]::new));
     contexts.add(context);
-    await().atMost(Duration.ofSeconds(90)).until(() -> streams(context).state()
-        == KafkaStreams.State.RUNNING);
+    if (awaitRunning) {
+      await().atMost(Duration.ofSeconds(90)).until(() -> streams(context).state()
+          == KafkaStreams.State.RUNNING);
+    }
     return context;
   }
 

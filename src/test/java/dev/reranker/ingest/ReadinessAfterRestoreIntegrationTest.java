@@ -1,0 +1,149 @@
+package dev.reranker.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.reranker.data.Interaction;
+import dev.reranker.testing.EngineHarness;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Readiness tells the truth after a restart that must restore its stores (issue 9, finding 6): an
+ * instance whose local state is gone restarts, Kafka Streams reports RUNNING while its state updater
+ * still restores the changelogs, and readiness must stay DOWN until every user's history is back.
+ * The start-up timeline (context up, Streams RUNNING, restoration done, readiness UP) is measured
+ * and printed.
+ */
+class ReadinessAfterRestoreIntegrationTest {
+
+  @TempDir
+  static Path root;
+  static EngineHarness harness;
+
+  @BeforeAll
+  static void broker() throws Exception {
+    harness = new EngineHarness(root);
+  }
+
+  @AfterAll
+  static void close() {
+    harness.close();
+  }
+
+  static int complete(HistoryStore history, Map<String, List<Interaction>> expected) {
+    int complete = 0;
+    for (Map.Entry<String, List<Interaction>> u : expected.entrySet()) {
+      if (history.extent(u.getKey()).next() == u.getValue().size()) {
+        complete++;
+      }
+    }
+    return complete;
+  }
+
+  @Test
+  void readinessWaitsUntilEveryHistoryIsRestored() throws Exception {
+    int users = 500;
+    int count = 150_000;
+    List<Interaction> events = IngestIntegrationTest.events("r", count, users, 5);
+    Map<String, List<Interaction>> expected = IngestIntegrationTest.byUser(events);
+    // a short session timeout: the restart need not wait 45 s for the stopped member to expire
+    String session = "spring.kafka.streams.properties.session.timeout.ms=6000";
+    ConfigurableApplicationContext first = harness.startWeb("restore", "restore", session);
+    harness.produce("restore", events);
+    await().atMost(Duration.ofSeconds(300)).until(() ->
+        EngineHarness.metrics(first).appliedCount() == events.size());
+    harness.stopLeavingGroup(first);
+    harness.wipeState("restore"); // a lost disk: everything comes back from the changelogs
+
+    long t0 = System.nanoTime();
+    ConfigurableApplicationContext second = harness.startWebNoWait("restore", "restore", session);
+    long contextUp = System.nanoTime();
+    KafkaStreams streams = EngineHarness.streams(second);
+    RestorationTracker restoration = second.getBean(RestorationTracker.class);
+    HttpClient http = HttpClient.newHttpClient();
+    URI readiness = URI.create("http://localhost:" + EngineHarness.port(second)
+        + "/actuator/health/readiness");
+    long running = -1;
+    int completeAtRunning = -1;
+    long restored = -1;
+    long ready = -1;
+    int downWhileRunning = 0;
+    long deadline = System.nanoTime() + 180_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      KafkaStreams.State state = streams.state();
+      if (state == KafkaStreams.State.RUNNING && running < 0) {
+        running = System.nanoTime();
+        // what a readiness of "Streams RUNNING" alone (the old one) would have served
+        try {
+          completeAtRunning = complete(HistoryStore.readOnly(streams.store(StoreQueryParameters
+              .fromNameAndType(IngestTopics.HISTORY_STORE, QueryableStoreTypes.<
+                  org.apache.kafka.common.utils.Bytes, byte[]>keyValueStore())
+              .enableStaleStores())), expected);
+        } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
+          completeAtRunning = 0; // not even queryable yet
+        }
+      }
+      if (restored < 0 && restoration.completedRestorations() > 0
+          && restoration.restoring() == 0) {
+        restored = System.nanoTime();
+      }
+      int status = http.send(HttpRequest.newBuilder(readiness).GET().build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode();
+      if (status == 200) {
+        ready = System.nanoTime();
+        break;
+      }
+      if (running > 0) {
+        downWhileRunning++;
+      }
+      Thread.sleep(5);
+    }
+    assertThat(ready).as("readiness came UP").isPositive();
+    // the moment readiness says UP, every user's whole history is readable
+    HistoryStore history = HistoryStore.readOnly(streams.store(StoreQueryParameters
+        .fromNameAndType(IngestTopics.HISTORY_STORE, QueryableStoreTypes.keyValueStore())));
+    assertThat(complete(history, expected)).as("users with their whole history at readiness")
+        .isEqualTo(users);
+    assertThat(restoration.restoredRecords()).isPositive();
+    System.out.printf("ReadinessAfterRestoreIntegrationTest (%,d events, %d users, local state "
+            + "wiped, %,d changelog records restored), ms after start: context up %.0f, Streams "
+            + "RUNNING %.0f (users complete then: %d of %d), restoration from %.0f to %.0f, "
+            + "readiness UP %.0f; readiness answered DOWN %d times while Streams was RUNNING%n",
+        count, users, restoration.restoredRecords(), (contextUp - t0) / 1e6,
+        (running - t0) / 1e6, completeAtRunning, users,
+        (restoration.firstStartNanos() - t0) / 1e6, (restoration.lastEndNanos() - t0) / 1e6,
+        (ready - t0) / 1e6, downWhileRunning);
+    harness.stop(second);
+  }
+
+  @Test
+  void livenessGoesDownWhenTheStreamsClientDies() throws Exception {
+    ConfigurableApplicationContext app = harness.startWeb("dies", "dies");
+    HttpClient http = HttpClient.newHttpClient();
+    String base = "http://localhost:" + EngineHarness.port(app) + "/actuator/health/";
+    assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "liveness")).GET().build(),
+        HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+    EngineHarness.streams(app).close(Duration.ofSeconds(30)); // the client is gone, the app runs
+    await().atMost(Duration.ofSeconds(10)).until(() -> http.send(HttpRequest.newBuilder(
+        URI.create(base + "liveness")).GET().build(), HttpResponse.BodyHandlers.discarding())
+        .statusCode() == 503);
+    assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "readiness")).GET().build(),
+        HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(503);
+    harness.stop(app);
+  }
+}
