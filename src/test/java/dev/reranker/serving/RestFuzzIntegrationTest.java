@@ -173,7 +173,8 @@ class RestFuzzIntegrationTest {
           return new Answer(-1, "", e.getMessage()); // reset before any answer could be read
         }
       }
-      String raw = got.toString(StandardCharsets.UTF_8);
+      byte[] bytes = got.toByteArray();
+      String raw = new String(bytes, StandardCharsets.ISO_8859_1); // one char per byte
       if (!raw.matches("(?s)HTTP/1\\.1 \\d{3}.*")) {
         throw new AssertionError("no HTTP response, got " + raw.length() + " characters: '"
             + raw.substring(0, Math.min(200, raw.length())) + "'");
@@ -190,9 +191,10 @@ class RestFuzzIntegrationTest {
       }
       String payload = split < 0 ? "" : raw.substring(split + 4);
       if (headerBlock.contains("transfer-encoding: chunked")) {
-        payload = dechunk(payload);
+        payload = dechunk(payload); // sizes count bytes: still one char per byte here
       }
-      return new Answer(status, contentType, payload);
+      return new Answer(status, contentType, new String(payload.getBytes(
+          StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8));
     }
   }
 
@@ -262,7 +264,12 @@ class RestFuzzIntegrationTest {
       assertThat(a.status()).as(what).isLessThan(500);
       if (a.status() >= 400 && !method.equals("HEAD")) {
         assertThat(a.contentType()).as(what).startsWith("application/problem+json");
-        JsonNode problem = json.readTree(a.body());
+        JsonNode problem;
+        try {
+          problem = json.readTree(a.body());
+        } catch (RuntimeException e) {
+          throw new AssertionError(what + ": not one JSON document: " + e.getMessage(), e);
+        }
         assertThat(problem.get("status").asInt()).as(what).isEqualTo(a.status());
         assertThat(problem.get("detail").asString()).as(what).doesNotContain("dev.reranker");
       }

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * mid-run must have folded exactly the known events before its history position; at the end every
  * user's state must equal the batch encoding of their history.
  *
- * <p>Randomised: the seed is printed and {@code -Dreranker.stress.seed=…} replays it (thread
+ * <p>Randomised: the seed is printed and {@code -Dreranker.seed=…} replays it (thread
  * interleavings still differ between runs; the seed fixes the events and the threads' choices).
  */
 class UserStatesConcurrencyTest {
@@ -49,9 +49,7 @@ class UserStatesConcurrencyTest {
 
   @Test
   void everyEventIsFoldedExactlyOnceWhateverTheInterleaving() throws Exception {
-    long seed = Long.getLong("reranker.stress.seed", System.nanoTime());
-    System.out.println("UserStatesConcurrencyTest seed " + seed
-        + " (replay with -Dreranker.stress.seed=" + seed + ")");
+    long seed = dev.reranker.testing.Seeds.seed("UserStatesConcurrencyTest");
     SplittableRandom seeds = new SplittableRandom(seed);
     long reads = 0;
     for (int round = 0; round < ROUNDS; round++) {
