@@ -13,7 +13,6 @@ import dev.reranker.state.UserStates;
 import dev.reranker.testing.EngineHarness;
 import dev.reranker.testing.TestModels;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,10 +26,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -38,21 +34,7 @@ import org.springframework.context.ConfigurableApplicationContext;
  * equal to batch encoding (1); the same stream with 5% duplicates and 5% malformed records is
  * counted exactly and every malformed record is in the DLQ with its reason (3).
  */
-class IngestIntegrationTest {
-
-  @TempDir
-  static Path root;
-  static EngineHarness harness;
-
-  @BeforeAll
-  static void broker() throws Exception {
-    harness = new EngineHarness(root);
-  }
-
-  @AfterAll
-  static void close() {
-    harness.close();
-  }
+class IngestIntegrationTest extends dev.reranker.testing.BrokerTest {
 
   /** 10,000 events round-robin over 100 users, known items, increasing timestamps. */
   static List<Interaction> events(String prefix, int count, int users, long seed) {

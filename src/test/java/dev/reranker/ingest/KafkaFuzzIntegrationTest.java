@@ -9,7 +9,6 @@ import dev.reranker.data.InteractionJson;
 import dev.reranker.testing.EngineHarness;
 import dev.reranker.testing.Seeds;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,10 +17,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -32,24 +28,11 @@ import org.springframework.context.ConfigurableApplicationContext;
  * history (the histories hold exactly as many events as were applied), and Kafka Streams is
  * still RUNNING.
  */
-class KafkaFuzzIntegrationTest {
+class KafkaFuzzIntegrationTest extends dev.reranker.testing.BrokerTest {
 
   static final int RECORDS = 1500;
   static final int USERS = 12;
 
-  @TempDir
-  static Path root;
-  static EngineHarness harness;
-
-  @BeforeAll
-  static void broker() throws Exception {
-    harness = new EngineHarness(root);
-  }
-
-  @AfterAll
-  static void close() {
-    harness.close();
-  }
 
   static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);

@@ -11,7 +11,6 @@ import dev.reranker.state.CachedState;
 import dev.reranker.state.StateKey;
 import dev.reranker.testing.EngineHarness;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,10 +32,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -46,21 +42,7 @@ import org.springframework.context.ConfigurableApplicationContext;
  * dead-letter record anyway (here: a Streams producer limit below the dead-letter bound), the
  * record is counted with its reason and ingestion goes on.
  */
-class PoisonPillIntegrationTest {
-
-  @TempDir
-  static Path root;
-  static EngineHarness harness;
-
-  @BeforeAll
-  static void broker() throws Exception {
-    harness = new EngineHarness(root);
-  }
-
-  @AfterAll
-  static void close() {
-    harness.close();
-  }
+class PoisonPillIntegrationTest extends dev.reranker.testing.BrokerTest {
 
   static final String USER = "pill-user";
 

@@ -17,7 +17,6 @@ import dev.reranker.state.StateKey;
 import dev.reranker.state.UserStates;
 import dev.reranker.testing.EngineHarness;
 import dev.reranker.testing.TestModels;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -26,31 +25,14 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.apache.kafka.streams.KafkaStreams;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * Issue 4: crash safety (2), two instances splitting and handing over partitions (4), and a user
  * whose 100,000-event history outgrows the 10,000-event retention (5).
  */
-class RecoveryIntegrationTest {
-
-  @TempDir
-  static Path root;
-  static EngineHarness harness;
-
-  @BeforeAll
-  static void broker() throws Exception {
-    harness = new EngineHarness(root);
-  }
-
-  @AfterAll
-  static void close() {
-    harness.close();
-  }
+class RecoveryIntegrationTest extends dev.reranker.testing.BrokerTest {
 
   @Test
   void abruptStopWithLostLocalStateLosesNothingAndAppliesNothingTwice() throws Exception {
