@@ -15,6 +15,13 @@ final class Checks {
     return value;
   }
 
+  static int index(String name, int value, int size) {
+    if (value < 0 || value >= size) {
+      throw new IndexOutOfBoundsException(name + " " + value + " outside [0, " + size + ")");
+    }
+    return value;
+  }
+
   static int positive(String name, int value) {
     if (value < 1) {
       throw new IllegalArgumentException(name + " must be ≥ 1, got " + value);

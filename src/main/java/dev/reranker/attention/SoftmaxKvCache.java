@@ -115,6 +115,20 @@ public final class SoftmaxKvCache implements AttentionState {
     length++;
   }
 
+  /** Head {@code head}'s key of the event at {@code position}, component {@code j}. */
+  public float key(int head, int position, int j) {
+    Checks.index("position", position, length);
+    Checks.index("j", j, keyDim);
+    return keys[head][position * keyDim + j];
+  }
+
+  /** Head {@code head}'s value of the event at {@code position}, component {@code j}. */
+  public float value(int head, int position, int j) {
+    Checks.index("position", position, length);
+    Checks.index("j", j, valueDim);
+    return values[head][position * valueDim + j];
+  }
+
   float[] keys(int head) {
     return keys[head];
   }

@@ -83,7 +83,8 @@ public final class InteractionJson {
     try {
       eventType = EventType.parse(type.asString());
     } catch (IllegalArgumentException e) {
-      throw new InvalidEventException(e.getMessage());
+      throw new InvalidEventException(InvalidEventException.Kind.UNKNOWN_EVENT_TYPE,
+          e.getMessage());
     }
     return new Interaction(userId, itemId, timestamp, eventType, eventId);
   }

@@ -54,7 +54,7 @@ public final class EventValidator {
     try {
       event = InteractionJson.parse(text);
     } catch (InvalidEventException e) {
-      Rejection.Code code = e.getMessage().startsWith("unknown event type")
+      Rejection.Code code = e.kind() == InvalidEventException.Kind.UNKNOWN_EVENT_TYPE
           ? Rejection.Code.UNKNOWN_EVENT_TYPE : Rejection.Code.MALFORMED;
       return reject(code, e.getMessage());
     }

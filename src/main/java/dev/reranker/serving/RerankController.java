@@ -75,7 +75,7 @@ class RerankController {
         long last = s.state().lastTimestamp();
         arms.add(new RerankApi.ArmState(arm.wireName(), s.state().modelVersion(),
             s.state().position(), s.historyPosition(),
-            s.state().position() == 0 || last == Long.MIN_VALUE + 1 ? null : last,
+            s.state().position() == 0 || last == dev.reranker.model.OrderSignal.NO_PREVIOUS ? null : last,
             s.byteSize(), s.partial()));
       } finally {
         s.lock().unlock();

@@ -102,12 +102,14 @@ public final class Reranker {
       // a worker would cost two thread switches, more than the read itself
       UserStates.Quick quick = inline == null ? source.currentIfCheap(userId, arm)
           : UserStates.Quick.NOT_CHEAP;
-      if (quick.done()) {
-        user = quick.state() == null ? null : vector(quick.state());
-      } else {
-        Future<UserVector> work = workers.submit(() -> userVector(userId, arm, model, inline));
-        long remaining = deadlineNanos - System.nanoTime();
-        user = work.get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
+      switch (quick) {
+        case UserStates.Quick.Current c -> user = vector(c.state());
+        case UserStates.Quick.NoHistory n -> user = null;
+        case UserStates.Quick.NotCheap n -> {
+          Future<UserVector> work = workers.submit(() -> userVector(userId, arm, model, inline));
+          long remaining = deadlineNanos - System.nanoTime();
+          user = work.get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
+        }
       }
     } catch (StateUnavailableException | TimeoutException | RejectedExecutionException e) {
       return fallback(userId, candidates, k, arm.wireName(), true, false);

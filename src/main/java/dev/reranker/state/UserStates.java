@@ -165,13 +165,23 @@ public final class UserStates {
     return new Session(history, snapshots);
   }
 
-  /**
-   * What {@link Session#currentIfCheap} found: {@code done} with the caught-up state (null: no
-   * history), or not done because catching up is not cheap.
-   */
-  public record Quick(boolean done, CachedState state) {
-    public static final Quick NOT_CHEAP = new Quick(false, null);
-    public static final Quick NO_HISTORY = new Quick(true, null);
+  /** What {@link Session#currentIfCheap} found. */
+  public sealed interface Quick {
+    /** The user's state, brought current on the caller's thread. */
+    record Current(CachedState state) implements Quick {
+      public Current {
+        java.util.Objects.requireNonNull(state, "state");
+      }
+    }
+
+    /** The user has no history. */
+    record NoHistory() implements Quick {}
+
+    /** Catching up is not cheap: it belongs where a deadline can abandon it. */
+    record NotCheap() implements Quick {}
+
+    Quick NO_HISTORY = new NoHistory();
+    Quick NOT_CHEAP = new NotCheap();
   }
 
   /** State operations bound to a history reader and a snapshot store (which may be null). */
@@ -215,7 +225,8 @@ public final class UserStates {
       }
       // nothing pending: the cached entry is current (a fold racing with this read only makes it
       // newer); else the catch-up folds the few pending events
-      return new Quick(true, behind == 0 ? entry : current(userId, arm));
+      CachedState state = behind == 0 ? entry : current(userId, arm);
+      return state == null ? Quick.NO_HISTORY : new Quick.Current(state);
     }
 
     /**

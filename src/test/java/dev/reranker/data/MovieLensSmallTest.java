@@ -14,6 +14,11 @@ class MovieLensSmallTest {
   static final Path RATINGS = Path.of("../shared/data/ml-latest-small/ratings.csv");
 
   static void assumeData() {
+    // CI provides ../shared/data and sets RERANKER_REQUIRE_DATA=1: there a missing file fails
+    if ("1".equals(System.getenv("RERANKER_REQUIRE_DATA"))) {
+      org.assertj.core.api.Assertions.assertThat(Files.isRegularFile(RATINGS))
+          .as("RERANKER_REQUIRE_DATA=1 but %s is missing", RATINGS.toAbsolutePath()).isTrue();
+    }
     assumeTrue(Files.isRegularFile(RATINGS), "MovieLens ml-latest-small not found at "
         + RATINGS.toAbsolutePath() + ": skipping (CI provides ../shared/data)");
   }

@@ -253,8 +253,14 @@ class RerankApiIntegrationTest {
         null, "X-Api-Key", EngineHarness.ADMIN_KEY).statusCode()).isEqualTo(200);
     assertThat(rerank("carol", List.of("i1", "i2")).get("modelVersion").asString())
         .isEqualTo(harness.performer.version());
-    request("PUT", "/admin/experiments/default", "application/json",
-        "{\"weights\":{\"performer\":50,\"softmax\":50}}", "X-Api-Key", EngineHarness.ADMIN_KEY);
+    // restore the shared weights, and check that it took: later tests assume 50/50
+    HttpResponse<String> restored = request("PUT", "/admin/experiments/default",
+        "application/json", "{\"weights\":{\"performer\":50,\"softmax\":50}}", "X-Api-Key",
+        EngineHarness.ADMIN_KEY);
+    assertThat(restored.statusCode()).as(restored.body()).isEqualTo(200);
+    JsonNode weights = json.readTree(restored.body()).get("weights");
+    assertThat(weights.get("performer").asDouble()).isEqualTo(50.0);
+    assertThat(weights.get("softmax").asDouble()).isEqualTo(50.0);
 
     // public operational endpoints
     assertThat(request("GET", "/actuator/health/readiness", null, null).statusCode())

@@ -144,7 +144,11 @@ class UserStatesConcurrencyTest {
             CachedState entry;
             if (r.nextBoolean()) {
               UserStates.Quick quick = session.currentIfCheap(users.get(u), arm, 8);
-              entry = quick.done() ? quick.state() : session.current(users.get(u), arm);
+              entry = switch (quick) {
+                case UserStates.Quick.Current c -> c.state();
+                case UserStates.Quick.NoHistory n -> null;
+                case UserStates.Quick.NotCheap n -> session.current(users.get(u), arm);
+              };
             } else {
               entry = session.current(users.get(u), arm);
             }

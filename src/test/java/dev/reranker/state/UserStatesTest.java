@@ -93,18 +93,17 @@ class UserStatesTest {
     assertThat(states.currentIfCheap("a", Arm.SOFTMAX, 8)).isEqualTo(UserStates.Quick.NOT_CHEAP);
     states.current("a", Arm.PERFORMER);
     states.current("a", Arm.SOFTMAX);
-    UserStates.Quick quick = states.currentIfCheap("a", Arm.PERFORMER, 8);
-    assertThat(quick.done()).isTrue();
-    assertThat(quick.state().historyPosition()).isEqualTo(40);
-    assertThat(states.currentIfCheap("a", Arm.SOFTMAX, 8).done()).isTrue();
+    CachedState quick = current(states.currentIfCheap("a", Arm.PERFORMER, 8));
+    assertThat(quick.historyPosition()).isEqualTo(40);
+    assertThat(states.currentIfCheap("a", Arm.SOFTMAX, 8))
+        .isInstanceOf(UserStates.Quick.Current.class);
     // a few new events: the performer folds them on the spot (exactly); the softmax arm would
     // re-encode its window, so it is not cheap
     known.addAll(feed(history, "a", 8, 2));
     assertThat(states.currentIfCheap("a", Arm.SOFTMAX, 8)).isEqualTo(UserStates.Quick.NOT_CHEAP);
-    quick = states.currentIfCheap("a", Arm.PERFORMER, 8);
-    assertThat(quick.done()).isTrue();
-    assertThat(quick.state().historyPosition()).isEqualTo(48);
-    assertThat(TestModels.maxDiff(quick.state().state().userVector(), expected(performer, known)))
+    quick = current(states.currentIfCheap("a", Arm.PERFORMER, 8));
+    assertThat(quick.historyPosition()).isEqualTo(48);
+    assertThat(TestModels.maxDiff(quick.state().userVector(), expected(performer, known)))
         .isLessThan(1e-4);
     // more than the limit behind: not cheap
     feed(history, "a", 9, 3);
@@ -179,5 +178,11 @@ class UserStatesTest {
     assertThat(bytes.get(Arm.SOFTMAX)).isGreaterThan(10L * 20 * 2 * 2 * 32 * 4);
     assertThat(cache.weightedSize()).isEqualTo(bytes.get(Arm.PERFORMER)
         + bytes.get(Arm.SOFTMAX) + 20L * StateCache.ENTRY_OVERHEAD);
+  }
+
+  /** The state a cheap catch-up returned (fails if it was not {@code Current}). */
+  static CachedState current(UserStates.Quick quick) {
+    assertThat(quick).isInstanceOf(UserStates.Quick.Current.class);
+    return ((UserStates.Quick.Current) quick).state();
   }
 }
