@@ -17,11 +17,12 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class CachedState {
 
   private final ReentrantLock lock = new ReentrantLock();
-  private EncoderState state;
+  /** Volatile: the cheap path checks its model version before taking the lock. */
+  private volatile EncoderState state;
   /** Volatile: the cheap path compares it with the history's extent before taking the lock. */
   private volatile long historyPosition;
   private long unfolded;
-  private boolean retired;
+  private volatile boolean retired;
   private long snapshotPosition;
   private long snapshotMillis;
   private final boolean partial;

@@ -251,43 +251,27 @@ public final class UserStates {
     public List<CachedState> catchUp(Collection<String> users, Arm arm) {
       ActiveModel model = model(arm);
       long start = System.nanoTime();
-      List<Job> jobs = new ArrayList<>();
-      List<String> broken;
-      try {
-        for (String user : new java.util.TreeSet<>(users)) {
-          Job job = prepare(user, model);
-          if (job != null) {
-            jobs.add(job);
-          }
-        }
-        broken = execute(jobs, model);
-      } catch (RuntimeException | Error e) {
-        // a fold that failed halfway leaves states no one can vouch for: rebuild them next time
-        for (Job job : jobs) {
-          drop(job.userId(), model.arm(), job.entry());
-        }
-        throw e;
-      } finally {
-        for (Job job : jobs) {
-          job.entry().lock().unlock();
-        }
-      }
+      Folded done = foldLocked(users, model);
       catchUpTimer.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
-      List<CachedState> out = new ArrayList<>(jobs.size());
-      for (Job job : jobs) {
-        if (!broken.contains(job.userId())) {
-          out.add(job.entry());
-        }
+      if (done.broken().isEmpty()) {
+        return done.entries();
       }
-      if (!broken.isEmpty()) { // rebuilt from the stores; a second violation is a bug to report
-        for (CachedState rebuilt : catchUpOnce(broken, model)) {
-          out.add(rebuilt);
-        }
+      // rebuilt from the stores; a second violation is a bug to report, not to serve
+      Folded rebuilt = foldLocked(done.broken(), model);
+      if (!rebuilt.broken().isEmpty()) {
+        throw new IllegalStateException("the " + arm.wireName() + " states of "
+            + rebuilt.broken() + " are inconsistent with their histories even after a rebuild");
       }
+      List<CachedState> out = new ArrayList<>(done.entries());
+      out.addAll(rebuilt.entries());
       return out;
     }
 
-    private List<CachedState> catchUpOnce(List<String> users, ActiveModel model) {
+    /** What one locked pass yields: the caught-up entries, and the users whose entry broke. */
+    private record Folded(List<CachedState> entries, List<String> broken) {}
+
+    /** Locks the users' entries in sorted order, folds, writes back and unlocks. */
+    private Folded foldLocked(Collection<String> users, ActiveModel model) {
       List<Job> jobs = new ArrayList<>();
       try {
         for (String user : new java.util.TreeSet<>(users)) {
@@ -297,11 +281,19 @@ public final class UserStates {
           }
         }
         List<String> broken = execute(jobs, model);
-        if (!broken.isEmpty()) {
-          throw new IllegalStateException("the " + model.arm().wireName() + " states of " + broken
-              + " are inconsistent with their histories even after a rebuild");
+        List<CachedState> entries = new ArrayList<>(jobs.size());
+        for (Job job : jobs) {
+          if (!broken.contains(job.userId())) {
+            entries.add(job.entry());
+          }
         }
-        return jobs.stream().map(Job::entry).toList();
+        return new Folded(entries, broken);
+      } catch (RuntimeException | Error e) {
+        // a fold that failed halfway leaves states no one can vouch for: rebuild them next time
+        for (Job job : jobs) {
+          drop(job.userId(), model.arm(), job.entry());
+        }
+        throw e;
       } finally {
         for (Job job : jobs) {
           job.entry().lock().unlock();
@@ -404,22 +396,11 @@ public final class UserStates {
     private Job performerJob(String user, CachedState entry, ActiveModel model,
         HistoryReader.Extent extent) {
       long from = entry.historyPosition();
-      List<HistoryEvent> events = from == extent.next() ? List.of()
-          : history.events(user, from, extent.next());
-      int[] items = new int[events.size()];
-      long[] times = new long[events.size()];
-      int n = 0;
-      for (HistoryEvent e : events) {
-        int index = model.itemIndex(e.itemId());
-        if (index >= 0) {
-          items[n] = index;
-          times[n++] = e.timestamp();
-        }
-      }
-      int skipped = events.size() - n;
-      return new Job(user, entry, java.util.Arrays.copyOf(items, n),
-          java.util.Arrays.copyOf(times, n), 0, OrderSignal.NO_PREVIOUS, extent.next(),
-          entry.unfolded() + skipped, skipped);
+      KnownScan scan = scan(from == extent.next() ? List.of()
+          : history.events(user, from, extent.next()), from, model);
+      return new Job(user, entry, java.util.Arrays.copyOf(scan.items(), scan.size()),
+          java.util.Arrays.copyOf(scan.times(), scan.size()), 0, OrderSignal.NO_PREVIOUS,
+          extent.next(), entry.unfolded() + scan.unknownAfter(), scan.unknownAfter());
     }
 
     /**
@@ -445,51 +426,48 @@ public final class UserStates {
       }
       int w = settings.softmaxWindow();
       long from = Math.min(at, Math.max(extent.first(), extent.next() - 2L * w));
-      List<HistoryEvent> events = history.events(user, from, extent.next());
-      List<HistoryEvent> known = known(events, model);
-      if (known.size() <= w && from > extent.first()) { // the window or its gap lies further back
+      KnownScan scan = scan(history.events(user, from, extent.next()), at, model);
+      if (scan.size() <= w && from > extent.first()) { // the window or its gap lies further back
         from = extent.first();
-        events = history.events(user, from, extent.next());
-        known = known(events, model);
+        scan = scan(history.events(user, from, extent.next()), at, model);
       }
-      long knownBeforeAt = 0; // known events read in [from, at)
-      long unknownAfterAt = 0;
-      for (HistoryEvent e : events) {
-        boolean isKnown = model.itemIndex(e.itemId()) >= 0;
-        if (e.position() < at) {
-          knownBeforeAt += isKnown ? 1 : 0;
-        } else {
-          unknownAfterAt += isKnown ? 0 : 1;
-        }
-      }
-      long knownBeforeFrom = knownAt - knownBeforeAt;
-      long knownTotal = knownBeforeFrom + known.size();
-      long unfoldedAfter = extent.next() - knownTotal;
-      int start = Math.max(0, known.size() - w);
-      List<HistoryEvent> window = known.subList(start, known.size());
-      if (window.isEmpty()) {
+      long knownBeforeFrom = knownAt - scan.knownBefore();
+      long unfoldedAfter = extent.next() - (knownBeforeFrom + scan.size());
+      int start = Math.max(0, scan.size() - w);
+      if (start == scan.size()) { // no known event at all
         return new Job(user, entry, new int[0], new long[0], 0, 0, extent.next(), unfoldedAfter,
-            (int) unknownAfterAt);
+            scan.unknownAfter());
       }
-      long previous = start > 0 ? known.get(start - 1).timestamp() : OrderSignal.NO_PREVIOUS;
-      int[] items = new int[window.size()];
-      long[] times = new long[window.size()];
-      for (int i = 0; i < items.length; i++) {
-        items[i] = model.itemIndex(window.get(i).itemId());
-        times[i] = window.get(i).timestamp();
-      }
-      return new Job(user, entry, items, times, knownBeforeFrom + start, previous, extent.next(),
-          unfoldedAfter, (int) unknownAfterAt);
+      long previous = start > 0 ? scan.times()[start - 1] : OrderSignal.NO_PREVIOUS;
+      return new Job(user, entry, java.util.Arrays.copyOfRange(scan.items(), start, scan.size()),
+          java.util.Arrays.copyOfRange(scan.times(), start, scan.size()), knownBeforeFrom + start,
+          previous, extent.next(), unfoldedAfter, scan.unknownAfter());
     }
 
-    private List<HistoryEvent> known(List<HistoryEvent> events, ActiveModel model) {
-      List<HistoryEvent> out = new ArrayList<>(events.size());
+    /**
+     * The known events of a read range in one pass: their item indexes and timestamps, how many
+     * of them lie before {@code at}, how many unknown ones lie at or after it.
+     */
+    private record KnownScan(int[] items, long[] times, int size, long knownBefore,
+        int unknownAfter) {}
+
+    private KnownScan scan(List<HistoryEvent> events, long at, ActiveModel model) {
+      int[] items = new int[events.size()];
+      long[] times = new long[events.size()];
+      int n = 0;
+      long knownBefore = 0;
+      int unknownAfter = 0;
       for (HistoryEvent e : events) {
-        if (model.itemIndex(e.itemId()) >= 0) {
-          out.add(e);
+        int index = model.itemIndex(e.itemId());
+        if (index >= 0) {
+          items[n] = index;
+          times[n++] = e.timestamp();
+          knownBefore += e.position() < at ? 1 : 0;
+        } else if (e.position() >= at) {
+          unknownAfter++;
         }
       }
-      return out;
+      return new KnownScan(items, times, n, knownBefore, unknownAfter);
     }
 
     /**
@@ -529,13 +507,13 @@ public final class UserStates {
       List<String> broken = List.of();
       for (Job job : jobs) {
         CachedState entry = job.entry();
-        entry.advanced(job.newHistoryPosition(), job.unfoldedAfter());
-        if (!entry.consistent()) { // a double fold or a missed event: never serve it
+        // checked before the position moves: a broken entry never looks current to a reader
+        if (entry.state().position() + job.unfoldedAfter() != job.newHistoryPosition()) {
           invariantViolations.increment();
           log.error("{} state of user {} is inconsistent after a catch-up: {} events folded, {} "
               + "not folded, history position {}; dropped and rebuilt from the stores",
-              model.arm().wireName(), job.userId(), entry.state().position(), entry.unfolded(),
-              entry.historyPosition());
+              model.arm().wireName(), job.userId(), entry.state().position(), job.unfoldedAfter(),
+              job.newHistoryPosition());
           drop(job.userId(), model.arm(), entry);
           if (broken.isEmpty()) {
             broken = new ArrayList<>();
@@ -543,6 +521,7 @@ public final class UserStates {
           broken.add(job.userId());
           continue;
         }
+        entry.advanced(job.newHistoryPosition(), job.unfoldedAfter());
         cache.put(new StateKey(job.userId(), model.arm()), entry); // insert or re-weigh
       }
       return broken;

@@ -180,6 +180,36 @@ class UserStatesTest {
         + bytes.get(Arm.SOFTMAX) + 20L * StateCache.ENTRY_OVERHEAD);
   }
 
+  @Test
+  void aStateThatFoldedAnEventTwiceIsDroppedAndRebuiltNeverServed() {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    UserStates shared = new UserStates(Map.of(Arm.PERFORMER, new ActiveModel(performer)),
+        new StateCache(64L << 20, null, Ticker.systemTicker()), Clock.systemUTC(),
+        new UserStates.Settings(1000, Duration.ofHours(1), 20, 64, 10_000), registry);
+    InMemoryHistory history = new InMemoryHistory(10_000);
+    UserStates.Session states = shared.session(history, null);
+    List<String[]> known = feed(history, "a", 30, 7);
+    CachedState first = states.current("a", Arm.PERFORMER);
+    // what the race did: an event folded a second time into the cached state
+    first.lock().lock();
+    try {
+      new ActiveModel(performer).encoder().fold(first.state(), 3, 1_800_000_000_000L);
+    } finally {
+      first.lock().unlock();
+    }
+    known.addAll(feed(history, "a", 5, 8));
+    CachedState served = states.current("a", Arm.PERFORMER);
+    assertThat(served).isNotSameAs(first);
+    assertThat(first.retired()).isTrue();
+    assertThat(served.state().position()).isEqualTo(known.size());
+    assertThat(TestModels.maxDiff(served.state().userVector(), expected(performer, known)))
+        .isLessThan(1e-4);
+    assertThat(registry.get("reranker.state.invariant.violations").counter().count())
+        .isEqualTo(1.0);
+    assertThat(shared.cache().getIfPresent(new StateKey("a", Arm.PERFORMER))).isSameAs(served);
+  }
+
   /** The state a cheap catch-up returned (fails if it was not {@code Current}). */
   static CachedState current(UserStates.Quick quick) {
     assertThat(quick).isInstanceOf(UserStates.Quick.Current.class);
