@@ -38,13 +38,10 @@ public final class EventValidator {
       return reject(Rejection.Code.OVERSIZED, "record value of " + value.length
           + " bytes exceeds the limit of " + maxRecordBytes);
     }
-    String text;
-    try { // strict: a lenient decode would turn invalid bytes into U+FFFD, aliasing other ids
-      text = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-          .decode(java.nio.ByteBuffer.wrap(value)).toString();
-    } catch (java.nio.charset.CharacterCodingException e) {
+    // strict UTF-8: a lenient decode turns invalid bytes into U+FFFD, aliasing other ids. The
+    // JDK's fast decode first; only a value that then holds U+FFFD (rare) is decoded strictly
+    String text = new String(value, StandardCharsets.UTF_8);
+    if (text.indexOf('\uFFFD') >= 0 && !strictUtf8(value)) {
       return reject(Rejection.Code.MALFORMED, "record value is not valid UTF-8");
     }
     if (text.isBlank()) {
@@ -71,6 +68,18 @@ public final class EventValidator {
           + futureToleranceMillis / 1000 + " s)");
     }
     return new Accepted(event);
+  }
+
+  private static boolean strictUtf8(byte[] value) {
+    try {
+      StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(value));
+      return true;
+    } catch (java.nio.charset.CharacterCodingException e) {
+      return false;
+    }
   }
 
   private static Result reject(Rejection.Code code, String reason) {

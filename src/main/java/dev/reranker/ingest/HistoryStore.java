@@ -109,7 +109,11 @@ public final class HistoryStore implements HistoryReader {
     return append(event, meta(event.userId()));
   }
 
-  /** {@link #append(Interaction)} given the user's current meta (saves a read). */
+  /**
+   * {@link #append(Interaction)} given the user's current meta (saves a read). The caller makes
+   * sure the event's id is not in the user's retained history ({@link #contains}): each retained
+   * id has one key, deleted with its event.
+   */
   public long append(Interaction event, Meta m) {
     String user = event.userId();
     long position = m.next();
@@ -123,12 +127,8 @@ public final class HistoryStore implements HistoryReader {
       byte[] dropped = reads.get(oldest);
       writes.delete(oldest);
       String droppedId = dropped == null ? null : decodeEventId(dropped);
-      if (droppedId != null) {
-        Bytes droppedKey = idKey(user, droppedId);
-        byte[] at = reads.get(droppedKey);
-        if (at != null && ByteBuffer.wrap(at).getLong() == first) {
-          writes.delete(droppedKey);
-        }
+      if (droppedId != null) { // its id key points here: ids are unique in the retained history
+        writes.delete(idKey(user, droppedId));
       }
       first++;
     }
