@@ -20,8 +20,10 @@ import org.springframework.stereotype.Component;
  * Readiness of the engine: every configured model loaded and warmed up (its encoder and batched
  * pass run once, so the first request does not pay for JIT and ND4J initialisation), Kafka
  * Streams RUNNING with none of this instance's active stores still restoring from its changelog
- * (Kafka Streams reports RUNNING while its state updater restores in the background; a request
- * served then would see a partial history), and the shared experiment changes read (else users
+ * (restoration runs on Streams' state updater thread, and a request served while it runs would see
+ * a partial history; with Kafka 4.1 RUNNING was measured to come after restoration, but that is
+ * not a documented promise, so readiness asks the restore listener), and the shared experiment
+ * changes read (else users
  * could be assigned by the configured weights for a moment). Part of the readiness health group;
  * its details are shown only to admin callers ({@code show-details: when-authorized}).
  */

@@ -71,17 +71,16 @@ class SecurityConfiguration {
         .httpBasic(b -> b.disable())
         .formLogin(f -> f.disable())
         .addFilterBefore(new ApiKeyFilter(key), AnonymousAuthenticationFilter.class)
-        .authorizeHttpRequests(a -> a
-            .requestMatchers("/admin/**").hasRole("ADMIN")
-            .requestMatchers("/v1/users/*/state").access(properties.serving().publicStateEndpoint()
-                ? (auth, ctx) -> new org.springframework.security.authorization.AuthorizationDecision(
-                    true)
-                : org.springframework.security.authorization.AuthorityAuthorizationManager
-                    .hasRole("ADMIN"))
-            .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info",
+        .authorizeHttpRequests(a -> {
+          a.requestMatchers("/admin/**").hasRole("ADMIN");
+          if (!properties.serving().publicStateEndpoint()) { // else open, as anyRequest below
+            a.requestMatchers("/v1/users/*/state").hasRole("ADMIN");
+          }
+          a.requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info",
                 "/actuator/prometheus").permitAll()
             .requestMatchers("/actuator/**").hasRole("ADMIN")
-            .anyRequest().permitAll())
+            .anyRequest().permitAll();
+        })
         .exceptionHandling(e -> e
             .authenticationEntryPoint((req, res, ex) -> problem(res, 401, "unauthorized",
                 "this endpoint needs the admin API key (X-Api-Key or Authorization: Bearer)"))

@@ -17,13 +17,20 @@ import java.util.Map;
 public record Experiment(String id, String salt, Map<ArmChoice, Double> weights,
     BucketAllocation allocation, boolean shadow, int k) {
 
+  /** What an experiment id may be. */
+  public static final String ID_RULE = "experiment id must be 1–64 letters, digits, '.', '_' or '-'";
+
+  /** Whether {@code id} follows {@link #ID_RULE}. */
+  public static boolean validId(String id) {
+    return id != null && id.matches("[A-Za-z0-9._-]{1,64}");
+  }
+
   /** The largest cut-off k of the online metrics. */
   public static final int MAX_K = 1000;
 
   public Experiment {
-    if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) {
-      throw new IllegalArgumentException("experiment id must be 1–64 letters, digits, '.', '_' "
-          + "or '-', got '" + id + "'");
+    if (!validId(id)) {
+      throw new IllegalArgumentException(ID_RULE + ", got '" + id + "'");
     }
     if (k < 1 || k > MAX_K) {
       throw new IllegalArgumentException("k must be in [1, " + MAX_K + "], got " + k);

@@ -57,9 +57,8 @@ class ExperimentController {
   @PutMapping(path = "/admin/experiments/{id}", consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
   Map<String, Object> put(@PathVariable String id, @RequestBody ExperimentChange change) {
-    if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) {
-      throw new dev.reranker.serving.BadRequestException("id", "experiment id must be 1–64 "
-          + "letters, digits, '.', '_' or '-'");
+    if (!Experiment.validId(id)) {
+      throw new dev.reranker.serving.BadRequestException("id", Experiment.ID_RULE);
     }
     if (change != null && change.k() != null && (change.k() < 1 || change.k() > Experiment.MAX_K)) {
       throw new dev.reranker.serving.BadRequestException("k", "k must be in [1, "

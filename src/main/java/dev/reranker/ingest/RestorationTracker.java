@@ -8,9 +8,9 @@ import org.apache.kafka.streams.processor.StateRestoreListener;
 
 /**
  * Which of this instance's active stores are being restored from their changelogs right now.
- * Kafka Streams reports RUNNING while its state updater still restores tasks in the background, so
- * RUNNING alone does not mean the stores hold the users' histories: readiness waits for this to
- * reach zero too. Thread-safe (called from the state updater thread, read by health checks).
+ * Restoration runs on Kafka Streams' state updater thread; the client's RUNNING state is not
+ * documented to wait for it (with Kafka 4.1 it was measured to), so readiness waits for this to
+ * reach zero too rather than trust RUNNING alone. Thread-safe (called from the state updater thread, read by health checks).
  */
 public final class RestorationTracker implements StateRestoreListener {
 

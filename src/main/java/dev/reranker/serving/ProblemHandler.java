@@ -28,7 +28,6 @@ import tools.jackson.databind.exc.MismatchedInputException;
 class ProblemHandler extends ResponseEntityExceptionHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
-  static final String TYPE_BASE = Problems.TYPE_BASE;
 
   @ExceptionHandler(BadRequestException.class)
   ResponseEntity<ProblemDetail> badRequest(BadRequestException e) {
@@ -102,7 +101,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   static ResponseEntity<ProblemDetail> problem(HttpStatus status, String type, String detail,
       String field) {
     ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
-    p.setType(URI.create(TYPE_BASE + type));
+    p.setType(URI.create(Problems.TYPE_BASE + type));
     if (field != null) {
       p.setProperty("field", field);
     }

@@ -20,8 +20,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * Readiness tells the truth after a restart that must restore its stores (issue 9, finding 6): an
- * instance whose local state is gone restarts, Kafka Streams reports RUNNING while its state updater
- * still restores the changelogs, and readiness must stay DOWN until every user's history is back.
+ * instance whose local state is gone restarts and restores its changelogs, and readiness must stay
+ * DOWN until every user's history is back.
  * The start-up timeline (context up, Streams RUNNING, restoration done, readiness UP) is measured
  * and printed.
  */
@@ -60,7 +60,7 @@ class ReadinessAfterRestoreIntegrationTest extends dev.reranker.testing.BrokerTe
     harness.produce("restore", events);
     await().atMost(Duration.ofSeconds(300)).until(() ->
         EngineHarness.metrics(first).appliedCount() == events.size());
-    harness.stopLeavingGroup(first);
+    harness.stop(first);
     harness.wipeState("restore"); // a lost disk: everything comes back from the changelogs
 
     long t0 = System.nanoTime();
@@ -117,6 +117,29 @@ class ReadinessAfterRestoreIntegrationTest extends dev.reranker.testing.BrokerTe
         (restoration.firstStartNanos() - t0) / 1e6, (restoration.lastEndNanos() - t0) / 1e6,
         (ready - t0) / 1e6, downWhileRunning);
     harness.stop(second);
+  }
+
+  @Test
+  void readinessIsDownWhileAStoreIsBeingRestored() throws Exception {
+    // a restoration starting on a running instance (a partition moving here in a rebalance) takes
+    // readiness down until it ends, whatever the Streams client's state says
+    ConfigurableApplicationContext app = harness.startWeb("moving", "moving");
+    HttpClient http = HttpClient.newHttpClient();
+    URI readiness = URI.create("http://localhost:" + EngineHarness.port(app)
+        + "/actuator/health/readiness");
+    await().atMost(Duration.ofSeconds(30)).until(() -> http.send(HttpRequest.newBuilder(readiness)
+        .GET().build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+    RestorationTracker restoration = app.getBean(RestorationTracker.class);
+    org.apache.kafka.common.TopicPartition changelog = new org.apache.kafka.common.TopicPartition(
+        "moving-user-history-changelog", 3);
+    restoration.onRestoreStart(changelog, IngestTopics.HISTORY_STORE, 0, 5_000);
+    assertThat(EngineHarness.streams(app).state()).isEqualTo(KafkaStreams.State.RUNNING);
+    assertThat(http.send(HttpRequest.newBuilder(readiness).GET().build(),
+        HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(503);
+    restoration.onRestoreEnd(changelog, IngestTopics.HISTORY_STORE, 5_000);
+    assertThat(http.send(HttpRequest.newBuilder(readiness).GET().build(),
+        HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+    harness.stop(app);
   }
 
   @Test

@@ -80,13 +80,6 @@ public final class EngineHarness implements AutoCloseable {
     return start(app, name, true, false, props.toArray(String[]::new));
   }
 
-  /** Stops an instance so that it leaves its consumer group at once (no session timeout wait). */
-  public void stopLeavingGroup(ConfigurableApplicationContext context) {
-    streams(context).close(new KafkaStreams.CloseOptions().leaveGroup(true)
-        .timeout(Duration.ofSeconds(30)));
-    stop(context);
-  }
-
   /** The port an instance's REST API listens on. */
   public static int port(ConfigurableApplicationContext context) {
     return Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
