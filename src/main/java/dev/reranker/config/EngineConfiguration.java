@@ -7,7 +7,10 @@ import dev.reranker.ingest.IngestSettings;
 import dev.reranker.ingest.IngestTopology;
 import dev.reranker.ingest.RestorationTracker;
 import dev.reranker.state.StateCache;
+import dev.reranker.serving.ModelAdminController;
+import dev.reranker.state.ModelRegistry;
 import dev.reranker.state.UserStates;
+import java.nio.file.Path;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -37,13 +40,25 @@ class EngineConfiguration {
   }
 
   @Bean
-  UserStates userStates(RerankerProperties properties, Clock clock, MeterRegistry registry) {
+  ModelRegistry modelRegistry(RerankerProperties properties) {
     Nd4jThreads.applyConfigured();
+    return new ModelRegistry(EngineModels.load(properties.models()));
+  }
+
+  @Bean
+  ModelAdminController.Library modelLibrary(RerankerProperties properties) {
+    String dir = properties.models().library();
+    return new ModelAdminController.Library(dir == null || dir.isBlank() ? null : Path.of(dir));
+  }
+
+  @Bean
+  UserStates userStates(ModelRegistry models, RerankerProperties properties, Clock clock,
+      MeterRegistry registry) {
     RerankerProperties.State s = properties.state();
     StateCache cache = new StateCache(s.cacheMaxBytes(), s.expireAfterAccess(),
         Ticker.systemTicker());
     cache.bindTo(registry);
-    return new UserStates(EngineModels.load(properties.models()), cache, clock,
+    return new UserStates(models, cache, clock,
         new UserStates.Settings(s.snapshotEveryEvents(), s.snapshotInterval(), s.softmaxWindow(),
             s.batchThreshold(), properties.ingest().historyLimit()), registry);
   }

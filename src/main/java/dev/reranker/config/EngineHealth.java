@@ -49,12 +49,12 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
   @Override
   public void afterSingletonsInstantiated() {
     long start = System.nanoTime();
-    for (Map.Entry<Arm, ActiveModel> e : states.models().entrySet()) {
+    for (Map.Entry<Arm, ActiveModel> e : states.models().all().entrySet()) {
       e.getValue().warmUp();
     }
     warmed.set(true);
     log.info("models warmed up in {} ms: {}", (System.nanoTime() - start) / 1_000_000,
-        states.models().values().stream().map(ActiveModel::version).toList());
+        states.models().all().values().stream().map(ActiveModel::version).toList());
   }
 
   /**
@@ -97,7 +97,7 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
         .withDetail("restoreRecordsRemaining", restoration.remainingRecords())
         .withDetail("inputLagRecords", ks == null ? -1 : inputLag(ks))
         .withDetail("experimentsRead", experimentsRead);
-    states.models().forEach((arm, m) -> b.withDetail("model." + arm.wireName(), m.version()));
+    states.models().all().forEach((arm, m) -> b.withDetail("model." + arm.wireName(), m.version()));
     return b.build();
   }
 }

@@ -7,14 +7,14 @@ import dev.reranker.experiment.ExperimentLog;
 import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.experiment.Exposure;
 import dev.reranker.experiment.OutcomeTracker;
+import dev.reranker.ingest.IngestStores;
 import dev.reranker.model.Arm;
 import dev.reranker.serving.ItemPopularity;
 import dev.reranker.serving.OwnerRouter;
 import dev.reranker.serving.RequestGuards;
 import dev.reranker.serving.RerankService;
 import dev.reranker.serving.Reranker;
-import dev.reranker.serving.StateAccess;
-import dev.reranker.state.CachedState;
+import dev.reranker.state.StateReader;
 import dev.reranker.state.UserStates;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -28,7 +28,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.streams.state.HostInfo;
@@ -190,19 +189,14 @@ class ServingConfiguration {
   }
 
   @Bean
-  StateAccess stateAccess(StreamsBuilderFactoryBean streams, UserStates states) {
-    return new StateAccess(streams::getKafkaStreams, states);
+  StateReader stateReader(StreamsBuilderFactoryBean streams, UserStates states) {
+    return IngestStores.stateReader(streams::getKafkaStreams, states);
   }
 
   @Bean
-  BiFunction<String, Arm, CachedState> stateLookup(StateAccess access) {
-    return access::lookup;
-  }
-
-  @Bean
-  Reranker reranker(UserStates states, StateAccess access, ItemPopularity popularity,
+  Reranker reranker(StateReader states, ItemPopularity popularity,
       ExecutorService rerankWorkers) {
-    return new Reranker(states, access, popularity, rerankWorkers);
+    return new Reranker(states, popularity, rerankWorkers);
   }
 
   @Bean

@@ -1,5 +1,6 @@
 package dev.reranker.ingest;
 
+import dev.reranker.data.Topics;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -44,7 +45,7 @@ public final class DeadLetterProductionHandler implements ProductionExceptionHan
   @Override
   public void configure(Map<String, ?> configs) {
     Object topic = configs.get(DLQ_TOPIC_CONFIG);
-    dlqTopic = topic == null ? IngestTopics.DLQ : topic.toString();
+    dlqTopic = topic == null ? Topics.DEAD_LETTERS : topic.toString();
     metrics = configs.get(METRICS_CONFIG) instanceof IngestMetrics m ? m : null;
   }
 
@@ -69,7 +70,7 @@ public final class DeadLetterProductionHandler implements ProductionExceptionHan
           record == null ? "?" : record.topic(), exception);
       return ProductionExceptionHandlerResponse.FAIL;
     }
-    String reason = header(record, IngestTopics.REASON_CODE_HEADER);
+    String reason = header(record, DeadLetterHeaders.REASON_CODE_HEADER);
     String name = exception.getClass().getSimpleName();
     if (metrics != null) {
       metrics.deadLetterFailed(reason == null ? "unknown" : reason, name);

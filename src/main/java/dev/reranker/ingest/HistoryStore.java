@@ -31,11 +31,23 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * Reads work on any {@link ReadOnlyKeyValueStore} (a task's store, or interactive queries across
  * local tasks).
  */
-public final class HistoryStore implements HistoryReader {
+final class HistoryStore implements HistoryReader {
 
-  /** A user's extent plus the position its last performer snapshot covers. */
-  public record Meta(long first, long next, long snapshotPosition) {
-    static final Meta EMPTY = new Meta(0, 0, 0);
+  /** A user's extent plus the position its last performer snapshot covers (the stored record). */
+  record Meta(Extent extent, long snapshotPosition) {
+    static final Meta EMPTY = new Meta(Extent.EMPTY, 0);
+
+    Meta(long first, long next, long snapshotPosition) {
+      this(new Extent(first, next), snapshotPosition);
+    }
+
+    long first() {
+      return extent.first();
+    }
+
+    long next() {
+      return extent.next();
+    }
   }
 
   private final ReadOnlyKeyValueStore<Bytes, byte[]> reads;
@@ -52,16 +64,16 @@ public final class HistoryStore implements HistoryReader {
   }
 
   /** Read-write access for the ingest processor. */
-  public static HistoryStore writable(KeyValueStore<Bytes, byte[]> store, int limit) {
+  static HistoryStore writable(KeyValueStore<Bytes, byte[]> store, int limit) {
     return new HistoryStore(store, store, limit);
   }
 
   /** Read-only access (interactive queries). */
-  public static HistoryStore readOnly(ReadOnlyKeyValueStore<Bytes, byte[]> store) {
+  static HistoryStore readOnly(ReadOnlyKeyValueStore<Bytes, byte[]> store) {
     return new HistoryStore(store, null, Integer.MAX_VALUE);
   }
 
-  public Meta meta(String userId) {
+  Meta meta(String userId) {
     byte[] v = reads.get(metaKey(userId));
     if (v == null) {
       return Meta.EMPTY;
@@ -72,8 +84,7 @@ public final class HistoryStore implements HistoryReader {
 
   @Override
   public Extent extent(String userId) {
-    Meta m = meta(userId);
-    return new Extent(m.first(), m.next());
+    return meta(userId).extent();
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.reranker.ingest;
 
+import dev.reranker.data.Topics;
 import dev.reranker.data.Interaction;
 import dev.reranker.model.Arm;
 import dev.reranker.state.ActiveModel;
@@ -73,9 +74,9 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
   public void init(ProcessorContext<String, byte[]> context) {
     this.context = context;
     this.producerMaxRequestBytes = maxRequestBytes(context.appConfigs());
-    KeyValueStore<Bytes, byte[]> historyStore = context.getStateStore(IngestTopics.HISTORY_STORE);
+    KeyValueStore<Bytes, byte[]> historyStore = context.getStateStore(Topics.HISTORY_STORE);
     KeyValueStore<Bytes, byte[]> snapshotStore = context.getStateStore(
-        IngestTopics.SNAPSHOT_STORE);
+        Topics.SNAPSHOT_STORE);
     this.history = HistoryStore.writable(historyStore, settings.historyLimit());
     this.snapshots = KafkaSnapshots.writable(snapshotStore);
     this.session = states.session(history, snapshots);
@@ -113,7 +114,7 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
     metrics.stage(IngestMetrics.Stage.HISTORY, System.nanoTime() - t2);
     metrics.applied();
     onApplied.accept(event);
-    for (Map.Entry<Arm, ActiveModel> m : states.models().entrySet()) {
+    for (Map.Entry<Arm, ActiveModel> m : states.models().all().entrySet()) {
       if (m.getValue().itemIndex(event.itemId()) < 0) {
         metrics.unknownItem(m.getKey());
       }
@@ -130,7 +131,7 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
    * user's (possibly updated) meta.
    */
   private HistoryStore.Meta protectUnsnapshottedEvents(String user, HistoryStore.Meta m) {
-    if (!states.models().containsKey(Arm.PERFORMER)) {
+    if (!states.models().has(Arm.PERFORMER)) {
       return m;
     }
     boolean dropsOldest = m.next() + 1 - m.first() > settings.historyLimit();
@@ -150,7 +151,7 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
     }
     long start = System.nanoTime();
     for (Arm arm : settings.eagerArms()) {
-      if (states.models().containsKey(arm)) {
+      if (states.models().has(arm)) {
         session.catchUp(pending, arm);
       }
     }
@@ -166,7 +167,7 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
   /** Time-based snapshots: users with unsaved events whose last snapshot is older than T. */
   private void snapshotSweep() {
     flush();
-    if (states.models().containsKey(Arm.PERFORMER)) {
+    if (states.models().has(Arm.PERFORMER)) {
       session.catchUp(unsaved, Arm.PERFORMER);
     }
     long before = snapshots.bytesWritten();
@@ -186,11 +187,11 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
    * Forwards a rejected record to the dead-letter topic: its key, value and headers, plus the
    * reason and where it came from. Bounded, so that it can always be produced: a value over
    * {@code dlqMaxValueBytes}, or over what the Streams producer's {@code max.request.size} leaves
-   * once key and headers are counted, is cut to that length ({@value IngestTopics#TRUNCATED_HEADER}: the
-   * original length; {@value IngestTopics#ORIGINAL_SHA256_HEADER}: the original's SHA-256; the
+   * once key and headers are counted, is cut to that length ({@value DeadLetterHeaders#TRUNCATED_HEADER}: the
+   * original length; {@value DeadLetterHeaders#ORIGINAL_SHA256_HEADER}: the original's SHA-256; the
    * source headers say where the whole record is), original headers over
    * {@value #MAX_COPIED_HEADER_BYTES} bytes in all are left out
-   * ({@value IngestTopics#HEADERS_OMITTED_HEADER}: how many), and a key over
+   * ({@value DeadLetterHeaders#HEADERS_OMITTED_HEADER}: how many), and a key over
    * {@value #MAX_KEY_CHARS} characters is cut.
    */
   private void deadLetter(Record<String, byte[]> record, Rejection rejection) {
@@ -207,18 +208,18 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
         headers.add(h);
       }
     } else {
-      headers.add(IngestTopics.HEADERS_OMITTED_HEADER, utf8(Integer.toString(original.length)));
+      headers.add(DeadLetterHeaders.HEADERS_OMITTED_HEADER, utf8(Integer.toString(original.length)));
     }
-    headers.add(IngestTopics.REASON_HEADER, utf8(abbreviate(rejection.reason(), 1000)));
-    headers.add(IngestTopics.REASON_CODE_HEADER, utf8(rejection.code().wireName()));
+    headers.add(DeadLetterHeaders.REASON_HEADER, utf8(abbreviate(rejection.reason(), 1000)));
+    headers.add(DeadLetterHeaders.REASON_CODE_HEADER, utf8(rejection.code().wireName()));
     context.recordMetadata().ifPresent(m -> {
-      headers.add(IngestTopics.SOURCE_TOPIC_HEADER, utf8(m.topic()));
-      headers.add(IngestTopics.SOURCE_PARTITION_HEADER, utf8(Integer.toString(m.partition())));
-      headers.add(IngestTopics.SOURCE_OFFSET_HEADER, utf8(Long.toString(m.offset())));
+      headers.add(DeadLetterHeaders.SOURCE_TOPIC_HEADER, utf8(m.topic()));
+      headers.add(DeadLetterHeaders.SOURCE_PARTITION_HEADER, utf8(Integer.toString(m.partition())));
+      headers.add(DeadLetterHeaders.SOURCE_OFFSET_HEADER, utf8(Long.toString(m.offset())));
     });
     String key = record.key();
     if (key != null && key.length() > MAX_KEY_CHARS) {
-      headers.add(IngestTopics.KEY_TRUNCATED_HEADER, utf8(Integer.toString(key.length())));
+      headers.add(DeadLetterHeaders.KEY_TRUNCATED_HEADER, utf8(Integer.toString(key.length())));
       key = key.substring(0, MAX_KEY_CHARS);
     }
     // a refused send poisons an exactly-once transaction (the producer enters an error state
@@ -230,8 +231,8 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
     int bound = (int) Math.max(0, Math.min(settings.dlqMaxValueBytes(),
         producerMaxRequestBytes - fixed - 256));
     if (value != null && value.length > bound) {
-      headers.add(IngestTopics.TRUNCATED_HEADER, utf8(Integer.toString(value.length)));
-      headers.add(IngestTopics.ORIGINAL_SHA256_HEADER, utf8(sha256(value)));
+      headers.add(DeadLetterHeaders.TRUNCATED_HEADER, utf8(Integer.toString(value.length)));
+      headers.add(DeadLetterHeaders.ORIGINAL_SHA256_HEADER, utf8(sha256(value)));
       value = java.util.Arrays.copyOf(value, bound);
     }
     context.forward(new Record<>(key, value, record.timestamp(), headers));

@@ -1,5 +1,6 @@
 package dev.reranker.ingest;
 
+import dev.reranker.data.Topics;
 import dev.reranker.model.Arm;
 import java.time.Duration;
 import java.util.Set;
@@ -31,7 +32,7 @@ public record IngestSettings(String interactionsTopic, String dlqTopic, int hist
   }
 
   public static IngestSettings defaults() {
-    return new IngestSettings(IngestTopics.INTERACTIONS, IngestTopics.DLQ, 10_000,
+    return new IngestSettings(Topics.INTERACTIONS, Topics.DEAD_LETTERS, 10_000,
         Duration.ofMinutes(5), 16 * 1024, 64 * 1024, 2048, Duration.ofMillis(50),
         Set.of(Arm.PERFORMER));
   }

@@ -1,5 +1,6 @@
 package dev.reranker.ingest;
 
+import dev.reranker.data.Topics;
 import dev.reranker.data.Interaction;
 import dev.reranker.state.UserStates;
 import java.time.Clock;
@@ -43,7 +44,7 @@ public final class IngestTopology {
     builder.stream(settings.interactionsTopic(), Consumed.with(Serdes.String(),
             Serdes.ByteArray()))
         .process(() -> new IngestProcessor(settings, states, metrics, clock, onApplied),
-            IngestTopics.HISTORY_STORE, IngestTopics.SNAPSHOT_STORE)
+            Topics.HISTORY_STORE, Topics.SNAPSHOT_STORE)
         .to(settings.dlqTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()));
   }
 
@@ -54,7 +55,7 @@ public final class IngestTopology {
    * throughput without it).
    */
   static StoreBuilder<KeyValueStore<Bytes, byte[]>> historyStore() {
-    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(IngestTopics.HISTORY_STORE),
+    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Topics.HISTORY_STORE),
         Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled();
   }
 
@@ -74,6 +75,6 @@ public final class IngestTopology {
 
   static StoreBuilder<KeyValueStore<Bytes, byte[]>> snapshotStore() {
     return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
-        IngestTopics.SNAPSHOT_STORE), Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled();
+        Topics.SNAPSHOT_STORE), Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled();
   }
 }

@@ -13,7 +13,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * [u16 length][model version][userId], value [u64 history position][EncoderState bytes]. One per
  * (user, model version); a newer snapshot replaces the older (the changelog is compacted).
  */
-public final class KafkaSnapshots implements SnapshotStore {
+final class KafkaSnapshots implements SnapshotStore {
 
   private final ReadOnlyKeyValueStore<Bytes, byte[]> reads;
   private final KeyValueStore<Bytes, byte[]> writes;
@@ -25,11 +25,11 @@ public final class KafkaSnapshots implements SnapshotStore {
     this.writes = writes;
   }
 
-  public static KafkaSnapshots writable(KeyValueStore<Bytes, byte[]> store) {
+  static KafkaSnapshots writable(KeyValueStore<Bytes, byte[]> store) {
     return new KafkaSnapshots(store, store);
   }
 
-  public static KafkaSnapshots readOnly(ReadOnlyKeyValueStore<Bytes, byte[]> store) {
+  static KafkaSnapshots readOnly(ReadOnlyKeyValueStore<Bytes, byte[]> store) {
     return new KafkaSnapshots(store, null);
   }
 

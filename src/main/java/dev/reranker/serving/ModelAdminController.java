@@ -3,7 +3,7 @@ package dev.reranker.serving;
 import dev.reranker.model.Arm;
 import dev.reranker.model.ModelArtifacts;
 import dev.reranker.state.ActiveModel;
-import dev.reranker.state.UserStates;
+import dev.reranker.state.ModelRegistry;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.io.IOException;
@@ -30,15 +30,19 @@ import org.springframework.web.bind.annotation.RestController;
 @Tag(name = "admin")
 public class ModelAdminController {
 
-  private final UserStates states;
+  /**
+   * Where further model artifacts live (one per subdirectory); a null directory: none.
+   */
+  public record Library(Path directory) {}
+
+  private final ModelRegistry models;
   private final Path library;
   private final Map<String, ModelArtifacts.TrainedModel> known = new ConcurrentHashMap<>();
 
-  public ModelAdminController(UserStates states, dev.reranker.config.RerankerProperties props) {
-    this.states = states;
-    String dir = props.models().library();
-    this.library = dir == null || dir.isBlank() ? null : Path.of(dir);
-    states.models().values().forEach(m -> known.put(m.version(), m.trained()));
+  public ModelAdminController(ModelRegistry models, Library library) {
+    this.models = models;
+    this.library = library.directory();
+    models.all().values().forEach(m -> known.put(m.version(), m.trained()));
   }
 
   @Operation(summary = "Active model per arm and the versions available (admin)")
@@ -46,7 +50,7 @@ public class ModelAdminController {
   Map<String, Object> models() {
     scanLibrary();
     Map<String, Object> active = new LinkedHashMap<>();
-    states.models().forEach((arm, m) -> active.put(arm.wireName(), m.version()));
+    models.all().forEach((arm, m) -> active.put(arm.wireName(), m.version()));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("active", active);
     out.put("available", known.keySet().stream().sorted().toList());
@@ -64,10 +68,10 @@ public class ModelAdminController {
           + "' (available: " + known.keySet().stream().sorted().toList() + ")");
     }
     Arm arm = model.config().arm();
-    String previous = states.models().containsKey(arm) ? states.model(arm).version() : null;
     ActiveModel next = new ActiveModel(model);
     next.warmUp(); // before the swap: requests keep using the old version meanwhile
-    states.activate(next);
+    ActiveModel replaced = models.activate(next);
+    String previous = replaced == null ? null : replaced.version();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("arm", arm.wireName());
     out.put("active", version);

@@ -1,8 +1,8 @@
 package dev.reranker.serving;
 
+import dev.reranker.data.Topics;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.reranker.ingest.IngestTopics;
 import java.time.Duration;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
@@ -74,7 +74,7 @@ public final class OwnerRouter {
     KeyQueryMetadata m;
     try {
       KafkaStreams ks = streams.get();
-      m = ks == null ? null : ks.queryMetadataForKey(IngestTopics.HISTORY_STORE,
+      m = ks == null ? null : ks.queryMetadataForKey(Topics.HISTORY_STORE,
           request.userId(), Serdes.String().serializer());
       if (m == null || m == KeyQueryMetadata.NOT_AVAILABLE || self.equals(m.activeHost())) {
         return Route.LOCAL;

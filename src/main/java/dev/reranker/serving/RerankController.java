@@ -1,14 +1,16 @@
 package dev.reranker.serving;
 
 import dev.reranker.model.Arm;
-import dev.reranker.state.CachedState;
+import dev.reranker.state.StateReader;
+import dev.reranker.state.StateUnavailableException;
+import dev.reranker.state.StateView;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BiFunction;
+import java.util.Optional;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -27,13 +29,12 @@ class RerankController {
 
   private final RerankService service;
   private final OwnerRouter router;
-  private final BiFunction<String, Arm, CachedState> stateLookup;
+  private final StateReader states;
 
-  RerankController(RerankService service, OwnerRouter router,
-      BiFunction<String, Arm, CachedState> stateLookup) {
+  RerankController(RerankService service, OwnerRouter router, StateReader states) {
     this.service = service;
     this.router = router;
-    this.stateLookup = stateLookup;
+    this.states = states;
   }
 
   @Operation(summary = "Rerank candidate items for a user",
@@ -66,20 +67,17 @@ class RerankController {
     RequestValidation.id("userId", userId);
     List<RerankApi.ArmState> arms = new ArrayList<>();
     for (Arm arm : Arm.values()) {
-      CachedState s = stateLookup.apply(userId, arm);
-      if (s == null) {
+      if (!states.models().has(arm)) {
         continue;
       }
-      s.lock().lock();
+      Optional<StateView> view;
       try {
-        long last = s.state().lastTimestamp();
-        arms.add(new RerankApi.ArmState(arm.wireName(), s.state().modelVersion(),
-            s.state().position(), s.historyPosition(),
-            s.state().position() == 0 || last == dev.reranker.model.OrderSignal.NO_PREVIOUS ? null : last,
-            s.byteSize(), s.partial()));
-      } finally {
-        s.lock().unlock();
+        view = states.read(userId, arm);
+      } catch (StateUnavailableException e) {
+        continue;
       }
+      view.ifPresent(v -> arms.add(new RerankApi.ArmState(arm.wireName(), v.modelVersion(),
+          v.folded(), v.historyPosition(), v.lastTimestamp(), v.byteSize(), v.partial())));
     }
     if (arms.isEmpty()) {
       throw new BadRequestException(404, "userId", "no history for user '" + userId + "'");

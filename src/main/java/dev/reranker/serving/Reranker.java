@@ -4,8 +4,9 @@ import dev.reranker.model.Arm;
 import dev.reranker.model.EncoderState;
 import dev.reranker.model.IncrementalEncoder;
 import dev.reranker.state.ActiveModel;
-import dev.reranker.state.CachedState;
-import dev.reranker.state.UserStates;
+import dev.reranker.state.StateReader;
+import dev.reranker.state.StateUnavailableException;
+import dev.reranker.state.StateView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -34,47 +35,19 @@ import java.util.concurrent.TimeoutException;
  */
 public final class Reranker {
 
-  /** Where caught-up states come from (the ingestion's stores through interactive queries). */
-  public interface StateSource {
-    /**
-     * The user's state for the arm, brought current; null if the user has no history.
-     *
-     * @throws StateUnavailableException when the stores cannot be read (e.g. during a rebalance)
-     */
-    CachedState current(String userId, Arm arm);
-
-    /**
-     * {@link #current} if bringing the state current is cheap enough for the request's own
-     * thread (a cached state with few or no pending events), else {@link UserStates.Quick#NOT_CHEAP}.
-     *
-     * @throws StateUnavailableException when the stores cannot be read
-     */
-    default UserStates.Quick currentIfCheap(String userId, Arm arm) {
-      return UserStates.Quick.NOT_CHEAP;
-    }
-  }
-
-  /** The stores holding a user's history are not readable here right now. */
-  public static final class StateUnavailableException extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    public StateUnavailableException(String message, Throwable cause) {
-      super(message, cause);
-    }
-  }
-
   /** An event a stateless request brings along. */
   public record InlineEvent(String itemId, long timestamp) {}
 
-  private final UserStates states;
-  private final StateSource source;
+  private final StateReader states;
   private final ItemPopularity popularity;
   private final ExecutorService workers;
 
-  public Reranker(UserStates states, StateSource source, ItemPopularity popularity,
-      ExecutorService workers) {
+  /**
+   * @param states where caught-up user states come from
+   * @param workers run state steps that are not cheap, under the request's deadline
+   */
+  public Reranker(StateReader states, ItemPopularity popularity, ExecutorService workers) {
     this.states = states;
-    this.source = source;
     this.popularity = popularity;
     this.workers = workers;
   }
@@ -95,17 +68,17 @@ public final class Reranker {
     if (arm == null) {
       return fallback(userId, candidates, k, "fallback", false, false);
     }
-    ActiveModel model = states.model(arm);
+    ActiveModel model = states.models().get(arm);
     UserVector user;
     try {
       // the usual request: a cached, (nearly) caught-up state, read on this thread; handing it to
       // a worker would cost two thread switches, more than the read itself
-      UserStates.Quick quick = inline == null ? source.currentIfCheap(userId, arm)
-          : UserStates.Quick.NOT_CHEAP;
+      StateReader.Cheap quick = inline == null ? states.readIfCheap(userId, arm)
+          : new StateReader.Cheap.NotCheap();
       switch (quick) {
-        case UserStates.Quick.Current c -> user = vector(c.state());
-        case UserStates.Quick.NoHistory n -> user = null;
-        case UserStates.Quick.NotCheap n -> {
+        case StateReader.Cheap.Current c -> user = vector(c.view());
+        case StateReader.Cheap.NoHistory n -> user = null;
+        case StateReader.Cheap.NotCheap n -> {
           Future<UserVector> work = workers.submit(() -> userVector(userId, arm, model, inline));
           long remaining = deadlineNanos - System.nanoTime();
           user = work.get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
@@ -133,23 +106,14 @@ public final class Reranker {
     if (inline != null) {
       return inlineVector(model, inline);
     }
-    CachedState entry = source.current(userId, arm);
-    return entry == null ? null : vector(entry);
+    return states.read(userId, arm).map(Reranker::vector).orElse(null);
   }
 
   /** The user vector of a caught-up state; null when it has read no known item. */
-  private static UserVector vector(CachedState entry) {
-    entry.lock().lock();
-    try {
-      EncoderState s = entry.state();
-      if (s.position() == 0) {
-        return null; // history of unknown items only: nothing the model can use
-      }
-      return new UserVector(s.userVector(), s.modelVersion(), entry.historyPosition(),
-          s.byteSize());
-    } finally {
-      entry.lock().unlock();
-    }
+  private static UserVector vector(StateView view) {
+    // a history of unknown items only: nothing the model can use
+    return view.userVector() == null ? null : new UserVector(view.userVector(),
+        view.modelVersion(), view.historyPosition(), view.byteSize());
   }
 
   /**
@@ -172,7 +136,7 @@ public final class Reranker {
       }
     }
     int start = model.arm() == Arm.SOFTMAX
-        ? Math.max(0, n - states.settings().softmaxWindow()) : 0;
+        ? Math.max(0, n - states.softmaxWindow()) : 0;
     EncoderState state = start == 0 ? encoder.newState()
         : encoder.newWindowState(start, times[start - 1]);
     for (int i = start; i < n; i++) {

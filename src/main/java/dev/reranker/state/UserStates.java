@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -87,7 +86,7 @@ public final class UserStates {
    */
   static final int BATCH_EVENTS_PER_USER = 8;
 
-  private volatile Map<Arm, ActiveModel> models;
+  private final ModelRegistry models;
   private final StateCache cache;
   private final Clock clock;
   private final Settings settings;
@@ -100,10 +99,11 @@ public final class UserStates {
   private final Timer catchUpTimer;
   private final Counter invariantViolations;
 
-  public UserStates(Map<Arm, ActiveModel> models, StateCache cache, Clock clock, Settings settings,
+  public UserStates(ModelRegistry models, StateCache cache, Clock clock, Settings settings,
       MeterRegistry registry) {
-    this.models = new EnumMap<>(models);
+    this.models = models;
     this.cache = cache;
+    models.onActivate(this::dropStaleStates);
     this.clock = clock;
     this.settings = settings;
     MeterRegistry r = registry == null ? new SimpleMeterRegistry() : registry;
@@ -132,28 +132,59 @@ public final class UserStates {
     return cache;
   }
 
-  public ActiveModel model(Arm arm) {
-    ActiveModel m = models.get(arm);
-    if (m == null) {
-      throw new IllegalStateException("no model is active for the " + arm.wireName() + " arm");
-    }
-    return m;
-  }
-
-  public Map<Arm, ActiveModel> models() {
+  /** The active models (activating one drops its arm's states of other versions). */
+  public ModelRegistry models() {
     return models;
   }
 
-  /** Swaps the active model of an arm; its states of the old version are dropped (rebuilt lazily). */
-  public void activate(ActiveModel model) {
-    Map<Arm, ActiveModel> next = new EnumMap<>(models);
-    next.put(model.arm(), model);
-    models = next;
+  private ActiveModel model(Arm arm) {
+    return models.get(arm);
+  }
+
+  /** After an activation: the arm's states of other versions are dropped (rebuilt lazily). */
+  private void dropStaleStates(ActiveModel model) {
     cache.entries(model.arm()).forEach((user, entry) -> {
       if (!entry.state().modelVersion().equals(model.version())) {
         cache.invalidate(new StateKey(user, model.arm()));
       }
     });
+  }
+
+  /** Pending performer events a request folds on its own thread (≈ 15 µs each). */
+  static final int MAX_PENDING_ON_CALLER = 8;
+
+  /**
+   * The read API over sessions that {@code sessions} opens, one per read (it throws {@link
+   * StateUnavailableException} when it cannot): the service's over the ingestion's stores, a
+   * test's over in-memory ones.
+   */
+  public StateReader reader(java.util.function.Supplier<Session> sessions) {
+    return new StateReader() {
+      @Override
+      public ModelRegistry models() {
+        return models;
+      }
+
+      @Override
+      public int softmaxWindow() {
+        return settings.softmaxWindow();
+      }
+
+      @Override
+      public Optional<StateView> read(String userId, Arm arm) {
+        CachedState entry = sessions.get().current(userId, arm);
+        return entry == null ? Optional.empty() : Optional.of(StateView.of(arm, entry));
+      }
+
+      @Override
+      public Cheap readIfCheap(String userId, Arm arm) {
+        return switch (sessions.get().currentIfCheap(userId, arm, MAX_PENDING_ON_CALLER)) {
+          case Quick.Current c -> new Cheap.Current(StateView.of(arm, c.state()));
+          case Quick.NoHistory n -> new Cheap.NoHistory();
+          case Quick.NotCheap n -> new Cheap.NotCheap();
+        };
+      }
+    };
   }
 
   /**
@@ -166,7 +197,7 @@ public final class UserStates {
   }
 
   /** What {@link Session#currentIfCheap} found. */
-  public sealed interface Quick {
+  sealed interface Quick {
     /** The user's state, brought current on the caller's thread. */
     record Current(CachedState state) implements Quick {
       public Current {
@@ -208,7 +239,7 @@ public final class UserStates {
      * request's own thread; anything else (a rebuild from a snapshot or the history) belongs
      * where a deadline can abandon it.
      */
-    public Quick currentIfCheap(String userId, Arm arm, int maxPendingPerformer) {
+    Quick currentIfCheap(String userId, Arm arm, int maxPendingPerformer) {
       ActiveModel model = model(arm);
       HistoryReader.Extent extent = history.extent(userId);
       if (extent.next() == 0) {
@@ -535,7 +566,7 @@ public final class UserStates {
      */
     public Map<String, Long> snapshotDue(Collection<String> users, boolean force) {
       Map<String, Long> written = new java.util.HashMap<>();
-      if (snapshots == null || !models.containsKey(Arm.PERFORMER)) {
+      if (snapshots == null || !models.has(Arm.PERFORMER)) {
         return written;
       }
       ActiveModel model = model(Arm.PERFORMER);

@@ -22,7 +22,7 @@ class DeadLetterProductionHandlerTest {
         java.time.Duration.ofMinutes(5), 1024, 4096, 16, java.time.Duration.ofMillis(50),
         java.util.Set.of()), metrics));
     RecordHeaders headers = new RecordHeaders();
-    headers.add(IngestTopics.REASON_CODE_HEADER, "oversized".getBytes(StandardCharsets.UTF_8));
+    headers.add(DeadLetterHeaders.REASON_CODE_HEADER, "oversized".getBytes(StandardCharsets.UTF_8));
     ProducerRecord<byte[], byte[]> dead = new ProducerRecord<>("in.dlq", null, null, new byte[1],
         new byte[10], headers);
     assertThat(handler.handle(null, dead, new RecordTooLargeException("too large")))

@@ -1,5 +1,6 @@
 package dev.reranker.ingest;
 
+import dev.reranker.data.Topics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -71,7 +72,7 @@ class IngestIntegrationTest extends dev.reranker.testing.BrokerTest {
     UserStates states = EngineHarness.states(app);
     var streams = EngineHarness.streams(app);
     HistoryStore history = HistoryStore.readOnly(streams.store(
-        org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(IngestTopics.HISTORY_STORE,
+        org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(Topics.HISTORY_STORE,
             org.apache.kafka.streams.state.QueryableStoreTypes.keyValueStore())));
     UserStates.Session serving = states.session(history, null);
     for (String user : List.of("u0", "u37", "u99")) {
@@ -145,8 +146,8 @@ class IngestIntegrationTest extends dev.reranker.testing.BrokerTest {
     assertThat(dead).hasSize(500);
     Map<String, Integer> codes = new HashMap<>();
     for (ConsumerRecord<String, byte[]> d : dead) {
-      assertThat(d.headers().lastHeader(IngestTopics.REASON_HEADER)).isNotNull();
-      codes.merge(new String(d.headers().lastHeader(IngestTopics.REASON_CODE_HEADER).value(),
+      assertThat(d.headers().lastHeader(DeadLetterHeaders.REASON_HEADER)).isNotNull();
+      codes.merge(new String(d.headers().lastHeader(DeadLetterHeaders.REASON_CODE_HEADER).value(),
           StandardCharsets.UTF_8), 1, Integer::sum);
     }
     assertThat(codes.getOrDefault("key_mismatch", 0)).isEqualTo(badByKind.getOrDefault(

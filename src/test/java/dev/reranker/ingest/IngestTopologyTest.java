@@ -1,5 +1,6 @@
 package dev.reranker.ingest;
 
+import dev.reranker.data.Topics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.benmanes.caffeine.cache.Ticker;
@@ -12,6 +13,7 @@ import dev.reranker.state.ActiveModel;
 import dev.reranker.state.CachedState;
 import dev.reranker.state.StateCache;
 import dev.reranker.state.StateKey;
+import dev.reranker.state.ModelRegistry;
 import dev.reranker.state.UserStates;
 import dev.reranker.testing.TestModels;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -58,11 +60,11 @@ class IngestTopologyTest {
 
   @BeforeEach
   void start() {
-    states = new UserStates(Map.of(Arm.PERFORMER, new ActiveModel(performer), Arm.SOFTMAX,
-        new ActiveModel(softmax)), new StateCache(64L << 20, null, Ticker.systemTicker()), clock,
+    states = new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer), Arm.SOFTMAX,
+        new ActiveModel(softmax))), new StateCache(64L << 20, null, Ticker.systemTicker()), clock,
         new UserStates.Settings(50, Duration.ofMinutes(1), 20, 8, 120), null);
     metrics = new IngestMetrics(new SimpleMeterRegistry());
-    IngestSettings settings = new IngestSettings(IngestTopics.INTERACTIONS, IngestTopics.DLQ, 120,
+    IngestSettings settings = new IngestSettings(Topics.INTERACTIONS, Topics.DEAD_LETTERS, 120,
         Duration.ofMinutes(5), 512, DLQ_MAX_VALUE_BYTES, 16, Duration.ofMillis(50),
         Set.of(Arm.PERFORMER));
     StreamsBuilder builder = new StreamsBuilder();
@@ -72,9 +74,9 @@ class IngestTopologyTest {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     driver = new TopologyTestDriver(builder.build(), props);
-    input = driver.createInputTopic(IngestTopics.INTERACTIONS, Serdes.String().serializer(),
+    input = driver.createInputTopic(Topics.INTERACTIONS, Serdes.String().serializer(),
         Serdes.ByteArray().serializer());
-    dlq = driver.createOutputTopic(IngestTopics.DLQ, Serdes.String().deserializer(),
+    dlq = driver.createOutputTopic(Topics.DEAD_LETTERS, Serdes.String().deserializer(),
         Serdes.ByteArray().deserializer());
   }
 
@@ -130,12 +132,12 @@ class IngestTopologyTest {
     List<TestRecord<String, byte[]>> dead = dlq.readRecordsToList();
     assertThat(dead).hasSize(badReasons.size());
     List<String> codes = dead.stream().map(r -> new String(r.headers()
-        .lastHeader(IngestTopics.REASON_CODE_HEADER).value(), StandardCharsets.UTF_8)).toList();
+        .lastHeader(DeadLetterHeaders.REASON_CODE_HEADER).value(), StandardCharsets.UTF_8)).toList();
     assertThat(codes).contains("malformed", "unknown_event_type", "future_timestamp",
         "key_mismatch", "oversized", "empty");
-    assertThat(dead.get(0).headers().lastHeader(IngestTopics.REASON_HEADER)).isNotNull();
+    assertThat(dead.get(0).headers().lastHeader(DeadLetterHeaders.REASON_HEADER)).isNotNull();
     assertThat(new String(dead.get(0).value(), StandardCharsets.UTF_8)).isEqualTo("{not json");
-    assertThat(dead.get(0).headers().lastHeader(IngestTopics.SOURCE_OFFSET_HEADER)).isNotNull();
+    assertThat(dead.get(0).headers().lastHeader(DeadLetterHeaders.SOURCE_OFFSET_HEADER)).isNotNull();
 
     assertThat(metrics.appliedCount()).isEqualTo(400);
     assertThat(metrics.duplicateCount()).isEqualTo(24); // i = 0, 17, …, 391
@@ -247,12 +249,12 @@ class IngestTopologyTest {
     assertAccounting(2, Map.of("u5", 1));
     TestRecord<String, byte[]> dead = dlq.readRecord();
     assertThat(dead.value()).hasSize(DLQ_MAX_VALUE_BYTES);
-    assertThat(new String(dead.headers().lastHeader(IngestTopics.TRUNCATED_HEADER).value(),
+    assertThat(new String(dead.headers().lastHeader(DeadLetterHeaders.TRUNCATED_HEADER).value(),
         StandardCharsets.UTF_8)).isEqualTo("200000");
-    assertThat(new String(dead.headers().lastHeader(IngestTopics.ORIGINAL_SHA256_HEADER).value(),
+    assertThat(new String(dead.headers().lastHeader(DeadLetterHeaders.ORIGINAL_SHA256_HEADER).value(),
         StandardCharsets.UTF_8)).isEqualTo(java.util.HexFormat.of().formatHex(
             java.security.MessageDigest.getInstance("SHA-256").digest(big)));
-    assertThat(new String(dead.headers().lastHeader(IngestTopics.REASON_CODE_HEADER).value(),
+    assertThat(new String(dead.headers().lastHeader(DeadLetterHeaders.REASON_CODE_HEADER).value(),
         StandardCharsets.UTF_8)).isEqualTo("oversized");
   }
 
@@ -274,7 +276,7 @@ class IngestTopologyTest {
     input.pipeInput("u6", json(new Interaction("u6", "i1", NOW - 1, EventType.VIEW, "fine")));
     assertAccounting(8, Map.of("u6", 1));
     List<String> codes = dlq.readRecordsToList().stream().map(r -> new String(r.headers()
-        .lastHeader(IngestTopics.REASON_CODE_HEADER).value(), StandardCharsets.UTF_8)).toList();
+        .lastHeader(DeadLetterHeaders.REASON_CODE_HEADER).value(), StandardCharsets.UTF_8)).toList();
     assertThat(codes).containsExactly("malformed", "malformed", "malformed", "malformed",
         "malformed", "malformed", "empty");
     assertThat(states.cache().getIfPresent(new StateKey("?", Arm.PERFORMER))).isNull();

@@ -1,5 +1,6 @@
 package dev.reranker.ingest;
 
+import dev.reranker.data.Topics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -105,7 +106,7 @@ class KafkaFuzzIntegrationTest extends dev.reranker.testing.BrokerTest {
     KafkaStreams streams = EngineHarness.streams(app);
     assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
     HistoryStore history = HistoryStore.readOnly(streams.store(StoreQueryParameters
-        .fromNameAndType(IngestTopics.HISTORY_STORE, QueryableStoreTypes.keyValueStore())));
+        .fromNameAndType(Topics.HISTORY_STORE, QueryableStoreTypes.keyValueStore())));
     long held = 0;
     for (int u = 0; u < USERS; u++) {
       held += history.extent("f" + u).next();

@@ -160,10 +160,10 @@ class PoisonPillIntegrationTest extends dev.reranker.testing.BrokerTest {
     assertThat(dead).hasSize(sizes.size());
     for (int i = 0; i < sizes.size(); i++) {
       ConsumerRecord<String, byte[]> d = dead.get(i);
-      assertThat(header(d, IngestTopics.REASON_CODE_HEADER)).isEqualTo("oversized");
-      assertThat(header(d, IngestTopics.TRUNCATED_HEADER)).isEqualTo(sizes.get(i).toString());
+      assertThat(header(d, DeadLetterHeaders.REASON_CODE_HEADER)).isEqualTo("oversized");
+      assertThat(header(d, DeadLetterHeaders.TRUNCATED_HEADER)).isEqualTo(sizes.get(i).toString());
       assertThat(d.value().length).isEqualTo(IngestSettings.defaults().dlqMaxValueBytes());
-      assertThat(header(d, IngestTopics.SOURCE_OFFSET_HEADER)).isNotNull();
+      assertThat(header(d, DeadLetterHeaders.SOURCE_OFFSET_HEADER)).isNotNull();
     }
     assertThat(metrics.rejectedCount(Rejection.Code.OVERSIZED)).isEqualTo(sizes.size());
     assertThat(metrics.appliedCount() + metrics.duplicateCount() + metrics.rejectedCount())
@@ -196,10 +196,10 @@ class PoisonPillIntegrationTest extends dev.reranker.testing.BrokerTest {
       ConsumerRecord<String, byte[]> d = dead.get(i);
       assertThat(d.serializedValueSize()).isLessThan(100_000);
       assertThat(d.serializedValueSize()).isLessThanOrEqualTo(sizes.get(i));
-      assertThat(header(d, IngestTopics.REASON_CODE_HEADER)).isEqualTo("oversized");
+      assertThat(header(d, DeadLetterHeaders.REASON_CODE_HEADER)).isEqualTo("oversized");
     }
-    assertThat(header(dead.get(1), IngestTopics.TRUNCATED_HEADER)).isNull(); // 30 kB fits whole
-    assertThat(header(dead.get(0), IngestTopics.TRUNCATED_HEADER)).isEqualTo("500000");
+    assertThat(header(dead.get(1), DeadLetterHeaders.TRUNCATED_HEADER)).isNull(); // 30 kB fits whole
+    assertThat(header(dead.get(0), DeadLetterHeaders.TRUNCATED_HEADER)).isEqualTo("500000");
     assertThat(metrics.deadLetterFailedCount()).isZero();
     assertThat(metrics.appliedCount() + metrics.rejectedCount()).isEqualTo(2L * sizes.size());
     assertThat(EngineHarness.streams(app).state()).isEqualTo(KafkaStreams.State.RUNNING);

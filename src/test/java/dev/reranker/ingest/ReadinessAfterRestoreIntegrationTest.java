@@ -1,5 +1,6 @@
 package dev.reranker.ingest;
 
+import dev.reranker.data.Topics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -41,7 +42,7 @@ class ReadinessAfterRestoreIntegrationTest extends dev.reranker.testing.BrokerTe
   static int completeNow(KafkaStreams streams, Map<String, List<Interaction>> expected) {
     try {
       return complete(HistoryStore.readOnly(streams.store(StoreQueryParameters.fromNameAndType(
-          IngestTopics.HISTORY_STORE, QueryableStoreTypes.<org.apache.kafka.common.utils.Bytes,
+          Topics.HISTORY_STORE, QueryableStoreTypes.<org.apache.kafka.common.utils.Bytes,
               byte[]>keyValueStore()).enableStaleStores())), expected);
     } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
       return 0; // not even queryable yet
@@ -104,7 +105,7 @@ class ReadinessAfterRestoreIntegrationTest extends dev.reranker.testing.BrokerTe
     assertThat(ready).as("readiness came UP").isPositive();
     // the moment readiness says UP, every user's whole history is readable
     HistoryStore history = HistoryStore.readOnly(streams.store(StoreQueryParameters
-        .fromNameAndType(IngestTopics.HISTORY_STORE, QueryableStoreTypes.keyValueStore())));
+        .fromNameAndType(Topics.HISTORY_STORE, QueryableStoreTypes.keyValueStore())));
     assertThat(complete(history, expected)).as("users with their whole history at readiness")
         .isEqualTo(users);
     assertThat(restoration.restoredRecords()).isPositive();
@@ -132,11 +133,11 @@ class ReadinessAfterRestoreIntegrationTest extends dev.reranker.testing.BrokerTe
     RestorationTracker restoration = app.getBean(RestorationTracker.class);
     org.apache.kafka.common.TopicPartition changelog = new org.apache.kafka.common.TopicPartition(
         "moving-user-history-changelog", 3);
-    restoration.onRestoreStart(changelog, IngestTopics.HISTORY_STORE, 0, 5_000);
+    restoration.onRestoreStart(changelog, Topics.HISTORY_STORE, 0, 5_000);
     assertThat(EngineHarness.streams(app).state()).isEqualTo(KafkaStreams.State.RUNNING);
     assertThat(http.send(HttpRequest.newBuilder(readiness).GET().build(),
         HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(503);
-    restoration.onRestoreEnd(changelog, IngestTopics.HISTORY_STORE, 5_000);
+    restoration.onRestoreEnd(changelog, Topics.HISTORY_STORE, 5_000);
     assertThat(http.send(HttpRequest.newBuilder(readiness).GET().build(),
         HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
     harness.stop(app);

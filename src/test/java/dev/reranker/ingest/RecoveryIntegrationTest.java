@@ -1,5 +1,6 @@
 package dev.reranker.ingest;
 
+import dev.reranker.data.Topics;
 import static dev.reranker.ingest.IngestIntegrationTest.byUser;
 import static dev.reranker.ingest.IngestIntegrationTest.events;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -121,10 +122,10 @@ class RecoveryIntegrationTest extends dev.reranker.testing.BrokerTest {
     UserStates states = EngineHarness.states(again);
     var streams = EngineHarness.streams(again);
     HistoryStore history = HistoryStore.readOnly(streams.store(
-        org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(IngestTopics.HISTORY_STORE,
+        org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(Topics.HISTORY_STORE,
             org.apache.kafka.streams.state.QueryableStoreTypes.keyValueStore())));
     KafkaSnapshots snapshots = KafkaSnapshots.readOnly(streams.store(
-        org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(IngestTopics.SNAPSHOT_STORE,
+        org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(Topics.SNAPSHOT_STORE,
             org.apache.kafka.streams.state.QueryableStoreTypes.keyValueStore())));
     assertThat(history.extent(user).retained()).isEqualTo(10_000);
     CachedState restored = states.session(history, snapshots).current(user, Arm.PERFORMER);

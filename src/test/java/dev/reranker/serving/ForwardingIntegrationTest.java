@@ -111,7 +111,7 @@ class ForwardingIntegrationTest {
     Set<Integer> ports = new HashSet<>();
     for (int u = 0; u < USERS; u++) {
       KeyQueryMetadata m = EngineHarness.streams(c).queryMetadataForKey(
-          dev.reranker.ingest.IngestTopics.HISTORY_STORE, "user-" + u,
+          dev.reranker.data.Topics.HISTORY_STORE, "user-" + u,
           Serdes.String().serializer());
       if (m == null || m == KeyQueryMetadata.NOT_AVAILABLE) {
         return Set.of();
@@ -124,7 +124,7 @@ class ForwardingIntegrationTest {
   private static String userOwnedBy(ConfigurableApplicationContext c, int port) {
     for (int u = 0; u < USERS; u++) {
       KeyQueryMetadata m = EngineHarness.streams(c).queryMetadataForKey(
-          dev.reranker.ingest.IngestTopics.HISTORY_STORE, "user-" + u,
+          dev.reranker.data.Topics.HISTORY_STORE, "user-" + u,
           Serdes.String().serializer());
       if (m.activeHost().port() == port) {
         return "user-" + u;

@@ -12,6 +12,7 @@ import dev.reranker.state.CachedState;
 import dev.reranker.state.InMemoryHistory;
 import dev.reranker.state.InMemorySnapshots;
 import dev.reranker.state.StateCache;
+import dev.reranker.state.ModelRegistry;
 import dev.reranker.state.UserStates;
 import dev.reranker.testing.TestModels;
 import java.time.Clock;
@@ -47,8 +48,8 @@ class SoftmaxWindowConsistencyTest {
   }
 
   UserStates states() {
-    return new UserStates(Map.of(Arm.PERFORMER, new ActiveModel(performer), Arm.SOFTMAX,
-        new ActiveModel(softmax)), new StateCache(256L << 20, null, Ticker.systemTicker()),
+    return new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer), Arm.SOFTMAX,
+        new ActiveModel(softmax))), new StateCache(256L << 20, null, Ticker.systemTicker()),
         Clock.systemUTC(), new UserStates.Settings(1000, Duration.ofHours(1), W, 64, 10_000),
         null);
   }
@@ -100,12 +101,8 @@ class SoftmaxWindowConsistencyTest {
 
       // a stateless request with the same history scores like the stored state
       UserStates.Session coldSession = cold.session(history, null);
-      Reranker reranker = new Reranker(cold, new Reranker.StateSource() {
-        @Override
-        public CachedState current(String userId, Arm arm) {
-          return coldSession.current(userId, arm);
-        }
-      }, new ItemPopularity(), workers);
+      Reranker reranker = new Reranker(cold.reader(() -> coldSession), new ItemPopularity(),
+          workers);
       long deadline = System.nanoTime() + 10_000_000_000L;
       RerankResult stored = reranker.rerank("u", candidates, candidates.size(), Arm.SOFTMAX,
           deadline, null);

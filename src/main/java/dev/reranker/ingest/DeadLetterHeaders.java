@@ -1,18 +1,10 @@
 package dev.reranker.ingest;
 
-/** Names of the topics and state stores of the ingestion topology. */
-public final class IngestTopics {
-  private IngestTopics() {}
-
-  /** Default input topic: key = userId, value = a JSON event ({@code InteractionJson}). */
-  public static final String INTERACTIONS = "interactions";
-  /** Default dead-letter topic: the original bytes, a {@value #REASON_HEADER} header. */
-  public static final String DLQ = "interactions.dlq";
-
-  /** Per-user history: one record per event plus a small extent record (RocksDB, changelogged). */
-  public static final String HISTORY_STORE = "user-history";
-  /** Performer state snapshots (RocksDB, changelogged). */
-  public static final String SNAPSHOT_STORE = "state-snapshots";
+/**
+ * The dead-letter records' header names (topic and store names: {@link dev.reranker.data.Topics}).
+ */
+final class DeadLetterHeaders {
+  private DeadLetterHeaders() {}
 
   /** DLQ header: the human-readable reason. */
   public static final String REASON_HEADER = "reason";
