@@ -1,5 +1,6 @@
 package dev.reranker.config;
 
+import dev.reranker.serving.Problems;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -91,9 +92,7 @@ class SecurityConfiguration {
 
   private static void problem(HttpServletResponse res, int status, String type, String detail)
       throws IOException {
-    res.setStatus(status);
-    res.setContentType(dev.reranker.serving.Problems.MEDIA_TYPE);
-    res.getOutputStream().write(dev.reranker.serving.Problems.bytes(status, type, detail, null));
+    Problems.write(res, status, type, detail, null);
   }
 
   /** Authenticates requests that carry the admin API key; compares in constant time. */

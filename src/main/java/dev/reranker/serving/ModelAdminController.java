@@ -64,7 +64,7 @@ public class ModelAdminController {
     scanLibrary();
     ModelArtifacts.TrainedModel model = known.get(version);
     if (model == null) {
-      throw new BadRequestException(404, "version", "unknown model version '" + version
+      throw ApiProblem.notFound("version", "unknown model version '" + version
           + "' (available: " + known.keySet().stream().sorted().toList() + ")");
     }
     Arm arm = model.config().arm();
@@ -93,7 +93,7 @@ public class ModelAdminController {
         }
       }
     } catch (IOException e) {
-      throw new BadRequestException(503, "library", "model library unreadable: " + e.getMessage());
+      throw ApiProblem.unavailable("library", "model library unreadable: " + e.getMessage());
     }
   }
 

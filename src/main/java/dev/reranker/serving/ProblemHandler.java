@@ -29,14 +29,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
 
-  @ExceptionHandler(BadRequestException.class)
-  ResponseEntity<ProblemDetail> badRequest(BadRequestException e) {
-    String type = switch (e.status()) {
-      case 404 -> "not-found";
-      case 503 -> "unavailable";
-      default -> "invalid-field";
-    };
-    return problem(HttpStatus.valueOf(e.status()), type, e.getMessage(), e.field());
+  @ExceptionHandler(ApiProblem.class)
+  ResponseEntity<ProblemDetail> apiProblem(ApiProblem e) {
+    return problem(HttpStatus.valueOf(e.status()), e.type(), e.getMessage(), e.field());
   }
 
   @Override
@@ -102,6 +97,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
       String field) {
     ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
     p.setType(URI.create(Problems.TYPE_BASE + type));
+    p.setTitle(Problems.title(status.value()));
     if (field != null) {
       p.setProperty("field", field);
     }

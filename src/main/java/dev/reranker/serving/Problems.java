@@ -57,6 +57,21 @@ public final class Problems {
     return json(status, type, detail, field).getBytes(StandardCharsets.UTF_8);
   }
 
+  /**
+   * Writes the problem as the whole response (a response already committed is left alone: its
+   * status and headers are gone).
+   */
+  public static void write(jakarta.servlet.http.HttpServletResponse response, int status,
+      String type, String detail, String field) throws java.io.IOException {
+    if (response.isCommitted()) {
+      return;
+    }
+    response.resetBuffer();
+    response.setStatus(status);
+    response.setContentType(MEDIA_TYPE);
+    response.getOutputStream().write(bytes(status, type, detail, field));
+  }
+
   static String escape(String s) {
     if (s == null) {
       return "";

@@ -74,16 +74,9 @@ public final class RequestGuards extends OncePerRequestFilter {
     }
   }
 
-  static void problem(HttpServletResponse response, int status, String type, String detail)
-      throws IOException {
-    if (response.isCommitted()) {
-      return;
-    }
-    response.resetBuffer();
-    response.setStatus(status);
-    response.setContentType(Problems.MEDIA_TYPE);
-    response.getOutputStream().write(Problems.bytes(status, type, detail,
-        status == 413 ? "body" : null));
+  private static void problem(HttpServletResponse response, int status, String type,
+      String detail) throws IOException {
+    Problems.write(response, status, type, detail, status == 413 ? "body" : null);
   }
 
   /** Thrown while reading a body that outgrows the limit. */

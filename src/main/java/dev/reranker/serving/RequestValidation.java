@@ -11,18 +11,18 @@ final class RequestValidation {
 
   static void check(RerankApi.RerankRequest r) {
     if (r == null) {
-      throw new BadRequestException("body", "request body is required");
+      throw ApiProblem.invalid("body", "request body is required");
     }
     id("userId", r.userId());
     List<String> candidates = r.candidates();
     if (candidates == null) {
-      throw new BadRequestException("candidates", "candidates is required");
+      throw ApiProblem.invalid("candidates", "candidates is required");
     }
     if (candidates.isEmpty()) {
-      throw new BadRequestException("candidates", "candidates must hold at least one item id");
+      throw ApiProblem.invalid("candidates", "candidates must hold at least one item id");
     }
     if (candidates.size() > RerankApi.MAX_CANDIDATES) {
-      throw new BadRequestException("candidates", "candidates holds " + candidates.size()
+      throw ApiProblem.invalid("candidates", "candidates holds " + candidates.size()
           + " items; the limit is " + RerankApi.MAX_CANDIDATES);
     }
     Set<String> seen = new HashSet<>(candidates.size() * 2);
@@ -32,11 +32,11 @@ final class RequestValidation {
         id("candidates[" + i + "]", c);
       }
       if (!seen.add(c)) {
-        throw new BadRequestException("candidates[" + i + "]", "duplicate candidate '" + c + "'");
+        throw ApiProblem.invalid("candidates[" + i + "]", "duplicate candidate '" + c + "'");
       }
     }
     if (r.k() != null && (r.k() < 1 || r.k() > RerankApi.MAX_CANDIDATES)) {
-      throw new BadRequestException("k", "k must be in [1, " + RerankApi.MAX_CANDIDATES
+      throw ApiProblem.invalid("k", "k must be in [1, " + RerankApi.MAX_CANDIDATES
           + "], got " + r.k());
     }
     if (r.experiment() != null) {
@@ -44,19 +44,19 @@ final class RequestValidation {
     }
     if (r.history() != null) {
       if (r.history().size() > RerankApi.MAX_HISTORY) {
-        throw new BadRequestException("history", "history holds " + r.history().size()
+        throw ApiProblem.invalid("history", "history holds " + r.history().size()
             + " events; the limit is " + RerankApi.MAX_HISTORY);
       }
       for (int i = 0; i < r.history().size(); i++) {
         RerankApi.InlineEvent e = r.history().get(i);
         if (e == null) {
-          throw new BadRequestException("history[" + i + "]", "event must not be null");
+          throw ApiProblem.invalid("history[" + i + "]", "event must not be null");
         }
         if (!isId(e.itemId())) {
           id("history[" + i + "].itemId", e.itemId());
         }
         if (e.timestamp() == null || e.timestamp() < 0) {
-          throw new BadRequestException("history[" + i + "].timestamp",
+          throw ApiProblem.invalid("history[" + i + "].timestamp",
               "timestamp is required (epoch milliseconds ≥ 0)");
         }
       }
@@ -72,7 +72,7 @@ final class RequestValidation {
   static void id(String field, String value) {
     String problem = Ids.problem(value);
     if (problem != null) {
-      throw new BadRequestException(field, field + " " + problem);
+      throw ApiProblem.invalid(field, field + " " + problem);
     }
   }
 }

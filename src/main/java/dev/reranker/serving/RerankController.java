@@ -80,7 +80,7 @@ class RerankController {
           v.folded(), v.historyPosition(), v.lastTimestamp(), v.byteSize(), v.partial())));
     }
     if (arms.isEmpty()) {
-      throw new BadRequestException(404, "userId", "no history for user '" + userId + "'");
+      throw ApiProblem.notFound("userId", "no history for user '" + userId + "'");
     }
     return new RerankApi.UserState(userId, arms);
   }
@@ -92,12 +92,12 @@ class RerankController {
     try {
       long ms = Long.parseLong(header.trim());
       if (ms < 1 || ms > 60_000) {
-        throw new BadRequestException(DEADLINE_HEADER, DEADLINE_HEADER
+        throw ApiProblem.invalid(DEADLINE_HEADER, DEADLINE_HEADER
             + " must be in [1, 60000] ms, got " + ms);
       }
       return Duration.ofMillis(ms);
     } catch (NumberFormatException e) {
-      throw new BadRequestException(DEADLINE_HEADER, DEADLINE_HEADER
+      throw ApiProblem.invalid(DEADLINE_HEADER, DEADLINE_HEADER
           + " must be an integer number of milliseconds");
     }
   }

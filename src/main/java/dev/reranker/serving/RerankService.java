@@ -69,7 +69,7 @@ public final class RerankService {
         : request.experiment();
     Experiment experiment = experiments.get(experimentId);
     if (experiment == null) {
-      throw new BadRequestException(404, "experiment", "unknown experiment '" + experimentId
+      throw ApiProblem.notFound("experiment", "unknown experiment '" + experimentId
           + "'");
     }
     long start = System.nanoTime();

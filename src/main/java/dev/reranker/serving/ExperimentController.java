@@ -1,4 +1,10 @@
-package dev.reranker.experiment;
+package dev.reranker.serving;
+
+import dev.reranker.experiment.ArmChoice;
+import dev.reranker.experiment.Experiment;
+import dev.reranker.experiment.ExperimentRegistry;
+import dev.reranker.experiment.ExperimentReport;
+import dev.reranker.experiment.OutcomeTracker;
 
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -58,18 +64,18 @@ class ExperimentController {
       produces = MediaType.APPLICATION_JSON_VALUE)
   Map<String, Object> put(@PathVariable String id, @RequestBody ExperimentChange change) {
     if (!Experiment.validId(id)) {
-      throw new dev.reranker.serving.BadRequestException("id", Experiment.ID_RULE);
+      throw ApiProblem.invalid("id", Experiment.ID_RULE);
     }
     if (change != null && change.k() != null && (change.k() < 1 || change.k() > Experiment.MAX_K)) {
-      throw new dev.reranker.serving.BadRequestException("k", "k must be in [1, "
+      throw ApiProblem.invalid("k", "k must be in [1, "
           + Experiment.MAX_K + "], got " + change.k());
     }
     if (change != null && change.salt() != null && !dev.reranker.data.Ids.valid(change.salt())) {
-      throw new dev.reranker.serving.BadRequestException("salt", "salt "
+      throw ApiProblem.invalid("salt", "salt "
           + dev.reranker.data.Ids.problem(change.salt()));
     }
     if (change == null || change.weights() == null || change.weights().isEmpty()) {
-      throw new dev.reranker.serving.BadRequestException("weights",
+      throw ApiProblem.invalid("weights",
           "weights per arm are required, e.g. {\"performer\": 50, \"softmax\": 50}");
     }
     Map<ArmChoice, Double> weights = new java.util.EnumMap<>(ArmChoice.class);
@@ -78,17 +84,17 @@ class ExperimentController {
       return describe(registry.put(id, weights, Boolean.TRUE.equals(change.shadow()), change.k(),
           change.salt()));
     } catch (IllegalArgumentException e) {
-      throw new dev.reranker.serving.BadRequestException("weights", e.getMessage());
+      throw ApiProblem.invalid("weights", e.getMessage());
     } catch (IllegalStateException e) {
       // not shared with the other instances, so not applied here either: try again later
-      throw new dev.reranker.serving.BadRequestException(503, "experiment", e.getMessage());
+      throw ApiProblem.unavailable("experiment", e.getMessage());
     }
   }
 
   private Experiment experiment(String id) {
     Experiment e = registry.get(id);
     if (e == null) {
-      throw new dev.reranker.serving.BadRequestException(404, "id", "unknown experiment '" + id
+      throw ApiProblem.notFound("id", "unknown experiment '" + id
           + "'");
     }
     return e;

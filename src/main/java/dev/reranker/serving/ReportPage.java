@@ -1,4 +1,4 @@
-package dev.reranker.experiment;
+package dev.reranker.serving;
 
 /**
  * The experiment report as one self-contained HTML page: it fetches the JSON report and draws, with
