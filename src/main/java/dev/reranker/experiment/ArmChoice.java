@@ -3,7 +3,11 @@ package dev.reranker.experiment;
 import dev.reranker.model.Arm;
 import java.util.Locale;
 
-/** What an experiment can serve a user: one of the model arms, or the popularity fallback. */
+/**
+ * What an experiment serves a user: one of the model arms, or the popularity fallback. The one arm
+ * type from the assignment through the reranking, the exposure and the outcome to the report; on
+ * the wire (JSON, metric tags, the exposures topic) its {@link #wireName()}.
+ */
 public enum ArmChoice {
   PERFORMER(Arm.PERFORMER),
   SOFTMAX(Arm.SOFTMAX),
@@ -15,15 +19,22 @@ public enum ArmChoice {
     this.arm = arm;
   }
 
+  /** The served arm of a model arm. */
+  public static ArmChoice of(Arm arm) {
+    return arm == Arm.PERFORMER ? PERFORMER : SOFTMAX;
+  }
+
   /** The model arm, or null for the fallback. */
   public Arm arm() {
     return arm;
   }
 
+  @com.fasterxml.jackson.annotation.JsonValue
   public String wireName() {
     return name().toLowerCase(Locale.ROOT);
   }
 
+  @com.fasterxml.jackson.annotation.JsonCreator
   public static ArmChoice parse(String s) {
     for (ArmChoice a : values()) {
       if (a.wireName().equalsIgnoreCase(s == null ? "" : s.trim())) {

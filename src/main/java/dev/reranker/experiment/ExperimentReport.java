@@ -44,9 +44,9 @@ public final class ExperimentReport {
     Map<String, Object> arms = new LinkedHashMap<>();
     for (ArmChoice arm : ArmChoice.values()) {
       List<OutcomeTracker.Outcome> mine = outcomes.stream()
-          .filter(o -> o.arm().equals(arm.wireName())).toList();
+          .filter(o -> o.arm() == arm).toList();
       List<OutcomeTracker.Cost> shown = exposures.stream()
-          .filter(x -> x.arm().equals(arm.wireName()))
+          .filter(x -> x.arm() == arm)
           .toList();
       if (mine.isEmpty() && shown.isEmpty()) {
         continue;
@@ -54,8 +54,7 @@ public final class ExperimentReport {
       arms.put(arm.wireName(), armReport(mine, shown));
     }
     doc.put("arms", arms);
-    doc.put("comparison", compare(outcomes, ArmChoice.PERFORMER.wireName(),
-        ArmChoice.SOFTMAX.wireName()));
+    doc.put("comparison", compare(outcomes, ArmChoice.PERFORMER, ArmChoice.SOFTMAX));
     List<OutcomeTracker.Agreement> agreements = tracker.agreements(e.id());
     if (!agreements.isEmpty()) {
       Map<String, Object> shadow = new LinkedHashMap<>();
@@ -122,12 +121,12 @@ public final class ExperimentReport {
     return points;
   }
 
-  private static Map<String, Object> compare(List<OutcomeTracker.Outcome> outcomes, String a,
-      String b) {
-    List<OutcomeTracker.Outcome> x = outcomes.stream().filter(o -> o.arm().equals(a)).toList();
-    List<OutcomeTracker.Outcome> y = outcomes.stream().filter(o -> o.arm().equals(b)).toList();
+  private static Map<String, Object> compare(List<OutcomeTracker.Outcome> outcomes,
+      ArmChoice a, ArmChoice b) {
+    List<OutcomeTracker.Outcome> x = outcomes.stream().filter(o -> o.arm() == a).toList();
+    List<OutcomeTracker.Outcome> y = outcomes.stream().filter(o -> o.arm() == b).toList();
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("arms", a + " - " + b);
+    m.put("arms", a.wireName() + " - " + b.wireName());
     if (x.size() < 2 || y.size() < 2) {
       m.put("note", "too few outcomes to compare");
       return m;

@@ -10,6 +10,6 @@ import java.util.List;
  * @param tookMs the request's latency
  * @param stateBytes the bytes of the state the arm used (0 for the fallback)
  */
-public record Exposure(String requestId, String experiment, String userId, String arm,
+public record Exposure(String requestId, String experiment, String userId, ArmChoice arm,
     String modelVersion, List<String> served, long timestamp, double tookMs, long stateBytes,
     boolean degraded) {}

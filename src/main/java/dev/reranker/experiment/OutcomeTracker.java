@@ -28,7 +28,7 @@ public final class OutcomeTracker {
   static final int SWEEP_EVERY = 10_000;
 
   /** One resolved exposure. */
-  public record Outcome(String arm, int rank, int k, long timestamp) {
+  public record Outcome(ArmChoice arm, int rank, int k, long timestamp) {
     public boolean hit() {
       return rank > 0 && rank <= k;
     }
@@ -43,11 +43,11 @@ public final class OutcomeTracker {
   }
 
   /** What one exposure cost its arm. */
-  public record Cost(String arm, double tookMs, long stateBytes, boolean degraded) {}
+  public record Cost(ArmChoice arm, double tookMs, long stateBytes, boolean degraded) {}
 
   /** One shadow comparison. */
   public record Agreement(double overlapAtK, double kendallTau, double servedMs, double shadowMs,
-      String servedArm) {}
+      ArmChoice servedArm) {}
 
   private record Pending(Exposure exposure, int k) {}
 
@@ -184,7 +184,7 @@ public final class OutcomeTracker {
    * tau-b between the two orders of the items in the served top-k.
    */
   public static Agreement compare(List<String> served, List<String> shadow, int k,
-      double servedMs, double shadowMs, String servedArm) {
+      double servedMs, double shadowMs, ArmChoice servedArm) {
     int n = Math.min(k, served.size());
     List<String> top = served.subList(0, n);
     List<String> shadowTop = shadow.subList(0, Math.min(k, shadow.size()));

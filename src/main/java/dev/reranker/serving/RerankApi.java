@@ -1,5 +1,6 @@
 package dev.reranker.serving;
 
+import dev.reranker.experiment.ArmChoice;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
@@ -32,7 +33,7 @@ public final class RerankApi {
       Long timestamp) {}
 
   @Schema(description = "The reranked candidates.")
-  public record RerankResponse(String requestId, String userId, String experiment, String arm,
+  public record RerankResponse(String requestId, String userId, String experiment, ArmChoice arm,
       @Schema(description = "Model version of the state used; null for the fallback order.")
       String modelVersion,
       @Schema(description = "History events the user's state has read.") long statePosition,

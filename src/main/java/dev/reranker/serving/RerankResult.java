@@ -1,5 +1,6 @@
 package dev.reranker.serving;
 
+import dev.reranker.experiment.ArmChoice;
 import java.util.List;
 
 /**
@@ -12,7 +13,7 @@ import java.util.List;
  *     the user's state was unavailable
  * @param coldStart true when the user has no history yet
  */
-public record RerankResult(String userId, String arm, String modelVersion, long statePosition,
+public record RerankResult(String userId, ArmChoice arm, String modelVersion, long statePosition,
     List<Item> items, boolean degraded, boolean coldStart, long stateBytes) {
 
   /**

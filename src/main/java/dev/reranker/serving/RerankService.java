@@ -33,7 +33,7 @@ public final class RerankService {
   private final Duration defaultDeadline;
   private final Clock clock;
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
-  private final Map<String, Counter> degradedCounters = new ConcurrentHashMap<>();
+  private final Map<ArmChoice, Counter> degradedCounters = new ConcurrentHashMap<>();
 
   public RerankService(Reranker reranker, ExperimentRegistry experiments, OutcomeTracker outcomes,
       Consumer<Exposure> publisher, MeterRegistry registry, Duration defaultDeadline, Clock clock) {
@@ -81,10 +81,8 @@ public final class RerankService {
         : request.history().stream().map(e -> new Reranker.InlineEvent(e.itemId(),
             e.timestamp())).toList();
     RerankResult result = stateReachable || inline != null || arm.arm() == null
-        ? reranker.rerank(request.userId(), request.candidates(), k, arm.arm(), start + budget,
-            inline)
-        : reranker.fallback(request.userId(), request.candidates(), k, arm.wireName(), true,
-            false);
+        ? reranker.rerank(request.userId(), request.candidates(), k, arm, start + budget, inline)
+        : reranker.fallback(request.userId(), request.candidates(), k, arm, true, false);
     double tookMs = (System.nanoTime() - start) / 1e6;
 
     // no shadow run behind a degraded answer: agreement with a fallback order says nothing
@@ -92,11 +90,11 @@ public final class RerankService {
       ArmChoice other = arm == ArmChoice.PERFORMER ? ArmChoice.SOFTMAX : ArmChoice.PERFORMER;
       long shadowStart = System.nanoTime();
       RerankResult shadow = reranker.rerank(request.userId(), request.candidates(), k,
-          other.arm(), shadowStart + budget, inline);
+          other, shadowStart + budget, inline);
       double shadowMs = (System.nanoTime() - shadowStart) / 1e6;
       outcomes.agreement(experiment.id(), OutcomeTracker.compare(ids(result), ids(shadow),
-          experiment.k(), tookMs, shadowMs, arm.wireName()));
-      timer("shadow", other.wireName(), shadow.degraded()).record(
+          experiment.k(), tookMs, shadowMs, arm));
+      timer("shadow", other, shadow.degraded()).record(
           (long) (shadowMs * 1e6), TimeUnit.NANOSECONDS);
     }
 
@@ -110,7 +108,7 @@ public final class RerankService {
         TimeUnit.NANOSECONDS);
     if (result.degraded()) {
       degradedCounters.computeIfAbsent(result.arm(), a -> Counter.builder(
-          "reranker.rerank.degraded").tag("arm", a).register(registry)).increment();
+          "reranker.rerank.degraded").tag("arm", a.wireName()).register(registry)).increment();
     }
     return new RerankApi.RerankResponse(requestId, request.userId(), experiment.id(), result.arm(),
         result.modelVersion(), result.statePosition(), result.items().stream()
@@ -118,13 +116,13 @@ public final class RerankService {
         result.degraded(), result.coldStart(), Math.round(tookMs * 1000) / 1000.0);
   }
 
-  private Timer timer(String role, String arm, boolean degraded) {
+  private Timer timer(String role, ArmChoice arm, boolean degraded) {
     // meters are looked up once per (role, arm, degraded): building one per request costs more
     // than the scoring of a few hundred candidates
     return timers.computeIfAbsent(role + '/' + arm + '/' + degraded, key ->
         Timer.builder("reranker.rerank")
             .description("reranking latency per arm")
-            .tag("role", role).tag("arm", arm).tag("degraded", Boolean.toString(degraded))
+            .tag("role", role).tag("arm", arm.wireName()).tag("degraded", Boolean.toString(degraded))
             .publishPercentileHistogram()
             .register(registry));
   }

@@ -1,5 +1,6 @@
 package dev.reranker.serving;
 
+import dev.reranker.experiment.ArmChoice;
 import dev.reranker.model.Arm;
 import dev.reranker.model.EncoderState;
 import dev.reranker.model.IncrementalEncoder;
@@ -58,16 +59,17 @@ public final class Reranker {
   /**
    * Reranks.
    *
-   * @param arm the arm to serve, or null for the fallback (popularity) order
+   * @param arm the arm to serve (the fallback: the popularity order)
    * @param k how many items to return (≥ 1)
    * @param deadlineNanos {@link System#nanoTime()} by which the state step must be done
    * @param inline a stateless request's history (oldest first), or null to use the stored one
    */
-  public RerankResult rerank(String userId, List<String> candidates, int k, Arm arm,
+  public RerankResult rerank(String userId, List<String> candidates, int k, ArmChoice served,
       long deadlineNanos, List<InlineEvent> inline) {
-    if (arm == null) {
-      return fallback(userId, candidates, k, "fallback", false, false);
+    if (served.arm() == null) {
+      return fallback(userId, candidates, k, served, false, false);
     }
+    Arm arm = served.arm();
     ActiveModel model = states.models().get(arm);
     UserVector user;
     try {
@@ -85,20 +87,20 @@ public final class Reranker {
         }
       }
     } catch (StateUnavailableException | TimeoutException | RejectedExecutionException e) {
-      return fallback(userId, candidates, k, arm.wireName(), true, false);
+      return fallback(userId, candidates, k, served, true, false);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof StateUnavailableException) {
-        return fallback(userId, candidates, k, arm.wireName(), true, false);
+        return fallback(userId, candidates, k, served, true, false);
       }
       throw new IllegalStateException("reranking failed for user " + userId, e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return fallback(userId, candidates, k, arm.wireName(), true, false);
+      return fallback(userId, candidates, k, served, true, false);
     }
     if (user == null) {
-      return fallback(userId, candidates, k, arm.wireName(), false, true);
+      return fallback(userId, candidates, k, served, false, true);
     }
-    return score(userId, candidates, k, arm, model, user);
+    return score(userId, candidates, k, served, model, user);
   }
 
   private UserVector userVector(String userId, Arm arm, ActiveModel model,
@@ -147,7 +149,7 @@ public final class Reranker {
             state.byteSize());
   }
 
-  private RerankResult score(String userId, List<String> candidates, int k, Arm arm,
+  private RerankResult score(String userId, List<String> candidates, int k, ArmChoice arm,
       ActiveModel model, UserVector user) {
     IncrementalEncoder.Compiled compiled = model.compiled();
     int n = candidates.size();
@@ -171,12 +173,12 @@ public final class Reranker {
     List<RerankResult.Item> items = new ArrayList<>(Math.min(k, n));
     append(items, candidates, knownAt, knownScores, known, k, false);
     append(items, candidates, unknownAt, unknownScores, unknown, k - items.size(), true);
-    return new RerankResult(userId, arm.wireName(), user.modelVersion(), user.position(), items,
+    return new RerankResult(userId, arm, user.modelVersion(), user.position(), items,
         false, false, user.bytes());
   }
 
   /** The popularity order for every candidate. */
-  public RerankResult fallback(String userId, List<String> candidates, int k, String arm,
+  public RerankResult fallback(String userId, List<String> candidates, int k, ArmChoice arm,
       boolean degraded, boolean coldStart) {
     int n = candidates.size();
     int[] at = new int[n];

@@ -83,14 +83,14 @@ class ExperimentTest {
   @Test
   void agreementOfIdenticalAndReversedLists() {
     List<String> a = List.of("a", "b", "c", "d");
-    OutcomeTracker.Agreement same = OutcomeTracker.compare(a, a, 4, 1, 2, "performer");
+    OutcomeTracker.Agreement same = OutcomeTracker.compare(a, a, 4, 1, 2, ArmChoice.PERFORMER);
     assertThat(same.overlapAtK()).isEqualTo(1.0);
     assertThat(same.kendallTau()).isEqualTo(1.0);
     OutcomeTracker.Agreement reversed = OutcomeTracker.compare(a, List.of("d", "c", "b", "a"), 4,
-        1, 2, "performer");
+        1, 2, ArmChoice.PERFORMER);
     assertThat(reversed.kendallTau()).isEqualTo(-1.0);
     OutcomeTracker.Agreement half = OutcomeTracker.compare(a, List.of("a", "x", "b", "y"), 2, 1,
-        2, "performer");
+        2, ArmChoice.PERFORMER);
     assertThat(half.overlapAtK()).isEqualTo(0.5);
   }
 
@@ -110,7 +110,7 @@ class ExperimentTest {
   @Test
   void outcomesJoinTheNextInteractionOnly() {
     OutcomeTracker t = new OutcomeTracker();
-    t.exposed(new Exposure("r1", "e", "u", "performer", "v", List.of("a", "b", "c"), 1_000, 2.0,
+    t.exposed(new Exposure("r1", "e", "u", ArmChoice.PERFORMER, "v", List.of("a", "b", "c"), 1_000, 2.0,
         100, false), 2);
     t.interacted("u", "c", 500); // before the exposure: ignored
     t.interacted("other", "a", 2_000); // another user
@@ -127,10 +127,10 @@ class ExperimentTest {
   void theTrackerKeepsABoundedWindowAndDropsPendingExposuresPastTheHorizon() {
     OutcomeTracker t = new OutcomeTracker(5);
     for (int i = 0; i < 12; i++) {
-      t.exposed(new Exposure("r" + i, "e", "u" + i, i % 2 == 0 ? "performer" : "softmax", "v",
+      t.exposed(new Exposure("r" + i, "e", "u" + i, i % 2 == 0 ? ArmChoice.PERFORMER : ArmChoice.SOFTMAX, "v",
           List.of("a", "b"), 1_000 + i, i, 100 + i, false), 2);
       t.interacted("u" + i, "a", 2_000 + i);
-      t.agreement("e", new OutcomeTracker.Agreement(1, 1, i, i, "performer"));
+      t.agreement("e", new OutcomeTracker.Agreement(1, 1, i, i, ArmChoice.PERFORMER));
     }
     assertThat(t.costs("e")).hasSize(5);
     assertThat(t.costs("e").get(0).tookMs()).isEqualTo(7.0); // the most recent five, oldest first
@@ -146,7 +146,7 @@ class ExperimentTest {
         "outcomes_seen", 12L));
 
     // unresolved exposures wait one horizon, then a sweep drops them
-    t.exposed(new Exposure("x", "e", "idle", "performer", "v", List.of("a"), 10_000, 1, 1,
+    t.exposed(new Exposure("x", "e", "idle", ArmChoice.PERFORMER, "v", List.of("a"), 10_000, 1, 1,
         false), 1);
     assertThat(t.pendingCount()).isEqualTo(1);
     t.sweep(10_000 + OutcomeTracker.HORIZON_MS);

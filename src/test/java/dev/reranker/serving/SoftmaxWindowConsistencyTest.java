@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.reranker.data.EventType;
+import dev.reranker.experiment.ArmChoice;
 import dev.reranker.model.Arm;
 import dev.reranker.model.Batch;
 import dev.reranker.model.ModelArtifacts;
@@ -104,9 +105,9 @@ class SoftmaxWindowConsistencyTest {
       Reranker reranker = new Reranker(cold.reader(() -> coldSession), new ItemPopularity(),
           workers);
       long deadline = System.nanoTime() + 10_000_000_000L;
-      RerankResult stored = reranker.rerank("u", candidates, candidates.size(), Arm.SOFTMAX,
+      RerankResult stored = reranker.rerank("u", candidates, candidates.size(), ArmChoice.SOFTMAX,
           deadline, null);
-      RerankResult stateless = reranker.rerank("u", candidates, candidates.size(), Arm.SOFTMAX,
+      RerankResult stateless = reranker.rerank("u", candidates, candidates.size(), ArmChoice.SOFTMAX,
           deadline, inline);
       assertThat(stateless.items().stream().map(RerankResult.Item::itemId).toList())
           .as("order, %d events", n)
@@ -118,9 +119,9 @@ class SoftmaxWindowConsistencyTest {
             n).isLessThan(1e-4 * Math.max(1, Math.abs(a)));
       }
       RerankResult performerStored = reranker.rerank("u", candidates, candidates.size(),
-          Arm.PERFORMER, deadline, null);
+          ArmChoice.PERFORMER, deadline, null);
       RerankResult performerStateless = reranker.rerank("u", candidates, candidates.size(),
-          Arm.PERFORMER, deadline, inline);
+          ArmChoice.PERFORMER, deadline, inline);
       assertThat(performerStateless.items().stream().map(RerankResult.Item::itemId).toList())
           .isEqualTo(performerStored.items().stream().map(RerankResult.Item::itemId).toList());
     }
