@@ -96,8 +96,9 @@ public final class RerankBenchmark {
       items.add("item-" + i);
     }
     for (Arm arm : Arm.values()) {
-      ModelConfig c = new ModelConfig(ITEMS, 64, 2, 2, 256, arm, FeatureMap.Kernel.SOFTMAX, 64,
-          FavorProjection.RowNorms.CHI, 256, 0.1, options.seed() + arm.ordinal());
+      ModelConfig c = ModelConfig.builder(ITEMS, arm).dim(64).layers(2).heads(2).ffnDim(256)
+          .kernel(FeatureMap.Kernel.SOFTMAX).features(64).rowNorms(FavorProjection.RowNorms.CHI)
+          .chunk(256).dropout(0.1).seed(options.seed() + arm.ordinal()).build();
       ModelArtifacts.save(ModelArtifacts.TrainedModel.of(c, ModelWeights.initialize(c),
           IdMap.of(items), Map.of("purpose", "benchmark (random weights)"), Map.of()),
           work.resolve("models/" + arm.wireName()));
@@ -206,7 +207,7 @@ public final class RerankBenchmark {
         for (int u = 0; u < options.users(); u++) {
           Interaction e = new Interaction("user-" + u, items.get(r.nextInt(items.size())),
               t0 + (long) i * 60_000 + u, EventType.VIEW, "b-" + u + "-" + i);
-          producer.send(new ProducerRecord<>("interactions", e.userId(),
+          producer.send(new ProducerRecord<>(dev.reranker.data.Topics.INTERACTIONS, e.userId(),
               InteractionJson.toJson(e).getBytes(StandardCharsets.UTF_8)));
         }
       }

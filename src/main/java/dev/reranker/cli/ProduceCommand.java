@@ -28,7 +28,7 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
   String bootstrapServers;
 
-  @Option(names = "--topic", defaultValue = "interactions",
+  @Option(names = "--topic", defaultValue = dev.reranker.data.Topics.INTERACTIONS,
       description = "Topic (default: ${DEFAULT-VALUE}).")
   String topic;
 

@@ -94,10 +94,12 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Nd4jThreads.applyConfigured();
-    ModelConfig architecture = new ModelConfig(1, dim, layers, heads, 4 * dim, Arm.parse(attention),
-        kernel, features, FavorProjection.RowNorms.CHI, 256, dropout, seed);
-    TrainingConfig training = new TrainingConfig(epochs, batch, learningRate, weightDecay, clip,
-        negatives, maxLength, !lastWindowOnly, patience, seed);
+    ModelConfig architecture = ModelConfig.builder(1, Arm.parse(attention)).dim(dim).layers(layers)
+        .heads(heads).ffnDim(4 * dim).kernel(kernel).features(features)
+        .rowNorms(FavorProjection.RowNorms.CHI).chunk(256).dropout(dropout).seed(seed).build();
+    TrainingConfig training = TrainingConfig.builder().epochs(epochs).batchSize(batch)
+        .learningRate(learningRate).weightDecay(weightDecay).clipNorm(clip).negatives(negatives)
+        .maxLength(maxLength).wholeHistory(!lastWindowOnly).patience(patience).seed(seed).build();
     TrainingRun.run(data.source(), architecture, training, out, System.out,
         System.console() != null);
     return 0;

@@ -39,10 +39,12 @@ final class TrainDemoCommand implements Callable<Integer> {
     Nd4jThreads.applyConfigured();
     DataSource data = new DataSource("synthetic:demo", InteractionReaders.Format.JSONL, 0);
     for (Arm arm : Arm.values()) {
-      ModelConfig architecture = new ModelConfig(1, DIM, 2, 2, 4 * DIM, arm,
-          FeatureMap.Kernel.SOFTMAX, FEATURES, FavorProjection.RowNorms.CHI, 256, DROPOUT, 42);
-      TrainingConfig training = new TrainingConfig(EPOCHS, 16, 3e-3, 0, 1.0, 0, 200, true,
-          EPOCHS, 42);
+      ModelConfig architecture = ModelConfig.builder(1, arm).dim(DIM).layers(2).heads(2)
+          .ffnDim(4 * DIM).kernel(FeatureMap.Kernel.SOFTMAX).features(FEATURES)
+          .rowNorms(FavorProjection.RowNorms.CHI).chunk(256).dropout(DROPOUT).seed(42).build();
+      TrainingConfig training = TrainingConfig.builder().epochs(EPOCHS).batchSize(16)
+          .learningRate(3e-3).weightDecay(0).clipNorm(1.0).negatives(0).maxLength(200)
+          .wholeHistory(true).patience(EPOCHS).seed(42).build();
       TrainingRun.run(data, architecture, training, outDir.resolve("demo-" + arm.wireName()),
           System.out, System.console() != null);
     }

@@ -59,8 +59,7 @@ class EngineConfiguration {
         Ticker.systemTicker());
     cache.bindTo(registry);
     return new UserStates(models, cache, clock,
-        new UserStates.Settings(s.snapshotEveryEvents(), s.snapshotInterval(), s.softmaxWindow(),
-            s.batchThreshold(), properties.ingest().historyLimit()), registry);
+        s.settings(), registry);
   }
 
   @Bean
@@ -70,10 +69,7 @@ class EngineConfiguration {
 
   @Bean
   IngestSettings ingestSettings(RerankerProperties properties) {
-    RerankerProperties.Ingest i = properties.ingest();
-    return new IngestSettings(i.topic(), i.dlqTopic(), i.historyLimit(), i.futureTolerance(),
-        i.maxRecordBytes(), i.dlqMaxValueBytes(), i.microBatchEvents(), i.flushInterval(),
-        i.eagerArms());
+    return properties.ingest().settings();
   }
 
   @Bean

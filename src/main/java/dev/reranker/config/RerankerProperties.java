@@ -1,6 +1,10 @@
 package dev.reranker.config;
 
+import dev.reranker.data.Topics;
+import dev.reranker.experiment.Experiment;
+import dev.reranker.ingest.IngestSettings;
 import dev.reranker.model.Arm;
+import dev.reranker.state.UserStates;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +15,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 /**
  * The engine's settings ({@code reranker.*} in {@code config/application.yml}, or environment
  * variables such as {@code RERANKER_STATE_CACHE_MAX_BYTES}).
+ *
+ * <p>Where a setting's default lives: a setting the engine's own types take has its default there,
+ * once ({@link IngestSettings#defaults()}, {@link UserStates.Settings#defaults()}, {@link
+ * Experiment#DEFAULT_ID}, {@link Topics}); the records here leave it unset and fill it in from
+ * those. Settings only the service has (ports, thread counts, the cache budget) have theirs here.
  */
 @ConfigurationProperties("reranker")
 public record RerankerProperties(@DefaultValue Models models, @DefaultValue Ingest ingest,
@@ -42,8 +51,8 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
    * @param topic the compacted topic through which instances share admin changes (one per
    *     deployment: deployments sharing a cluster must not share it)
    */
-  public record Experiments(@DefaultValue("default") String defaultId,
-      List<ExperimentSpec> definitions, @DefaultValue("rerank.experiments") String topic) {}
+  public record Experiments(@DefaultValue(Experiment.DEFAULT_ID) String defaultId,
+      List<ExperimentSpec> definitions, @DefaultValue(Topics.EXPERIMENTS) String topic) {}
 
   public record ExperimentSpec(String id, String salt, Map<String, Double> weights,
       boolean shadow, @DefaultValue("10") int k) {}
@@ -82,12 +91,29 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
    * @param flushInterval … or this often
    * @param eagerArms arms folded as events arrive; others catch up when read
    */
-  public record Ingest(@DefaultValue("interactions") String topic,
-      @DefaultValue("interactions.dlq") String dlqTopic, @DefaultValue("4") int partitions,
-      @DefaultValue("10000") int historyLimit, @DefaultValue("5m") Duration futureTolerance,
-      @DefaultValue("16384") int maxRecordBytes, @DefaultValue("65536") int dlqMaxValueBytes,
-      @DefaultValue("2048") int microBatchEvents, @DefaultValue("50ms") Duration flushInterval,
-      @DefaultValue("performer") Set<Arm> eagerArms) {}
+  public record Ingest(String topic, String dlqTopic, @DefaultValue("4") int partitions,
+      Integer historyLimit, Duration futureTolerance, Integer maxRecordBytes,
+      Integer dlqMaxValueBytes, Integer microBatchEvents, Duration flushInterval,
+      Set<Arm> eagerArms) {
+    public Ingest {
+      IngestSettings d = IngestSettings.defaults();
+      topic = topic != null ? topic : d.interactionsTopic();
+      dlqTopic = dlqTopic != null ? dlqTopic : d.dlqTopic();
+      historyLimit = historyLimit != null ? historyLimit : d.historyLimit();
+      futureTolerance = futureTolerance != null ? futureTolerance : d.futureTolerance();
+      maxRecordBytes = maxRecordBytes != null ? maxRecordBytes : d.maxRecordBytes();
+      dlqMaxValueBytes = dlqMaxValueBytes != null ? dlqMaxValueBytes : d.dlqMaxValueBytes();
+      microBatchEvents = microBatchEvents != null ? microBatchEvents : d.microBatchEvents();
+      flushInterval = flushInterval != null ? flushInterval : d.flushInterval();
+      eagerArms = eagerArms != null ? eagerArms : d.eagerArms();
+    }
+
+    /** The ingestion's settings. */
+    public IngestSettings settings() {
+      return new IngestSettings(topic, dlqTopic, historyLimit, futureTolerance, maxRecordBytes,
+          dlqMaxValueBytes, microBatchEvents, flushInterval, eagerArms);
+    }
+  }
 
   /**
    * @param cacheMaxBytes the state cache's byte budget (Caffeine maximumWeight)
@@ -98,8 +124,23 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
    * @param batchThreshold catch-ups with more events than this run as one batched ND4J pass
    */
   public record State(@DefaultValue("268435456") long cacheMaxBytes, Duration expireAfterAccess,
-      @DefaultValue("1000") long snapshotEveryEvents, @DefaultValue("60s") Duration snapshotInterval,
-      @DefaultValue("200") int softmaxWindow, @DefaultValue("64") int batchThreshold) {}
+      Long snapshotEveryEvents, Duration snapshotInterval, Integer softmaxWindow,
+      Integer batchThreshold) {
+    public State {
+      UserStates.Settings d = UserStates.Settings.defaults();
+      snapshotEveryEvents = snapshotEveryEvents != null ? snapshotEveryEvents
+          : d.snapshotEveryEvents();
+      snapshotInterval = snapshotInterval != null ? snapshotInterval : d.snapshotInterval();
+      softmaxWindow = softmaxWindow != null ? softmaxWindow : d.softmaxWindow();
+      batchThreshold = batchThreshold != null ? batchThreshold : d.batchThreshold();
+    }
+
+    /** The state engine's settings. */
+    public UserStates.Settings settings() {
+      return new UserStates.Settings(snapshotEveryEvents, snapshotInterval, softmaxWindow,
+          batchThreshold);
+    }
+  }
 
   /**
    * @param embeddedDataDir where the in-process broker keeps its data (used only when no

@@ -1,6 +1,7 @@
 package dev.reranker.config;
 
 import dev.reranker.data.Interaction;
+import dev.reranker.data.Topics;
 import dev.reranker.experiment.ArmChoice;
 import dev.reranker.experiment.Experiment;
 import dev.reranker.experiment.ExperimentLog;
@@ -50,8 +51,6 @@ import tools.jackson.databind.json.JsonMapper;
 class ServingConfiguration {
 
   private static final Logger log = LoggerFactory.getLogger(ServingConfiguration.class);
-  /** Exposures: what each user was shown, by which arm (key userId, JSON value). */
-  static final String EXPOSURES_TOPIC = "rerank.exposures";
 
   /**
    * Request bodies are read strictly: a field given twice is an error (which value would count?),
@@ -152,8 +151,7 @@ class ServingConfiguration {
       }
     }
     if (list.stream().noneMatch(e -> e.id().equals(cfg.defaultId()))) {
-      list.add(Experiment.create(cfg.defaultId(), null, Map.of(ArmChoice.PERFORMER, 50.0,
-          ArmChoice.SOFTMAX, 50.0), false, 10));
+      list.add(Experiment.standard(cfg.defaultId()));
     }
     // an admin change is written to the experiments topic before it applies here, so that it
     // reaches every instance or none
@@ -201,7 +199,7 @@ class ServingConfiguration {
 
   @Bean
   NewTopic exposuresTopic(RerankerProperties p) {
-    return new NewTopic(EXPOSURES_TOPIC, p.ingest().partitions(), p.kafka().replicationFactor());
+    return new NewTopic(Topics.EXPOSURES, p.ingest().partitions(), p.kafka().replicationFactor());
   }
 
   @Bean
@@ -209,7 +207,7 @@ class ServingConfiguration {
       OutcomeTracker outcomes, KafkaTemplate<String, String> kafka, MeterRegistry registry,
       RerankerProperties properties, Clock clock) {
     ObjectMapper json = JsonMapper.builder().build();
-    Consumer<Exposure> publisher = e -> kafka.send(EXPOSURES_TOPIC, e.userId(),
+    Consumer<Exposure> publisher = e -> kafka.send(Topics.EXPOSURES, e.userId(),
         json.writeValueAsString(e)).whenComplete((r, ex) -> {
           if (ex != null) {
             log.warn("exposure {} not published: {}", e.requestId(), ex.getMessage());

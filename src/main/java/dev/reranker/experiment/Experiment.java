@@ -28,6 +28,18 @@ public record Experiment(String id, String salt, Map<ArmChoice, Double> weights,
   /** The largest cut-off k of the online metrics. */
   public static final int MAX_K = 1000;
 
+  /** The experiment a request that names none joins, unless configured otherwise. */
+  public static final String DEFAULT_ID = "default";
+
+  /**
+   * The experiment an instance runs when its configuration defines none under the default id:
+   * the two model arms half and half, no shadow, k = 10.
+   */
+  public static Experiment standard(String id) {
+    return create(id, null, Map.of(ArmChoice.PERFORMER, 50.0, ArmChoice.SOFTMAX, 50.0), false,
+        10);
+  }
+
   public Experiment {
     if (!validId(id)) {
       throw new IllegalArgumentException(ID_RULE + ", got '" + id + "'");

@@ -21,7 +21,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Shares experiment changes between instances through a compacted, single-partition topic
- * ({@value #DEFAULT_TOPIC} unless configured): the admin API's changes are written whole, keyed by experiment id (id, salt,
+ * ({@value dev.reranker.data.Topics#EXPERIMENTS} unless configured): the admin API's changes are written whole, keyed by experiment id (id, salt,
  * weights, shadow, k and the bucket table, since an allocation depends on the history of weight
  * changes and cannot be recomputed from the weights); every instance reads the topic from the
  * beginning, at start-up and then as it grows, and applies each record to its registry.
@@ -33,9 +33,6 @@ import tools.jackson.databind.json.JsonMapper;
  * its offset and reason and skipped; tombstones are ignored (experiments are not deleted).
  */
 public final class ExperimentLog implements AutoCloseable {
-
-  /** The experiments topic by default (key: experiment id; value: the JSON of {@link Shared}). */
-  public static final String DEFAULT_TOPIC = "rerank.experiments";
 
   private static final Logger log = LoggerFactory.getLogger(ExperimentLog.class);
   private static final ObjectMapper JSON = JsonMapper.builder().build();

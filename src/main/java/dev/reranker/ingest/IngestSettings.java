@@ -31,6 +31,7 @@ public record IngestSettings(String interactionsTopic, String dlqTopic, int hist
     eagerArms = Set.copyOf(eagerArms);
   }
 
+  /** The defaults (the service's too: {@code reranker.ingest.*} falls back to these). */
   public static IngestSettings defaults() {
     return new IngestSettings(Topics.INTERACTIONS, Topics.DEAD_LETTERS, 10_000,
         Duration.ofMinutes(5), 16 * 1024, 64 * 1024, 2048, Duration.ofMillis(50),

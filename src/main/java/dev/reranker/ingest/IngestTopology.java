@@ -39,6 +39,14 @@ public final class IngestTopology {
    */
   public static void build(StreamsBuilder builder, IngestSettings settings, UserStates states,
       IngestMetrics metrics, Clock clock, java.util.function.Consumer<Interaction> onApplied) {
+    long cadence = states.settings().snapshotEveryEvents();
+    if (cadence > settings.historyLimit() / 2) {
+      // a snapshot is forced before an append drops an unsnapshotted event, but a cadence this
+      // close to the retention leaves restores no margin
+      throw new IllegalArgumentException("snapshot cadence (" + cadence + " events) must be at "
+          + "most half the history retention (" + settings.historyLimit() + "), or restores "
+          + "could miss events");
+    }
     builder.addStateStore(historyStore());
     builder.addStateStore(snapshotStore());
     builder.stream(settings.interactionsTopic(), Consumed.with(Serdes.String(),

@@ -329,12 +329,14 @@ public final class ModelArtifacts {
     if (n == null || !n.isObject()) {
       throw new IllegalArgumentException("missing");
     }
-    return new ModelConfig(n.path("items").asInt(), n.path("dim").asInt(), n.path("layers").asInt(),
-        n.path("heads").asInt(), n.path("ffnDim").asInt(), Arm.parse(n.path("attention").asString()),
-        FeatureMap.Kernel.valueOf(n.path("kernel").asString().toUpperCase()),
-        n.path("features").asInt(), FavorProjection.RowNorms.valueOf(n.path("rowNorms").asString()
-            .toUpperCase()), n.path("chunk").asInt(), n.path("dropout").asDouble(),
-        n.path("seed").asLong());
+    return ModelConfig.builder(n.path("items").asInt(), Arm.parse(n.path("attention").asString()))
+        .dim(n.path("dim").asInt()).layers(n.path("layers").asInt()).heads(n.path("heads").asInt())
+        .ffnDim(n.path("ffnDim").asInt())
+        .kernel(FeatureMap.Kernel.valueOf(n.path("kernel").asString().toUpperCase()))
+        .features(n.path("features").asInt())
+        .rowNorms(FavorProjection.RowNorms.valueOf(n.path("rowNorms").asString() .toUpperCase()))
+        .chunk(n.path("chunk").asInt()).dropout(n.path("dropout").asDouble())
+        .seed(n.path("seed").asLong()).build();
   }
 
   /** Hex SHA-256 of bytes. */

@@ -48,8 +48,98 @@ public record ModelConfig(int items, int dim, int layers, int heads, int ffnDim,
 
   /** The defaults above for a catalogue of {@code items} items. */
   public static ModelConfig defaults(int items, Arm arm) {
-    return new ModelConfig(items, 64, 2, 2, 256, arm, FeatureMap.Kernel.SOFTMAX, 64,
-        FavorProjection.RowNorms.CHI, 256, 0.3, 42);
+    return builder(items, arm).build();
+  }
+
+  /** A builder starting from the defaults above. */
+  public static Builder builder(int items, Arm arm) {
+    return new Builder(items, arm);
+  }
+
+  /** Named settings over the defaults; {@link #ffnDim} is 4·D unless set. */
+  public static final class Builder {
+    private int items;
+    private Arm arm;
+    private int dim = 64;
+    private int layers = 2;
+    private int heads = 2;
+    private int ffnDim = -1; // 4·dim
+    private FeatureMap.Kernel kernel = FeatureMap.Kernel.SOFTMAX;
+    private int features = 64;
+    private FavorProjection.RowNorms rowNorms = FavorProjection.RowNorms.CHI;
+    private int chunk = 256;
+    private double dropout = 0.3;
+    private long seed = 42;
+
+    private Builder(int items, Arm arm) {
+      this.items = items;
+      this.arm = arm;
+    }
+
+    public Builder items(int v) {
+      items = v;
+      return this;
+    }
+
+    public Builder arm(Arm v) {
+      arm = v;
+      return this;
+    }
+
+    public Builder dim(int v) {
+      dim = v;
+      return this;
+    }
+
+    public Builder layers(int v) {
+      layers = v;
+      return this;
+    }
+
+    public Builder heads(int v) {
+      heads = v;
+      return this;
+    }
+
+    public Builder ffnDim(int v) {
+      ffnDim = v;
+      return this;
+    }
+
+    public Builder kernel(FeatureMap.Kernel v) {
+      kernel = v;
+      return this;
+    }
+
+    public Builder features(int v) {
+      features = v;
+      return this;
+    }
+
+    public Builder rowNorms(FavorProjection.RowNorms v) {
+      rowNorms = v;
+      return this;
+    }
+
+    public Builder chunk(int v) {
+      chunk = v;
+      return this;
+    }
+
+    public Builder dropout(double v) {
+      dropout = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public ModelConfig build() {
+      return new ModelConfig(items, dim, layers, heads, ffnDim < 0 ? 4 * dim : ffnDim, arm,
+          kernel, features, rowNorms, chunk, dropout, seed);
+    }
   }
 
   public int headDim() {

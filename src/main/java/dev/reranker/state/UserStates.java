@@ -58,24 +58,20 @@ public final class UserStates {
    * @param snapshotInterval T: or when it has unsaved events this much older than its last snapshot
    * @param softmaxWindow W: the baseline's window of most recent events
    * @param batchThreshold catch-ups with more new events than this run as one batched pass
-   * @param historyLimit events retained per user (snapshots are forced well before events that
-   *     only they could cover are dropped)
+   *     (the history's retention is the ingestion's setting; it checks the cadence against it)
    */
   public record Settings(long snapshotEveryEvents, Duration snapshotInterval, int softmaxWindow,
-      int batchThreshold, int historyLimit) {
+      int batchThreshold) {
     public Settings {
-      if (snapshotEveryEvents < 1 || softmaxWindow < 1 || batchThreshold < 0 || historyLimit < 2) {
+      if (snapshotEveryEvents < 1 || snapshotInterval == null || snapshotInterval.isNegative()
+          || softmaxWindow < 1 || batchThreshold < 0) {
         throw new IllegalArgumentException("invalid state settings: " + this);
-      }
-      if (snapshotEveryEvents > historyLimit / 2) {
-        throw new IllegalArgumentException("snapshot cadence (" + snapshotEveryEvents
-            + " events) must be at most half the history retention (" + historyLimit
-            + "), or restores could miss events");
       }
     }
 
+    /** The defaults (the service's too: {@code reranker.state.*} falls back to these). */
     public static Settings defaults() {
-      return new Settings(1000, Duration.ofSeconds(60), 200, 64, 10_000);
+      return new Settings(1000, Duration.ofSeconds(60), 200, 64);
     }
   }
 

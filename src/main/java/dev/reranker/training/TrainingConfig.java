@@ -37,7 +37,83 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, dou
   }
 
   public static TrainingConfig defaults() {
-    return new TrainingConfig(200, 16, 3e-3, 0.0, 1.0, 0, 200, true, 20, 42);
+    return builder().build();
+  }
+
+  /** A builder starting from the defaults above. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Named settings over the defaults. */
+  public static final class Builder {
+    private int epochs = 200;
+    private int batchSize = 16;
+    private double learningRate = 3e-3;
+    private double weightDecay = 0.0;
+    private double clipNorm = 1.0;
+    private int negatives = 0;
+    private int maxLength = 200;
+    private boolean wholeHistory = true;
+    private int patience = 20;
+    private long seed = 42;
+
+    private Builder() {}
+
+    public Builder epochs(int v) {
+      epochs = v;
+      return this;
+    }
+
+    public Builder batchSize(int v) {
+      batchSize = v;
+      return this;
+    }
+
+    public Builder learningRate(double v) {
+      learningRate = v;
+      return this;
+    }
+
+    public Builder weightDecay(double v) {
+      weightDecay = v;
+      return this;
+    }
+
+    public Builder clipNorm(double v) {
+      clipNorm = v;
+      return this;
+    }
+
+    public Builder negatives(int v) {
+      negatives = v;
+      return this;
+    }
+
+    public Builder maxLength(int v) {
+      maxLength = v;
+      return this;
+    }
+
+    public Builder wholeHistory(boolean v) {
+      wholeHistory = v;
+      return this;
+    }
+
+    public Builder patience(int v) {
+      patience = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public TrainingConfig build() {
+      return new TrainingConfig(epochs, batchSize, learningRate, weightDecay, clipNorm,
+          negatives, maxLength, wholeHistory, patience, seed);
+    }
   }
 
   /** Whether the loss is the full-catalogue softmax for a catalogue of {@code items}. */

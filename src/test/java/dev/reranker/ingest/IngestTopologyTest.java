@@ -62,7 +62,7 @@ class IngestTopologyTest {
   void start() {
     states = new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer), Arm.SOFTMAX,
         new ActiveModel(softmax))), new StateCache(64L << 20, null, Ticker.systemTicker()), clock,
-        new UserStates.Settings(50, Duration.ofMinutes(1), 20, 8, 120), null);
+        new UserStates.Settings(50, Duration.ofMinutes(1), 20, 8), null);
     metrics = new IngestMetrics(new SimpleMeterRegistry());
     IngestSettings settings = new IngestSettings(Topics.INTERACTIONS, Topics.DEAD_LETTERS, 120,
         Duration.ofMinutes(5), 512, DLQ_MAX_VALUE_BYTES, 16, Duration.ofMillis(50),

@@ -23,8 +23,9 @@ class IncrementalEncoderTest {
   static final int EVENTS = 600;
 
   static ModelConfig config(Arm arm) {
-    return new ModelConfig(50, 32, 2, 2, 64, arm, FeatureMap.Kernel.SOFTMAX, 32,
-        FavorProjection.RowNorms.CHI, 128, 0.1, 11);
+    return ModelConfig.builder(50, arm).dim(32).layers(2).heads(2).ffnDim(64)
+        .kernel(FeatureMap.Kernel.SOFTMAX).features(32).rowNorms(FavorProjection.RowNorms.CHI)
+        .chunk(128).dropout(0.1).seed(11).build();
   }
 
   static ModelWeights perturbed(ModelConfig config) {

@@ -25,8 +25,9 @@ class ModelGradientCheckTest {
   static final double H = 1e-6;
 
   static ModelConfig tiny(Arm arm) {
-    return new ModelConfig(13, 8, 2, 2, 16, arm, FeatureMap.Kernel.SOFTMAX, 6,
-        FavorProjection.RowNorms.CHI, 3, 0.25, 5);
+    return ModelConfig.builder(13, arm).dim(8).layers(2).heads(2).ffnDim(16)
+        .kernel(FeatureMap.Kernel.SOFTMAX).features(6).rowNorms(FavorProjection.RowNorms.CHI)
+        .chunk(3).dropout(0.25).seed(5).build();
   }
 
   static Batch batch() {

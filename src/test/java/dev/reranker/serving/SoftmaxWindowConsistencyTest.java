@@ -51,7 +51,7 @@ class SoftmaxWindowConsistencyTest {
   UserStates states() {
     return new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer), Arm.SOFTMAX,
         new ActiveModel(softmax))), new StateCache(256L << 20, null, Ticker.systemTicker()),
-        Clock.systemUTC(), new UserStates.Settings(1000, Duration.ofHours(1), W, 64, 10_000),
+        Clock.systemUTC(), new UserStates.Settings(1000, Duration.ofHours(1), W, 64),
         null);
   }
 

@@ -35,7 +35,7 @@ class FoldExactnessPropertyTest {
       UserStates states = new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer),
           Arm.SOFTMAX, new ActiveModel(softmax))), new StateCache(64L << 20, null,
           Ticker.systemTicker()), Clock.systemUTC(), new UserStates.Settings(
-          1 + r.nextInt(40), Duration.ofHours(1), w, r.nextBoolean() ? 0 : 1_000_000, 10_000),
+          1 + r.nextInt(40), Duration.ofHours(1), w, r.nextBoolean() ? 0 : 1_000_000),
           null);
       InMemoryHistory history = new InMemoryHistory(10_000);
       UserStates.Session session = states.session(history, new InMemorySnapshots());

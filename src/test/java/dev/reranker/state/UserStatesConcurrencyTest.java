@@ -68,7 +68,7 @@ class UserStatesConcurrencyTest {
     // batchThreshold alternates so that both the batched pass and plain-array folds race
     UserStates states = new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer),
         Arm.SOFTMAX, new ActiveModel(softmax))), cache, Clock.systemUTC(),
-        new UserStates.Settings(25, Duration.ofHours(1), WINDOW, round % 2 == 0 ? 0 : 32, 100_000),
+        new UserStates.Settings(25, Duration.ofHours(1), WINDOW, round % 2 == 0 ? 0 : 32),
         null);
     UserStates.Session session = states.session(history, snapshots);
 

@@ -26,7 +26,7 @@ class UserStatesTest {
     UserStates shared = new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer),
         Arm.SOFTMAX, new ActiveModel(softmax))), new StateCache(64L << 20, null,
         Ticker.systemTicker()), Clock.systemUTC(), new UserStates.Settings(snapshotEvery,
-        Duration.ofHours(1), 20, batchThreshold, historyLimit), null);
+        Duration.ofHours(1), 20, batchThreshold), null);
     cache = shared.cache();
     return shared.session(history, snapshots);
   }
@@ -186,7 +186,7 @@ class UserStatesTest {
         new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     UserStates shared = new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer))),
         new StateCache(64L << 20, null, Ticker.systemTicker()), Clock.systemUTC(),
-        new UserStates.Settings(1000, Duration.ofHours(1), 20, 64, 10_000), registry);
+        new UserStates.Settings(1000, Duration.ofHours(1), 20, 64), registry);
     InMemoryHistory history = new InMemoryHistory(10_000);
     UserStates.Session states = shared.session(history, null);
     List<String[]> known = feed(history, "a", 30, 7);

@@ -21,8 +21,9 @@ public final class TestModels {
   public static final int ITEMS = 60;
 
   public static ModelArtifacts.TrainedModel model(Arm arm, long seed) {
-    ModelConfig config = new ModelConfig(ITEMS, 32, 2, 2, 64, arm, FeatureMap.Kernel.SOFTMAX, 32,
-        FavorProjection.RowNorms.CHI, 64, 0.1, seed);
+    ModelConfig config = ModelConfig.builder(ITEMS, arm).dim(32).layers(2).heads(2).ffnDim(64)
+        .kernel(FeatureMap.Kernel.SOFTMAX).features(32).rowNorms(FavorProjection.RowNorms.CHI)
+        .chunk(64).dropout(0.1).seed(seed).build();
     ModelWeights w = ModelWeights.initialize(config);
     GaussianSampler g = new GaussianSampler(seed + 1);
     w.arrays().forEach((name, a) -> {

@@ -28,9 +28,12 @@ class LongRangePatternTest {
   void modelRecoversThePlantedPattern(Arm arm) throws IOException {
     Dataset data = new DataSource("synthetic:small", InteractionReaders.Format.JSONL, 0).load()
         .dataset();
-    ModelConfig config = new ModelConfig(data.items().size(), 32, 2, 2, 128, arm,
-        FeatureMap.Kernel.SOFTMAX, 32, FavorProjection.RowNorms.CHI, 256, 0.1, 42);
-    TrainingConfig training = new TrainingConfig(50, 16, 3e-3, 0, 1.0, 0, 200, true, 50, 42);
+    ModelConfig config = ModelConfig.builder(data.items().size(), arm).dim(32).layers(2).heads(2)
+        .ffnDim(128).kernel(FeatureMap.Kernel.SOFTMAX).features(32)
+        .rowNorms(FavorProjection.RowNorms.CHI).chunk(256).dropout(0.1).seed(42).build();
+    TrainingConfig training = TrainingConfig.builder().epochs(50).batchSize(16).learningRate(3e-3)
+        .weightDecay(0).clipNorm(1.0).negatives(0).maxLength(200).wholeHistory(true).patience(50)
+        .seed(42).build();
     PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
     Trainer.Result result = new Trainer(config, training, quiet, false).train(data);
 

@@ -48,8 +48,9 @@ class NextItemLossTest {
   }
 
   private static ModelWeights weights() {
-    ModelConfig c = new ModelConfig(ITEMS, DIM, 1, 1, 4, Arm.SOFTMAX, FeatureMap.Kernel.SOFTMAX, 4,
-        FavorProjection.RowNorms.CHI, 8, 0, 1);
+    ModelConfig c = ModelConfig.builder(ITEMS, Arm.SOFTMAX).dim(DIM).layers(1).heads(1).ffnDim(4)
+        .kernel(FeatureMap.Kernel.SOFTMAX).features(4).rowNorms(FavorProjection.RowNorms.CHI)
+        .chunk(8).dropout(0).seed(1).build();
     return ModelWeights.initialize(c).castTo(DataType.DOUBLE);
   }
 

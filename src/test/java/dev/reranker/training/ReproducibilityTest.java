@@ -19,9 +19,12 @@ class ReproducibilityTest {
   static ModelWeights train(long seed) {
     Dataset data = Dataset.build(new SyntheticGenerator(new SyntheticGenerator.Options(80, 10, 30,
         1, 2, 2, 4, 5)).generate(), 0);
-    ModelConfig config = new ModelConfig(data.items().size(), 16, 2, 2, 32, Arm.PERFORMER,
-        FeatureMap.Kernel.SOFTMAX, 16, FavorProjection.RowNorms.CHI, 8, 0.2, seed);
-    TrainingConfig training = new TrainingConfig(2, 8, 1e-3, 0.01, 1.0, 0, 20, true, 5, seed);
+    ModelConfig config = ModelConfig.builder(data.items().size(), Arm.PERFORMER).dim(16).layers(2)
+        .heads(2).ffnDim(32).kernel(FeatureMap.Kernel.SOFTMAX).features(16)
+        .rowNorms(FavorProjection.RowNorms.CHI).chunk(8).dropout(0.2).seed(seed).build();
+    TrainingConfig training = TrainingConfig.builder().epochs(2).batchSize(8).learningRate(1e-3)
+        .weightDecay(0.01).clipNorm(1.0).negatives(0).maxLength(20).wholeHistory(true).patience(5)
+        .seed(seed).build();
     return new Trainer(config, training, new PrintStream(java.io.OutputStream.nullOutputStream()),
         false).train(data).weights();
   }
@@ -37,8 +40,9 @@ class ReproducibilityTest {
     assertThat(c.get(ModelWeights.ITEM_EMBEDDING).data().asFloat())
         .isNotEqualTo(a.get(ModelWeights.ITEM_EMBEDDING).data().asFloat());
     // and so the content-addressed version is reproducible too
-    ModelConfig config = new ModelConfig(a.get(ModelWeights.ITEM_EMBEDDING).rows(), 16, 2, 2, 32,
-        Arm.PERFORMER, FeatureMap.Kernel.SOFTMAX, 16, FavorProjection.RowNorms.CHI, 8, 0.2, 3);
+    ModelConfig config = ModelConfig.builder(a.get(ModelWeights.ITEM_EMBEDDING).rows(), Arm.PERFORMER)
+        .dim(16).layers(2).heads(2).ffnDim(32).kernel(FeatureMap.Kernel.SOFTMAX).features(16)
+        .rowNorms(FavorProjection.RowNorms.CHI).chunk(8).dropout(0.2).seed(3).build();
     assertThat(ModelArtifacts.versionOf(config, b)).isEqualTo(ModelArtifacts.versionOf(config, a));
   }
 }

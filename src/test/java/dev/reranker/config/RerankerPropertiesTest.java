@@ -1,0 +1,57 @@
+package dev.reranker.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.reranker.data.Topics;
+import dev.reranker.experiment.Experiment;
+import dev.reranker.ingest.IngestSettings;
+import dev.reranker.model.Arm;
+import dev.reranker.state.UserStates;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+
+/**
+ * Each default has one home: bound from nothing, the service's settings are exactly the engine
+ * types' own defaults; a property set overrides that one value only.
+ */
+class RerankerPropertiesTest {
+
+  private static RerankerProperties bind(Map<String, String> properties) {
+    return new Binder(new MapConfigurationPropertySource(properties))
+        .bindOrCreate("reranker", RerankerProperties.class);
+  }
+
+  @Test
+  void unsetSettingsAreTheEngineDefaults() {
+    RerankerProperties p = bind(Map.of());
+    assertThat(p.ingest().settings()).isEqualTo(IngestSettings.defaults());
+    assertThat(p.state().settings()).isEqualTo(UserStates.Settings.defaults());
+    assertThat(p.experiments().defaultId()).isEqualTo(Experiment.DEFAULT_ID);
+    assertThat(p.experiments().topic()).isEqualTo(Topics.EXPERIMENTS);
+    assertThat(p.ingest().topic()).isEqualTo(Topics.INTERACTIONS);
+    assertThat(p.ingest().dlqTopic()).isEqualTo(Topics.DEAD_LETTERS);
+  }
+
+  @Test
+  void aSetPropertyOverridesOnlyItself() {
+    RerankerProperties p = bind(Map.of("reranker.ingest.history-limit", "500",
+        "reranker.ingest.eager-arms", "performer,softmax",
+        "reranker.state.softmax-window", "30", "reranker.state.snapshot-interval", "5s"));
+    IngestSettings d = IngestSettings.defaults();
+    IngestSettings i = p.ingest().settings();
+    assertThat(i.historyLimit()).isEqualTo(500);
+    assertThat(i.eagerArms()).isEqualTo(Set.of(Arm.PERFORMER, Arm.SOFTMAX));
+    assertThat(i.withHistoryLimit(d.historyLimit())).isNotEqualTo(d); // eager arms differ
+    assertThat(i.maxRecordBytes()).isEqualTo(d.maxRecordBytes());
+    assertThat(i.flushInterval()).isEqualTo(d.flushInterval());
+    UserStates.Settings s = p.state().settings();
+    assertThat(s.softmaxWindow()).isEqualTo(30);
+    assertThat(s.snapshotInterval()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(s.snapshotEveryEvents())
+        .isEqualTo(UserStates.Settings.defaults().snapshotEveryEvents());
+  }
+}
