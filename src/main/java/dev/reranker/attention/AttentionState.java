@@ -1,11 +1,25 @@
 package dev.reranker.attention;
 
-/** A per-user, per-layer incremental attention state: everything needed to fold the next event. */
-public interface AttentionState {
+/**
+ * A per-user, per-layer incremental attention state: everything needed to fold the next event.
+ * Sealed: the performer's prefix sums ({@link FavorState}) or the baseline's KV cache ({@link
+ * SoftmaxKvCache}); an encoder state holds one per layer and copies, sizes and writes them
+ * through these operations, without asking which it has.
+ */
+public sealed interface AttentionState permits FavorState, SoftmaxKvCache {
 
   /** Events folded so far. */
   long position();
 
   /** The exact number of bytes of state payload (float32 numbers plus the position counter). */
   long byteSize();
+
+  /** The exact length of {@link #writeTo}'s output. */
+  long serializedSize();
+
+  /** A deep copy. */
+  AttentionState copy();
+
+  /** Writes the binary form (read back by the implementation's {@code readFrom}). */
+  void writeTo(java.io.DataOutput out) throws java.io.IOException;
 }

@@ -292,7 +292,7 @@ public final class IngestBenchmark {
 
   /** Folding one event into a state at position 100 and at position 100,000 (plain arrays). */
   private Map<String, Object> foldCost() {
-    IncrementalEncoder encoder = new IncrementalEncoder(model.compiled());
+    IncrementalEncoder encoder = new IncrementalEncoder(model.plainWeights());
     EncoderState young = encoder.newState();
     EncoderState old = encoder.newState();
     for (int i = 0; i < 100_000; i++) {

@@ -107,7 +107,7 @@ public final class EncoderState {
     long size = 4 + 1 + 1 + 2 + modelVersion.getBytes(StandardCharsets.UTF_8).length + 8 + 8 + 4
         + 4L * userVector.length + 4;
     for (AttentionState s : layers) {
-      size += s instanceof FavorState f ? f.serializedSize() : ((SoftmaxKvCache) s).serializedSize();
+      size += s.serializedSize();
     }
     return size;
   }
@@ -128,11 +128,7 @@ public final class EncoderState {
       }
       out.writeInt(layers.length);
       for (AttentionState s : layers) {
-        if (s instanceof FavorState f) {
-          f.writeTo(out);
-        } else {
-          ((SoftmaxKvCache) s).writeTo(out);
-        }
+        s.writeTo(out);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -190,7 +186,7 @@ public final class EncoderState {
   public EncoderState copy() {
     AttentionState[] copies = new AttentionState[layers.length];
     for (int l = 0; l < layers.length; l++) {
-      copies[l] = layers[l] instanceof FavorState f ? f.copy() : ((SoftmaxKvCache) layers[l]).copy();
+      copies[l] = layers[l].copy();
     }
     return new EncoderState(arm, modelVersion, copies, userVector.clone(), position, lastTimestamp);
   }

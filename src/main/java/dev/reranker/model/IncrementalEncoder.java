@@ -12,7 +12,6 @@ import dev.reranker.attention.SoftmaxStepKernel;
 import dev.reranker.attention.StepKernel;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Folds one event at a time into a user's {@link EncoderState}, on plain float arrays: the same
@@ -29,90 +28,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class IncrementalEncoder {
 
-  /** A model's weights as plain arrays, shared by all encoders of that model. Immutable. */
-  public static final class Compiled {
-    final ModelConfig config;
-    final String modelVersion;
-    final float[] items; // (I, D)
-    final float[] index; // (32, D)
-    final float[] gaps; // (44, D)
-    final float[][] ln1Gain;
-    final float[][] ln1Bias;
-    final float[][] wq; // [layer] (D, D)
-    final float[][] wk;
-    final float[][] wv;
-    final float[][] wo;
-    final float[][] bo;
-    final float[][] ln2Gain;
-    final float[][] ln2Bias;
-    final float[][] w1; // [layer] (D, F)
-    final float[][] b1;
-    final float[][] w2; // [layer] (F, D)
-    final float[][] b2;
-    final float[] finalGain;
-    final float[] finalBias;
-    final List<FeatureMap> featureMaps; // per layer (performer)
-
-    public Compiled(ModelConfig config, ModelWeights weights, String modelVersion) {
-      this.config = config;
-      this.modelVersion = modelVersion;
-      ModelWeights w = weights.castTo(DataType.FLOAT);
-      items = flat(w.get(ModelWeights.ITEM_EMBEDDING));
-      index = flat(w.get(ModelWeights.INDEX_EMBEDDING));
-      gaps = flat(w.get(ModelWeights.GAP_EMBEDDING));
-      int layers = config.layers();
-      ln1Gain = perLayer(w, layers, "ln1.gain");
-      ln1Bias = perLayer(w, layers, "ln1.bias");
-      wq = perLayer(w, layers, "attn.wq");
-      wk = perLayer(w, layers, "attn.wk");
-      wv = perLayer(w, layers, "attn.wv");
-      wo = perLayer(w, layers, "attn.wo");
-      bo = perLayer(w, layers, "attn.bo");
-      ln2Gain = perLayer(w, layers, "ln2.gain");
-      ln2Bias = perLayer(w, layers, "ln2.bias");
-      w1 = perLayer(w, layers, "ffn.w1");
-      b1 = perLayer(w, layers, "ffn.b1");
-      w2 = perLayer(w, layers, "ffn.w2");
-      b2 = perLayer(w, layers, "ffn.b2");
-      finalGain = flat(w.get("final.ln.gain"));
-      finalBias = flat(w.get("final.ln.bias"));
-      featureMaps = weights.projections().stream()
-          .map(p -> FeatureMap.of(config.kernel(), p)).toList();
-    }
-
-    private static float[][] perLayer(ModelWeights w, int layers, String part) {
-      float[][] out = new float[layers][];
-      for (int l = 0; l < layers; l++) {
-        out[l] = flat(w.layer(l, part));
-      }
-      return out;
-    }
-
-    private static float[] flat(INDArray a) {
-      return a.dup('c').data().asFloat();
-    }
-
-    public ModelConfig config() {
-      return config;
-    }
-
-    public String modelVersion() {
-      return modelVersion;
-    }
-
-    /** An item's score for a user: the dot product of the user vector and the item embedding. */
-    public float score(float[] userVector, int item) {
-      int d = config.dim();
-      int row = item * d;
-      float s = 0;
-      for (int j = 0; j < d; j++) {
-        s += userVector[j] * items[row + j];
-      }
-      return s;
-    }
-  }
-
-  private final Compiled model;
+  private final PlainWeights model;
   private final ModelConfig c;
   private final StepKernel<? extends AttentionState>[] kernels;
   // scratch, (D) or (F)
@@ -125,14 +41,14 @@ public final class IncrementalEncoder {
   private final float[] hidden;
 
   @SuppressWarnings("unchecked")
-  public IncrementalEncoder(Compiled model) {
+  public IncrementalEncoder(PlainWeights model) {
     this.model = model;
     this.c = model.config;
     int d = c.dim();
     kernels = new StepKernel[c.layers()];
     for (int l = 0; l < c.layers(); l++) {
       kernels[l] = c.arm() == Arm.PERFORMER
-          ? new FavorStepKernel(model.featureMaps.get(l), c.heads(), c.headDim())
+          ? new FavorStepKernel(model.layers[l].featureMap(), c.heads(), c.headDim())
           : new SoftmaxStepKernel(c.heads(), c.headDim(), c.headDim());
     }
     x = new float[d];
@@ -144,7 +60,7 @@ public final class IncrementalEncoder {
     hidden = new float[c.ffnDim()];
   }
 
-  public Compiled model() {
+  public PlainWeights model() {
     return model;
   }
 
@@ -197,23 +113,24 @@ public final class IncrementalEncoder {
       x[j] = model.items[item * d + j] + model.index[indexRow + j] + model.gaps[gapRow + j];
     }
     for (int l = 0; l < c.layers(); l++) {
+      PlainWeights.Layer layer = model.layers[l];
       // attention sub-block
-      layerNorm(x, model.ln1Gain[l], model.ln1Bias[l], normed);
-      product(normed, model.wq[l], d, d, q, null);
-      product(normed, model.wk[l], d, d, k, null);
-      product(normed, model.wv[l], d, d, v, null);
+      layerNorm(x, layer.ln1Gain(), layer.ln1Bias(), normed);
+      product(normed, layer.wq(), d, d, q, null);
+      product(normed, layer.wk(), d, d, k, null);
+      product(normed, layer.wv(), d, d, v, null);
       ((StepKernel) kernels[l]).step(state.layer(l), q, k, v, attended);
-      product(attended, model.wo[l], d, d, normed, model.bo[l]);
+      product(attended, layer.wo(), d, d, normed, layer.bo());
       for (int j = 0; j < d; j++) {
         x[j] += normed[j];
       }
       // feed-forward sub-block
-      layerNorm(x, model.ln2Gain[l], model.ln2Bias[l], normed);
-      product(normed, model.w1[l], d, f, hidden, model.b1[l]);
+      layerNorm(x, layer.ln2Gain(), layer.ln2Bias(), normed);
+      product(normed, layer.w1(), d, f, hidden, layer.b1());
       for (int j = 0; j < f; j++) {
         hidden[j] = gelu(hidden[j]);
       }
-      product(hidden, model.w2[l], f, d, normed, model.b2[l]);
+      product(hidden, layer.w2(), f, d, normed, layer.b2());
       for (int j = 0; j < d; j++) {
         x[j] += normed[j];
       }

@@ -94,8 +94,8 @@ public final class ModelArtifacts {
       return new SequenceModel(config, weights);
     }
 
-    public IncrementalEncoder.Compiled compiled() {
-      return new IncrementalEncoder.Compiled(config, weights, version);
+    public PlainWeights plainWeights() {
+      return new PlainWeights(config, weights, version);
     }
   }
 

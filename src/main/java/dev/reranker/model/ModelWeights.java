@@ -33,12 +33,82 @@ public final class ModelWeights {
   public static final String INDEX_EMBEDDING = "index_embedding";
   public static final String GAP_EMBEDDING = "gap_embedding";
 
+  /**
+   * One block's parameters, typed (the same arrays as the named ones: writing through either is
+   * writing both). Shapes as above: D the width, F the FFN's hidden width.
+   */
+  public record Layer(
+      INDArray ln1Gain, // (1, D)
+      INDArray ln1Bias, // (1, D)
+      INDArray wq, // (D, D)
+      INDArray wk, // (D, D)
+      INDArray wv, // (D, D)
+      INDArray wo, // (D, D)
+      INDArray bo, // (1, D)
+      INDArray ln2Gain, // (1, D)
+      INDArray ln2Bias, // (1, D)
+      INDArray w1, // (D, F)
+      INDArray b1, // (1, F)
+      INDArray w2, // (F, D)
+      INDArray b2) { // (1, D)
+
+    static Layer of(Map<String, INDArray> params, int l) {
+      return new Layer(params.get(p(l, "ln1.gain")), params.get(p(l, "ln1.bias")),
+          params.get(p(l, "attn.wq")), params.get(p(l, "attn.wk")), params.get(p(l, "attn.wv")),
+          params.get(p(l, "attn.wo")), params.get(p(l, "attn.bo")),
+          params.get(p(l, "ln2.gain")), params.get(p(l, "ln2.bias")),
+          params.get(p(l, "ffn.w1")), params.get(p(l, "ffn.b1")), params.get(p(l, "ffn.w2")),
+          params.get(p(l, "ffn.b2")));
+    }
+  }
+
   private final Map<String, INDArray> params;
   private final List<FavorProjection> projections; // per layer; empty for the softmax arm
+  private final List<Layer> layers;
 
   ModelWeights(Map<String, INDArray> params, List<FavorProjection> projections) {
     this.params = params;
     this.projections = projections;
+    List<Layer> typed = new ArrayList<>();
+    for (int l = 0; params.containsKey(p(l, "ln1.gain")); l++) {
+      typed.add(Layer.of(params, l));
+    }
+    this.layers = List.copyOf(typed);
+  }
+
+  /** (I, D), tied: the input embedding and the output scoring. */
+  public INDArray itemEmbedding() {
+    return get(ITEM_EMBEDDING);
+  }
+
+  /** (32, D): log₂ position buckets. */
+  public INDArray indexEmbedding() {
+    return get(INDEX_EMBEDDING);
+  }
+
+  /** (44, D): log₂ time-gap buckets. */
+  public INDArray gapEmbedding() {
+    return get(GAP_EMBEDDING);
+  }
+
+  /** (1, D): the final LayerNorm's gain. */
+  public INDArray finalGain() {
+    return get("final.ln.gain");
+  }
+
+  /** (1, D): the final LayerNorm's bias. */
+  public INDArray finalBias() {
+    return get("final.ln.bias");
+  }
+
+  /** Block {@code l}'s parameters. */
+  public Layer layer(int l) {
+    return layers.get(l);
+  }
+
+  /** The blocks' parameters, in order. */
+  public List<Layer> layers() {
+    return layers;
   }
 
   /** Layer parameter names. */
@@ -134,10 +204,6 @@ public final class ModelWeights {
       throw new IllegalArgumentException("no weight '" + name + "'");
     }
     return a;
-  }
-
-  INDArray layer(int l, String part) {
-    return get(p(l, part));
   }
 
   /** Names and arrays in the fixed order (unmodifiable). */

@@ -155,9 +155,9 @@ public final class SequenceModel {
     long n = batch.rows();
     int d = config.dim();
     // embeddings and order signal
-    INDArray x = Ops.gather(weights.get(ModelWeights.ITEM_EMBEDDING), batch.items());
-    x.addi(Ops.gather(weights.get(ModelWeights.INDEX_EMBEDDING), batch.indexBuckets()));
-    x.addi(Ops.gather(weights.get(ModelWeights.GAP_EMBEDDING), batch.gapBuckets()));
+    INDArray x = Ops.gather(weights.itemEmbedding(), batch.items());
+    x.addi(Ops.gather(weights.indexEmbedding(), batch.indexBuckets()));
+    x.addi(Ops.gather(weights.gapEmbedding(), batch.gapBuckets()));
     INDArray inputMask = dropout == null ? null : dropout.mask(type, n, d);
     if (inputMask != null) {
       x.muli(inputMask);
@@ -167,18 +167,18 @@ public final class SequenceModel {
       INDArray input = x;
       // attention sub-block
       Ops.NormCache[] norm1 = new Ops.NormCache[1];
-      INDArray a = Ops.layerNorm(x, weights.layer(l, "ln1.gain"), weights.layer(l, "ln1.bias"),
+      INDArray a = Ops.layerNorm(x, weights.layer(l).ln1Gain(), weights.layer(l).ln1Bias(),
           norm1);
-      INDArray q = Ops.splitHeads(Ops.mm(a, weights.layer(l, "attn.wq"), false, false), b, t, h);
-      INDArray k = Ops.splitHeads(Ops.mm(a, weights.layer(l, "attn.wk"), false, false), b, t, h);
-      INDArray v = Ops.splitHeads(Ops.mm(a, weights.layer(l, "attn.wv"), false, false), b, t, h);
+      INDArray q = Ops.splitHeads(Ops.mm(a, weights.layer(l).wq(), false, false), b, t, h);
+      INDArray k = Ops.splitHeads(Ops.mm(a, weights.layer(l).wk(), false, false), b, t, h);
+      INDArray v = Ops.splitHeads(Ops.mm(a, weights.layer(l).wv(), false, false), b, t, h);
       CausalAttention.Forward att = attention.get(l) instanceof FavorAttention favor
           ? favor.causal(q, k, v, initialStates == null ? null : initialStates.get(l),
               keyMask(batch, type))
           : attention.get(l).forward(q, k, v);
       INDArray merged = Ops.mergeHeads(att.output(), b, t, h);
-      INDArray out = Ops.mm(merged, weights.layer(l, "attn.wo"), false, false)
-          .addiRowVector(weights.layer(l, "attn.bo"));
+      INDArray out = Ops.mm(merged, weights.layer(l).wo(), false, false)
+          .addiRowVector(weights.layer(l).bo());
       INDArray attentionMask = dropout == null ? null : dropout.mask(type, n, d);
       if (attentionMask != null) {
         out.muli(attentionMask);
@@ -186,17 +186,17 @@ public final class SequenceModel {
       x = input.add(out);
       // feed-forward sub-block
       Ops.NormCache[] norm2 = new Ops.NormCache[1];
-      INDArray c = Ops.layerNorm(x, weights.layer(l, "ln2.gain"), weights.layer(l, "ln2.bias"),
+      INDArray c = Ops.layerNorm(x, weights.layer(l).ln2Gain(), weights.layer(l).ln2Bias(),
           norm2);
-      INDArray pre = Ops.mm(c, weights.layer(l, "ffn.w1"), false, false)
-          .addiRowVector(weights.layer(l, "ffn.b1"));
+      INDArray pre = Ops.mm(c, weights.layer(l).w1(), false, false)
+          .addiRowVector(weights.layer(l).b1());
       INDArray act = Ops.gelu(pre);
       INDArray hiddenMask = dropout == null ? null : dropout.mask(type, n, config.ffnDim());
       if (hiddenMask != null) {
         act.muli(hiddenMask);
       }
-      INDArray ffn = Ops.mm(act, weights.layer(l, "ffn.w2"), false, false)
-          .addiRowVector(weights.layer(l, "ffn.b2"));
+      INDArray ffn = Ops.mm(act, weights.layer(l).w2(), false, false)
+          .addiRowVector(weights.layer(l).b2());
       INDArray ffnMask = dropout == null ? null : dropout.mask(type, n, d);
       if (ffnMask != null) {
         ffn.muli(ffnMask);
@@ -207,7 +207,7 @@ public final class SequenceModel {
           c, pre, act, hiddenMask, ffnMask));
     }
     Ops.NormCache[] finalNorm = new Ops.NormCache[1];
-    INDArray hidden = Ops.layerNorm(x, weights.get("final.ln.gain"), weights.get("final.ln.bias"),
+    INDArray hidden = Ops.layerNorm(x, weights.finalGain(), weights.finalBias(),
         finalNorm);
     return new Forward(batch, hidden, inputMask, blocks, finalNorm[0]);
   }
@@ -248,48 +248,48 @@ public final class SequenceModel {
     int b = batch.size();
     int t = batch.time();
     int h = config.heads();
-    INDArray gx = Ops.layerNormBackward(f.finalNorm, weights.get("final.ln.gain"), gradHidden,
-        grads.get("final.ln.gain"), grads.get("final.ln.bias"));
+    INDArray gx = Ops.layerNormBackward(f.finalNorm, weights.finalGain(), gradHidden,
+        grads.finalGain(), grads.finalBias());
     for (int l = config.layers() - 1; l >= 0; l--) {
       BlockCache cache = f.blocks.get(l);
       // feed-forward: x_out = x_mid + mask₃ ⊙ ((mask₂ ⊙ GELU(c·W1 + b1))·W2 + b2)
       INDArray gFfn = cache.ffnMask() == null ? gx : gx.mul(cache.ffnMask());
-      grads.layer(l, "ffn.w2").addi(Ops.mm(cache.activated(), gFfn, true, false));
-      grads.layer(l, "ffn.b2").addi(gFfn.sum(true, 0));
-      INDArray gAct = Ops.mm(gFfn, weights.layer(l, "ffn.w2"), false, true);
+      grads.layer(l).w2().addi(Ops.mm(cache.activated(), gFfn, true, false));
+      grads.layer(l).b2().addi(gFfn.sum(true, 0));
+      INDArray gAct = Ops.mm(gFfn, weights.layer(l).w2(), false, true);
       if (cache.hiddenMask() != null) {
         gAct.muli(cache.hiddenMask());
       }
       INDArray gPre = Ops.geluBackward(cache.preActivation(), gAct);
-      grads.layer(l, "ffn.w1").addi(Ops.mm(cache.normed2(), gPre, true, false));
-      grads.layer(l, "ffn.b1").addi(gPre.sum(true, 0));
-      INDArray gc = Ops.mm(gPre, weights.layer(l, "ffn.w1"), false, true);
-      INDArray gMid = gx.add(Ops.layerNormBackward(cache.norm2(), weights.layer(l, "ln2.gain"), gc,
-          grads.layer(l, "ln2.gain"), grads.layer(l, "ln2.bias")));
+      grads.layer(l).w1().addi(Ops.mm(cache.normed2(), gPre, true, false));
+      grads.layer(l).b1().addi(gPre.sum(true, 0));
+      INDArray gc = Ops.mm(gPre, weights.layer(l).w1(), false, true);
+      INDArray gMid = gx.add(Ops.layerNormBackward(cache.norm2(), weights.layer(l).ln2Gain(), gc,
+          grads.layer(l).ln2Gain(), grads.layer(l).ln2Bias()));
       // attention: x_mid = x_in + mask₁ ⊙ (merge(o)·Wo + bo)
       INDArray gOut = cache.attentionMask() == null ? gMid : gMid.mul(cache.attentionMask());
-      grads.layer(l, "attn.wo").addi(Ops.mm(cache.merged(), gOut, true, false));
-      grads.layer(l, "attn.bo").addi(gOut.sum(true, 0));
-      INDArray gMerged = Ops.mm(gOut, weights.layer(l, "attn.wo"), false, true);
+      grads.layer(l).wo().addi(Ops.mm(cache.merged(), gOut, true, false));
+      grads.layer(l).bo().addi(gOut.sum(true, 0));
+      INDArray gMerged = Ops.mm(gOut, weights.layer(l).wo(), false, true);
       CausalAttention.Gradients ga = attention.get(l).backward(cache.attention(),
           Ops.splitHeads(gMerged, b, t, h));
       INDArray gq = Ops.mergeHeads(ga.queries(), b, t, h);
       INDArray gk = Ops.mergeHeads(ga.keys(), b, t, h);
       INDArray gv = Ops.mergeHeads(ga.values(), b, t, h);
-      grads.layer(l, "attn.wq").addi(Ops.mm(cache.normed1(), gq, true, false));
-      grads.layer(l, "attn.wk").addi(Ops.mm(cache.normed1(), gk, true, false));
-      grads.layer(l, "attn.wv").addi(Ops.mm(cache.normed1(), gv, true, false));
-      INDArray ga1 = Ops.mm(gq, weights.layer(l, "attn.wq"), false, true)
-          .addi(Ops.mm(gk, weights.layer(l, "attn.wk"), false, true))
-          .addi(Ops.mm(gv, weights.layer(l, "attn.wv"), false, true));
-      gx = gMid.add(Ops.layerNormBackward(cache.norm1(), weights.layer(l, "ln1.gain"), ga1,
-          grads.layer(l, "ln1.gain"), grads.layer(l, "ln1.bias")));
+      grads.layer(l).wq().addi(Ops.mm(cache.normed1(), gq, true, false));
+      grads.layer(l).wk().addi(Ops.mm(cache.normed1(), gk, true, false));
+      grads.layer(l).wv().addi(Ops.mm(cache.normed1(), gv, true, false));
+      INDArray ga1 = Ops.mm(gq, weights.layer(l).wq(), false, true)
+          .addi(Ops.mm(gk, weights.layer(l).wk(), false, true))
+          .addi(Ops.mm(gv, weights.layer(l).wv(), false, true));
+      gx = gMid.add(Ops.layerNormBackward(cache.norm1(), weights.layer(l).ln1Gain(), ga1,
+          grads.layer(l).ln1Gain(), grads.layer(l).ln1Bias()));
     }
     if (f.inputMask != null) {
       gx.muli(f.inputMask);
     }
-    Ops.scatterAdd(grads.get(ModelWeights.ITEM_EMBEDDING), batch.items(), gx);
-    Ops.scatterAdd(grads.get(ModelWeights.INDEX_EMBEDDING), batch.indexBuckets(), gx);
-    Ops.scatterAdd(grads.get(ModelWeights.GAP_EMBEDDING), batch.gapBuckets(), gx);
+    Ops.scatterAdd(grads.itemEmbedding(), batch.items(), gx);
+    Ops.scatterAdd(grads.indexEmbedding(), batch.indexBuckets(), gx);
+    Ops.scatterAdd(grads.gapEmbedding(), batch.gapBuckets(), gx);
   }
 }

@@ -4,6 +4,7 @@ import dev.reranker.experiment.ArmChoice;
 import dev.reranker.model.Arm;
 import dev.reranker.model.EncoderState;
 import dev.reranker.model.IncrementalEncoder;
+import dev.reranker.model.PlainWeights;
 import dev.reranker.state.ActiveModel;
 import dev.reranker.state.StateReader;
 import dev.reranker.state.StateUnavailableException;
@@ -151,7 +152,7 @@ public final class Reranker {
 
   private RerankResult score(String userId, List<String> candidates, int k, ArmChoice arm,
       ActiveModel model, UserVector user) {
-    IncrementalEncoder.Compiled compiled = model.compiled();
+    PlainWeights weights = model.plainWeights();
     int n = candidates.size();
     int[] knownAt = new int[n]; // (known) position in the caller's list
     double[] knownScores = new double[n];
@@ -164,7 +165,7 @@ public final class Reranker {
       int index = model.itemIndex(id);
       if (index >= 0) {
         knownAt[known] = i;
-        knownScores[known++] = compiled.score(user.vector(), index);
+        knownScores[known++] = weights.score(user.vector(), index);
       } else {
         unknownAt[unknown] = i;
         unknownScores[unknown++] = popularity.count(id);

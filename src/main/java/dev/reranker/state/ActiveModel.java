@@ -4,28 +4,29 @@ import dev.reranker.model.Arm;
 import dev.reranker.model.BatchFolder;
 import dev.reranker.model.EncoderState;
 import dev.reranker.model.IncrementalEncoder;
+import dev.reranker.model.PlainWeights;
 import dev.reranker.model.ModelArtifacts;
 import dev.reranker.model.OrderSignal;
 import dev.reranker.model.SequenceModel;
 import java.util.List;
 
 /**
- * One loaded model version with what is derived from it: the batched model, the compiled weights of
+ * One loaded model version with what is derived from it: the batched model, the plain-array weights of
  * the incremental encoder, and per-thread encoders and batch folders (both hold scratch buffers).
  */
 public final class ActiveModel {
 
   private final ModelArtifacts.TrainedModel model;
   private final SequenceModel batched;
-  private final IncrementalEncoder.Compiled compiled;
+  private final PlainWeights plainWeights;
   private final ThreadLocal<IncrementalEncoder> encoders;
   private final ThreadLocal<BatchFolder> folders;
 
   public ActiveModel(ModelArtifacts.TrainedModel model) {
     this.model = model;
     this.batched = model.sequenceModel();
-    this.compiled = model.compiled();
-    this.encoders = ThreadLocal.withInitial(() -> new IncrementalEncoder(compiled));
+    this.plainWeights = model.plainWeights();
+    this.encoders = ThreadLocal.withInitial(() -> new IncrementalEncoder(plainWeights));
     this.folders = ThreadLocal.withInitial(() -> new BatchFolder(batched, model.version()));
   }
 
@@ -39,7 +40,7 @@ public final class ActiveModel {
     for (int i = 0; i < 64; i++) {
       encoder().fold(s, i % n, 1_000L * i);
     }
-    compiled.score(s.userVector(), 0);
+    plainWeights.score(s.userVector(), 0);
     int[] items = new int[32];
     long[] times = new long[32];
     for (int i = 0; i < items.length; i++) {
@@ -67,8 +68,8 @@ public final class ActiveModel {
     return model.items().indexOf(itemId);
   }
 
-  public IncrementalEncoder.Compiled compiled() {
-    return compiled;
+  public PlainWeights plainWeights() {
+    return plainWeights;
   }
 
   public SequenceModel batched() {

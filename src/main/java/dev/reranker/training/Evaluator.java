@@ -78,7 +78,7 @@ public final class Evaluator {
           Workspaces.PER_PASS, "evaluation")) {
         SequenceModel.Forward f = model.forward(Batch.of(windows), null);
         INDArray users = f.userVectors(); // (B, D)
-        INDArray items = model.weights().get(dev.reranker.model.ModelWeights.ITEM_EMBEDDING);
+        INDArray items = model.weights().itemEmbedding();
         INDArray scores = Nd4j.createUninitialized(users.dataType(), new long[] {users.size(0),
             items.size(0)}, 'c');
         Nd4j.gemm(users, items, scores, false, true, 1, 0);

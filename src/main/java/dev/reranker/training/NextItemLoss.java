@@ -50,7 +50,7 @@ final class NextItemLoss {
     if (count == 0) {
       return 0;
     }
-    INDArray embedding = weights.get(ModelWeights.ITEM_EMBEDDING); // (I, D)
+    INDArray embedding = weights.itemEmbedding(); // (I, D)
     long items = embedding.size(0);
     INDArray h = Rows.gather(hidden, rows); // (n, D)
     INDArray logits = Nd4j.createUninitialized(hidden.dataType(), new long[] {count, items}, 'c');
@@ -72,7 +72,7 @@ final class NextItemLoss {
     }
     INDArray gh = Nd4j.createUninitialized(hidden.dataType(), new long[] {count, h.size(1)}, 'c');
     Nd4j.gemm(probabilities, embedding, gh, false, false, 1, 0);
-    Nd4j.gemm(probabilities, h, grads.get(ModelWeights.ITEM_EMBEDDING), true, false, 1, 1);
+    Nd4j.gemm(probabilities, h, grads.itemEmbedding(), true, false, 1, 1);
     Rows.scatterAdd(gradHidden, rows, gh);
     return loss;
   }
@@ -114,7 +114,7 @@ final class NextItemLoss {
     if (count == 0) {
       return 0;
     }
-    INDArray embedding = weights.get(ModelWeights.ITEM_EMBEDDING);
+    INDArray embedding = weights.itemEmbedding();
     INDArray h = Rows.gather(hidden, rows); // (n, D)
     INDArray ePos = Rows.gather(embedding, positives); // (n, D)
     INDArray eNeg = Rows.gather(embedding, negatives); // (K, D)
@@ -145,7 +145,7 @@ final class NextItemLoss {
         org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 1 + k)).dup('c'); // (n, K)
     INDArray gh = ePos.mulColumnVector(gPos);
     Nd4j.gemm(gNeg, eNeg, gh, false, false, 1, 1); // += gNeg·E_neg
-    INDArray gradEmbedding = grads.get(ModelWeights.ITEM_EMBEDDING);
+    INDArray gradEmbedding = grads.itemEmbedding();
     Rows.scatterAdd(gradEmbedding, positives, h.mulColumnVector(gPos));
     INDArray gEneg = Nd4j.createUninitialized(hidden.dataType(), new long[] {k, h.size(1)}, 'c');
     Nd4j.gemm(gNeg, h, gEneg, true, false, 1, 0);

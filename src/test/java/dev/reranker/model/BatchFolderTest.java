@@ -18,7 +18,7 @@ class BatchFolderTest {
     ModelConfig config = IncrementalEncoderTest.config(Arm.PERFORMER);
     ModelWeights weights = IncrementalEncoderTest.perturbed(config);
     IncrementalEncoder encoder = new IncrementalEncoder(
-        new IncrementalEncoder.Compiled(config, weights, "v1"));
+        new PlainWeights(config, weights, "v1"));
     BatchFolder folder = new BatchFolder(new SequenceModel(config, weights), "v1");
 
     int users = 9;
@@ -62,7 +62,7 @@ class BatchFolderTest {
     ModelWeights weights = IncrementalEncoderTest.perturbed(config);
     SequenceModel model = new SequenceModel(config, weights);
     IncrementalEncoder encoder = new IncrementalEncoder(
-        new IncrementalEncoder.Compiled(config, weights, "v1"));
+        new PlainWeights(config, weights, "v1"));
     BatchFolder folder = new BatchFolder(model, "v1");
     int window = 20;
     List<BatchFolder.Work> work = new ArrayList<>();

@@ -60,7 +60,7 @@ class IncrementalEncoderTest {
     ModelWeights weights = perturbed(config);
     SequenceModel batched = new SequenceModel(config, weights);
     IncrementalEncoder encoder = new IncrementalEncoder(
-        new IncrementalEncoder.Compiled(config, weights, "test-1"));
+        new PlainWeights(config, weights, "test-1"));
     int[] items = new int[EVENTS];
     long[] times = history(EVENTS, items, config.items(), 5);
 
@@ -142,7 +142,7 @@ class IncrementalEncoderTest {
   void stateSizeIsConstantForThePerformerAndGrowsForSoftmax(Arm arm) {
     ModelConfig config = config(arm);
     IncrementalEncoder encoder = new IncrementalEncoder(
-        new IncrementalEncoder.Compiled(config, ModelWeights.initialize(config), "v"));
+        new PlainWeights(config, ModelWeights.initialize(config), "v"));
     EncoderState state = encoder.newState();
     encoder.fold(state, 1, 0);
     long after1 = state.byteSize();
@@ -163,8 +163,8 @@ class IncrementalEncoderTest {
   void refusesStatesOfAnotherModelAndUnknownItems(Arm arm) {
     ModelConfig config = config(arm);
     ModelWeights w = ModelWeights.initialize(config);
-    IncrementalEncoder a = new IncrementalEncoder(new IncrementalEncoder.Compiled(config, w, "a"));
-    IncrementalEncoder b = new IncrementalEncoder(new IncrementalEncoder.Compiled(config, w, "b"));
+    IncrementalEncoder a = new IncrementalEncoder(new PlainWeights(config, w, "a"));
+    IncrementalEncoder b = new IncrementalEncoder(new PlainWeights(config, w, "b"));
     EncoderState state = a.newState();
     assertThatThrownBy(() -> b.fold(state, 1, 0)).hasMessageContaining("belongs to model a");
     assertThatThrownBy(() -> a.fold(state, 50, 0)).hasMessageContaining("item index 50");

@@ -179,14 +179,14 @@ class RerankApiIntegrationTest {
   private static void assertExpectedOrder(JsonNode response, ModelArtifacts.TrainedModel m,
       float[] user, List<String> candidates) {
     List<String> known = candidates.stream().filter(c -> m.items().indexOf(c) >= 0)
-        .sorted((a, b) -> Double.compare(m.compiled().score(user, m.items().indexOf(b)),
-            m.compiled().score(user, m.items().indexOf(a)))).toList();
+        .sorted((a, b) -> Double.compare(m.plainWeights().score(user, m.items().indexOf(b)),
+            m.plainWeights().score(user, m.items().indexOf(a)))).toList();
     JsonNode items = response.get("items");
     for (int i = 0; i < known.size(); i++) {
       assertThat(items.get(i).get("itemId").asString()).as("rank %d", i + 1)
           .isEqualTo(known.get(i));
       assertThat(items.get(i).get("score").asDouble()).isCloseTo(
-          m.compiled().score(user, m.items().indexOf(known.get(i))),
+          m.plainWeights().score(user, m.items().indexOf(known.get(i))),
           org.assertj.core.data.Offset.offset(1e-3));
       assertThat(items.get(i).get("rank").asInt()).isEqualTo(i + 1);
     }
