@@ -58,7 +58,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Inputs are rank 3, (batch, length, width), FLOAT (production) or DOUBLE (gradient checks); all
  * arithmetic is in the input type. Immutable and thread-safe.
  */
-public final class CausalLinearAttention {
+final class CausalLinearAttention {
 
   /** δ, the denominator guard. See the class comment for why it can be this small. */
   public static final double DENOMINATOR_EPSILON = 1e-30;

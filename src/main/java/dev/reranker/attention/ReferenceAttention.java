@@ -5,7 +5,7 @@ package dev.reranker.attention;
  * (length, dim) arrays, quadratic in the length, no ND4J, no chunking, no incremental state. Tests
  * hold the batched ND4J kernels and the step kernels against these.
  */
-public final class ReferenceAttention {
+final class ReferenceAttention {
   private ReferenceAttention() {}
 
   /** Exact softmax attention, out_i = Σ_j softmax_j(q_iᵀk_j/√d) v_j over j ≤ i (causal) or all j. */

@@ -6,7 +6,7 @@ import dev.reranker.attention.Nd4jThreads;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** What a benchmark ran on, recorded in its JSON next to the numbers. */
-public final class Machine {
+final class Machine {
   private Machine() {}
 
   public static Map<String, Object> describe() {

@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  * does not know are <em>not</em> rejected: they stay in the history (a later model may know them).
  * Immutable, thread-safe.
  */
-public final class EventValidator {
+final class EventValidator {
 
   /** The result: an event or a rejection. */
   public sealed interface Result permits Accepted, Rejected {}

@@ -5,7 +5,7 @@ package dev.reranker.serving;
  * the problem type (the last segment of its {@link Problems#TYPE_BASE} URI), the detail, and the
  * request field at fault. Thrown by controllers and validation; {@code ProblemHandler} writes it.
  */
-public final class ApiProblem extends RuntimeException {
+final class ApiProblem extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   private final int status;

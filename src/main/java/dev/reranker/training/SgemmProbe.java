@@ -9,7 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * The machine's single-precision matrix-multiply rate through ND4J's BLAS, with the current thread
  * settings: the yardstick training throughput is compared against.
  */
-public final class SgemmProbe {
+final class SgemmProbe {
   private SgemmProbe() {}
 
   /** GFLOP/s of an n³ sgemm: the median of {@code repeats} runs after two warm-ups. */

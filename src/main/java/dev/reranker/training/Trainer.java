@@ -25,7 +25,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Reproducible: the same data, model config and training config give the same weights bit for
  * bit (one ND4J thread per op; batch order, negatives and dropout all drawn from seeds).
  */
-public final class Trainer {
+final class Trainer {
 
   private final ModelConfig modelConfig;
   private final TrainingConfig config;
