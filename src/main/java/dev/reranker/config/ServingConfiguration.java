@@ -220,7 +220,7 @@ class ServingConfiguration {
   @Bean
   OwnerRouter ownerRouter(StreamsBuilderFactoryBean streams, Environment env) {
     String server = env.getProperty("spring.kafka.streams.properties.application.server");
-    return new OwnerRouter(streams::getKafkaStreams, server == null || server.isBlank() ? null
+    return OwnerRouter.over(streams::getKafkaStreams, server == null || server.isBlank() ? null
         : HostInfo.buildFromEndpoint(server));
   }
 

@@ -4,6 +4,7 @@ import dev.reranker.data.Topics;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.time.Duration;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -27,7 +28,7 @@ public final class OwnerRouter {
   static final String FORWARDED_HEADER = "X-Reranker-Forwarded";
   private static final Logger log = LoggerFactory.getLogger(OwnerRouter.class);
 
-  private final Supplier<KafkaStreams> streams;
+  private final Function<String, KeyQueryMetadata> ownerOf;
   private final HostInfo self;
 
   /**
@@ -39,10 +40,23 @@ public final class OwnerRouter {
    */
   private final Cache<Long, RestClient> clients = Caffeine.newBuilder().maximumSize(32).build();
 
-  /** @param self this instance's {@code application.server}, or null when it has none */
-  public OwnerRouter(Supplier<KafkaStreams> streams, HostInfo self) {
-    this.streams = streams;
+  /**
+   * @param ownerOf where a user's history lives (active host and standbys); null or {@link
+   *     KeyQueryMetadata#NOT_AVAILABLE} when unknown; may throw while Kafka Streams rebalances
+   * @param self this instance's {@code application.server}, or null when it has none
+   */
+  OwnerRouter(Function<String, KeyQueryMetadata> ownerOf, HostInfo self) {
+    this.ownerOf = ownerOf;
     this.self = self;
+  }
+
+  /** Routing by the history store's metadata in {@code streams} (null while not started). */
+  public static OwnerRouter over(Supplier<KafkaStreams> streams, HostInfo self) {
+    return new OwnerRouter(user -> {
+      KafkaStreams ks = streams.get();
+      return ks == null ? null : ks.queryMetadataForKey(Topics.HISTORY_STORE, user,
+          Serdes.String().serializer());
+    }, self);
   }
 
   private RestClient client(Duration deadline) {
@@ -73,9 +87,7 @@ public final class OwnerRouter {
     }
     KeyQueryMetadata m;
     try {
-      KafkaStreams ks = streams.get();
-      m = ks == null ? null : ks.queryMetadataForKey(Topics.HISTORY_STORE,
-          request.userId(), Serdes.String().serializer());
+      m = ownerOf.apply(request.userId());
       if (m == null || m == KeyQueryMetadata.NOT_AVAILABLE || self.equals(m.activeHost())) {
         return Route.LOCAL;
       }
