@@ -1,6 +1,7 @@
 package dev.reranker.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -160,14 +161,47 @@ class AbTestSimulationTest {
     // costs: the KV cache of ~35 events outweighs the constant FAVOR+ state
     assertThat(softmax.get("mean_state_bytes").asLong())
         .isGreaterThan(performer.get("mean_state_bytes").asLong());
+    // the comparison is performer − softmax, and its test statistics agree with each other:
+    // the difference of the arms' values, z = difference / se (Welch: se from the interval's
+    // half-width), p = 2(1 − Φ(|z|))
     JsonNode comparison = rep.get("comparison");
+    assertThat(comparison.get("arms").asString()).isEqualTo("performer - softmax");
     for (String metric : List.of("hr_at_k", "ndcg_at_k", "mrr")) {
-      double p = comparison.get(metric).get("p_value").asDouble();
-      assertThat(p).as(metric).isBetween(0.0, 1.0);
+      JsonNode c = comparison.get(metric);
+      double diff = c.get("difference").asDouble();
+      assertThat(diff).as(metric).isCloseTo(performer.get(metric).get("value").asDouble()
+          - softmax.get(metric).get("value").asDouble(), within(3e-6));
+      double lo = c.get("ci95").get(0).asDouble();
+      double hi = c.get("ci95").get(1).asDouble();
+      assertThat(diff).as(metric).isBetween(lo, hi);
+      double z = c.get("z").asDouble();
+      double p = c.get("p_value").asDouble();
+      assertThat(p).as(metric).isCloseTo(2 * (1 - normalCdf(Math.abs(z))),
+          within(2e-6));
+      if (!metric.equals("hr_at_k")) { // (the z-test's z uses the pooled error, its CI not)
+        double se = (hi - lo) / (2 * 1.959963984540054);
+        assertThat(z).as(metric).isCloseTo(se == 0 ? 0 : diff / se, within(1e-3 + 1e-3
+            * Math.abs(z)));
+      }
+      assertThat(Math.signum(z)).as(metric).isEqualTo(Math.signum(diff));
     }
     JsonNode shadow = rep.get("shadow_agreement");
     assertThat(shadow.get("requests").asInt()).isEqualTo(USERS);
     assertThat(shadow.get("mean_overlap_at_k").asDouble()).isBetween(0.0, 1.0);
+  }
+
+  /** Φ(z) by Simpson's rule over the normal density (independent of the report's own Φ). */
+  static double normalCdf(double z) {
+    int n = 4000;
+    double h = Math.abs(z) / n;
+    double sum = 0;
+    for (int i = 0; i <= n; i++) {
+      double x = i * h;
+      double w = i == 0 || i == n ? 1 : i % 2 == 1 ? 4 : 2;
+      sum += w * Math.exp(-x * x / 2);
+    }
+    double half = sum * h / 3 / Math.sqrt(2 * Math.PI);
+    return z >= 0 ? 0.5 + half : 0.5 - half;
   }
 
   @Test

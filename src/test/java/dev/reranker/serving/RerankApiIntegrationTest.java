@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
@@ -215,10 +216,36 @@ class RerankApiIntegrationTest {
   @Test
   void pastTheDeadlineTheFallbackOrderIsServedDegraded() throws Exception {
     EngineHarness.states(app).cache().invalidateAll(); // dave's 3,000 events must be re-encoded
-    HttpResponse<String> r = post("/v1/rerank", json.writeValueAsString(Map.of("userId", "dave",
-        "candidates", List.of("i1", "i2", "i3"))), "X-Deadline-Ms", "1");
+    // every state worker busy until the request has timed out: its rebuild cannot finish within
+    // the deadline however fast this machine is
+    java.util.concurrent.ExecutorService workers = app.getBean("rerankWorkers",
+        java.util.concurrent.ExecutorService.class);
+    int threads = app.getBean(dev.reranker.config.RerankerProperties.class).serving()
+        .workerThreads();
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(threads);
+    for (int i = 0; i < threads; i++) {
+      workers.submit(() -> {
+        busy.countDown();
+        release.await();
+        return null;
+      });
+    }
+    HttpResponse<String> r;
+    try {
+      assertThat(busy.await(10, TimeUnit.SECONDS)).isTrue();
+      r = post("/v1/rerank", json.writeValueAsString(Map.of("userId", "dave",
+          "candidates", List.of("i1", "i2", "i3"))), "X-Deadline-Ms", "20");
+    } finally {
+      release.countDown();
+    }
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(json.readTree(r.body()).get("degraded").asBoolean()).isTrue();
+    JsonNode degraded = json.readTree(r.body());
+    assertThat(degraded.get("degraded").asBoolean()).isTrue();
+    assertThat(degraded.hasNonNull("modelVersion")).isFalse();
+    for (JsonNode item : degraded.get("items")) {
+      assertThat(item.get("fallback").asBoolean()).isTrue();
+    }
     // the rebuild finished in the background: the next request is served from the state
     await().atMost(Duration.ofSeconds(30)).until(() -> !rerank("dave", List.of("i1", "i2"))
         .get("degraded").asBoolean());
