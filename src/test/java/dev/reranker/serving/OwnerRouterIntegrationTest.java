@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * known to; by the owner when it answers (the request marked as forwarded); here from the standby
  * copy when the owner is down and this instance hosts one; degraded when it hosts none.
  */
-class OwnerRouterTest {
+class OwnerRouterIntegrationTest {
 
   static final HostInfo SELF = new HostInfo("localhost", 18_080);
   static final RerankApi.RerankRequest REQUEST = new RerankApi.RerankRequest("u7",

@@ -38,7 +38,7 @@ import tools.jackson.databind.json.JsonMapper;
  * true next event; the report compares the arms' online HR@10, NDCG@10 and MRR with 95% intervals
  * and tests, and their costs. The report page is then rendered in headless Chromium.
  */
-class AbTestSimulationTest {
+class AbTestSimulationIntegrationTest {
 
   @TempDir
   static Path root;

@@ -10,7 +10,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /** {@code bench rerank} end to end, briefly (numbers are reported, not asserted). */
-class BenchRerankCommandTest {
+class BenchRerankCommandIntegrationTest {
 
   @Test
   void writesTheRatesTheIssueAsksForPerArm(@TempDir Path dir) throws Exception {

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The in-process broker: starts, serves a produce/consume round trip, restarts on its data. */
-class InProcessKafkaBrokerTest {
+class InProcessKafkaBrokerIntegrationTest {
 
   @Test
   void roundTripAndRestartKeepsTopics(@TempDir Path dir) throws Exception {

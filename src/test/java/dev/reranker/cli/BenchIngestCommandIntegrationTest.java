@@ -13,7 +13,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /** {@code bench ingest} end to end on a small stream (numbers are reported, not asserted). */
-class BenchIngestCommandTest {
+class BenchIngestCommandIntegrationTest {
 
   @Test
   void writesTheRatesTheIssueAsksFor(@TempDir Path dir) throws Exception {
