@@ -13,9 +13,9 @@ import dev.reranker.model.EncoderState;
 import dev.reranker.model.IncrementalEncoder;
 import dev.reranker.model.ModelArtifacts;
 import dev.reranker.state.ActiveModel;
+import dev.reranker.state.ModelRegistry;
 import dev.reranker.state.StateCache;
 import dev.reranker.state.StateKey;
-import dev.reranker.state.ModelRegistry;
 import dev.reranker.state.UserStates;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintStream;
@@ -193,7 +193,8 @@ public final class IngestBenchmark {
       Admin admin) throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     StateCache cache = new StateCache(1L << 30, null, Ticker.systemTicker());
-    UserStates states = new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(model))), cache,
+    UserStates states = new UserStates(
+        new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(model))), cache,
         Clock.systemUTC(), UserStates.Settings.defaults(), registry);
     IngestMetrics metrics = new IngestMetrics(registry);
     IngestSettings defaults = IngestSettings.defaults();

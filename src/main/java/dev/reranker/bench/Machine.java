@@ -1,8 +1,8 @@
 package dev.reranker.bench;
 
+import dev.reranker.attention.Nd4jThreads;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import dev.reranker.attention.Nd4jThreads;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** What a benchmark ran on, recorded in its JSON next to the numbers. */

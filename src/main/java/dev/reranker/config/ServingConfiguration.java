@@ -9,7 +9,6 @@ import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.experiment.Exposure;
 import dev.reranker.experiment.OutcomeTracker;
 import dev.reranker.ingest.IngestStores;
-import dev.reranker.model.Arm;
 import dev.reranker.serving.ItemPopularity;
 import dev.reranker.serving.OwnerRouter;
 import dev.reranker.serving.RequestGuards;

@@ -21,9 +21,10 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Shares experiment changes between instances through a compacted, single-partition topic
- * ({@value dev.reranker.data.Topics#EXPERIMENTS} unless configured): the admin API's changes are written whole, keyed by experiment id (id, salt,
- * weights, shadow, k and the bucket table, since an allocation depends on the history of weight
- * changes and cannot be recomputed from the weights); every instance reads the topic from the
+ * ({@value dev.reranker.data.Topics#EXPERIMENTS} unless configured): the admin API's changes are
+ * written whole, keyed by experiment id (id, salt, weights, shadow, k and the bucket table, since
+ * an allocation depends on the history of weight changes and cannot be recomputed from the
+ * weights); every instance reads the topic from the
  * beginning, at start-up and then as it grows, and applies each record to its registry.
  *
  * <p>So every instance assigns users alike, admin changes survive restarts, and an instance

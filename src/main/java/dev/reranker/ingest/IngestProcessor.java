@@ -1,7 +1,7 @@
 package dev.reranker.ingest;
 
-import dev.reranker.data.Topics;
 import dev.reranker.data.Interaction;
+import dev.reranker.data.Topics;
 import dev.reranker.model.Arm;
 import dev.reranker.state.ActiveModel;
 import dev.reranker.state.UserStates;
@@ -187,7 +187,8 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
    * Forwards a rejected record to the dead-letter topic: its key, value and headers, plus the
    * reason and where it came from. Bounded, so that it can always be produced: a value over
    * {@code dlqMaxValueBytes}, or over what the Streams producer's {@code max.request.size} leaves
-   * once key and headers are counted, is cut to that length ({@value DeadLetterHeaders#TRUNCATED_HEADER}: the
+   * once key and headers are counted, is cut to that length
+   * ({@value DeadLetterHeaders#TRUNCATED_HEADER}: the
    * original length; {@value DeadLetterHeaders#ORIGINAL_SHA256_HEADER}: the original's SHA-256; the
    * source headers say where the whole record is), original headers over
    * {@value #MAX_COPIED_HEADER_BYTES} bytes in all are left out
@@ -208,7 +209,8 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
         headers.add(h);
       }
     } else {
-      headers.add(DeadLetterHeaders.HEADERS_OMITTED_HEADER, utf8(Integer.toString(original.length)));
+      headers.add(DeadLetterHeaders.HEADERS_OMITTED_HEADER,
+          utf8(Integer.toString(original.length)));
     }
     headers.add(DeadLetterHeaders.REASON_HEADER, utf8(abbreviate(rejection.reason(), 1000)));
     headers.add(DeadLetterHeaders.REASON_CODE_HEADER, utf8(rejection.code().wireName()));

@@ -1,7 +1,7 @@
 package dev.reranker.ingest;
 
-import dev.reranker.data.Topics;
 import dev.reranker.data.Interaction;
+import dev.reranker.data.Topics;
 import dev.reranker.state.UserStates;
 import java.time.Clock;
 import org.apache.kafka.common.serialization.Serdes;

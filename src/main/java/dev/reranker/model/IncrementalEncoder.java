@@ -5,7 +5,6 @@ import dev.reranker.attention.CausalAttention;
 import dev.reranker.attention.FavorAttention;
 import dev.reranker.attention.FavorState;
 import dev.reranker.attention.FavorStepKernel;
-import dev.reranker.attention.FeatureMap;
 import dev.reranker.attention.SoftmaxAttention;
 import dev.reranker.attention.SoftmaxKvCache;
 import dev.reranker.attention.SoftmaxStepKernel;

@@ -5,7 +5,6 @@ import dev.reranker.experiment.Experiment;
 import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.experiment.ExperimentReport;
 import dev.reranker.experiment.OutcomeTracker;
-
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package dev.reranker.serving;
 
-import dev.reranker.data.Topics;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.reranker.data.Topics;
 import java.time.Duration;
 import java.util.function.Function;
 import java.util.function.Supplier;

@@ -122,7 +122,8 @@ public final class RerankService {
     return timers.computeIfAbsent(role + '/' + arm + '/' + degraded, key ->
         Timer.builder("reranker.rerank")
             .description("reranking latency per arm")
-            .tag("role", role).tag("arm", arm.wireName()).tag("degraded", Boolean.toString(degraded))
+            .tag("role", role).tag("arm", arm.wireName())
+            .tag("degraded", Boolean.toString(degraded))
             .publishPercentileHistogram()
             .register(registry));
   }

@@ -32,7 +32,8 @@ class TransportProbeController {
     for (int i = 0; i < k; i++) {
       items.add(new RerankApi.Item(candidates.get(i), 0.0, i + 1, false));
     }
-    return new RerankApi.RerankResponse(null, request.userId(), request.experiment(), dev.reranker.experiment.ArmChoice.FALLBACK,
+    return new RerankApi.RerankResponse(null, request.userId(), request.experiment(),
+        dev.reranker.experiment.ArmChoice.FALLBACK,
         null, 0, items, false, false, 0.0);
   }
 }

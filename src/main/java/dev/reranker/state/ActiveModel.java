@@ -4,14 +4,15 @@ import dev.reranker.model.Arm;
 import dev.reranker.model.BatchFolder;
 import dev.reranker.model.EncoderState;
 import dev.reranker.model.IncrementalEncoder;
-import dev.reranker.model.PlainWeights;
 import dev.reranker.model.ModelArtifacts;
 import dev.reranker.model.OrderSignal;
+import dev.reranker.model.PlainWeights;
 import dev.reranker.model.SequenceModel;
 import java.util.List;
 
 /**
- * One loaded model version with what is derived from it: the batched model, the plain-array weights of
+ * One loaded model version with what is derived from it: the batched model, the plain-array
+ * weights of
  * the incremental encoder, and per-thread encoders and batch folders (both hold scratch buffers).
  */
 public final class ActiveModel {

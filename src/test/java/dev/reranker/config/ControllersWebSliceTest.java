@@ -227,7 +227,8 @@ class ControllersWebSliceTest {
         .andExpect(jsonPath("$.field").value("body"));
     mvc.perform(post("/v1/rerank").contentType("*/*").content("{}"))
         .andExpect(status().is(415))
-        .andExpect(jsonPath("$.type").value("https://reranker.dev/problems/unsupported-media-type"));
+        .andExpect(jsonPath("$.type")
+            .value("https://reranker.dev/problems/unsupported-media-type"));
   }
 
   @Test

@@ -110,7 +110,8 @@ class ExperimentTest {
   @Test
   void outcomesJoinTheNextInteractionOnly() {
     OutcomeTracker t = new OutcomeTracker();
-    t.exposed(new Exposure("r1", "e", "u", ArmChoice.PERFORMER, "v", List.of("a", "b", "c"), 1_000, 2.0,
+    t.exposed(new Exposure("r1", "e", "u", ArmChoice.PERFORMER, "v", List.of("a", "b", "c"),
+        1_000, 2.0,
         100, false), 2);
     t.interacted("u", "c", 500); // before the exposure: ignored
     t.interacted("other", "a", 2_000); // another user
@@ -127,7 +128,8 @@ class ExperimentTest {
   void theTrackerKeepsABoundedWindowAndDropsPendingExposuresPastTheHorizon() {
     OutcomeTracker t = new OutcomeTracker(5);
     for (int i = 0; i < 12; i++) {
-      t.exposed(new Exposure("r" + i, "e", "u" + i, i % 2 == 0 ? ArmChoice.PERFORMER : ArmChoice.SOFTMAX, "v",
+      t.exposed(new Exposure("r" + i, "e", "u" + i,
+          i % 2 == 0 ? ArmChoice.PERFORMER : ArmChoice.SOFTMAX, "v",
           List.of("a", "b"), 1_000 + i, i, 100 + i, false), 2);
       t.interacted("u" + i, "a", 2_000 + i);
       t.agreement("e", new OutcomeTracker.Agreement(1, 1, i, i, ArmChoice.PERFORMER));

@@ -1,15 +1,14 @@
 package dev.reranker.ingest;
 
-import dev.reranker.data.Topics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.reranker.data.EventType;
 import dev.reranker.data.Interaction;
 import dev.reranker.data.InteractionJson;
+import dev.reranker.data.Topics;
 import dev.reranker.model.Arm;
 import dev.reranker.state.CachedState;
-import dev.reranker.state.StateKey;
 import dev.reranker.state.UserStates;
 import dev.reranker.testing.EngineHarness;
 import dev.reranker.testing.TestModels;

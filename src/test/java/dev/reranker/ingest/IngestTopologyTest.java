@@ -1,19 +1,19 @@
 package dev.reranker.ingest;
 
-import dev.reranker.data.Topics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.reranker.data.EventType;
 import dev.reranker.data.Interaction;
 import dev.reranker.data.InteractionJson;
+import dev.reranker.data.Topics;
 import dev.reranker.model.Arm;
 import dev.reranker.model.ModelArtifacts;
 import dev.reranker.state.ActiveModel;
 import dev.reranker.state.CachedState;
+import dev.reranker.state.ModelRegistry;
 import dev.reranker.state.StateCache;
 import dev.reranker.state.StateKey;
-import dev.reranker.state.ModelRegistry;
 import dev.reranker.state.UserStates;
 import dev.reranker.testing.TestModels;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -60,7 +60,8 @@ class IngestTopologyTest {
 
   @BeforeEach
   void start() {
-    states = new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer), Arm.SOFTMAX,
+    states = new UserStates(
+        new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer), Arm.SOFTMAX,
         new ActiveModel(softmax))), new StateCache(64L << 20, null, Ticker.systemTicker()), clock,
         new UserStates.Settings(50, Duration.ofMinutes(1), 20, 8), null);
     metrics = new IngestMetrics(new SimpleMeterRegistry());
@@ -132,12 +133,14 @@ class IngestTopologyTest {
     List<TestRecord<String, byte[]>> dead = dlq.readRecordsToList();
     assertThat(dead).hasSize(badReasons.size());
     List<String> codes = dead.stream().map(r -> new String(r.headers()
-        .lastHeader(DeadLetterHeaders.REASON_CODE_HEADER).value(), StandardCharsets.UTF_8)).toList();
+        .lastHeader(DeadLetterHeaders.REASON_CODE_HEADER).value(), StandardCharsets.UTF_8))
+        .toList();
     assertThat(codes).contains("malformed", "unknown_event_type", "future_timestamp",
         "key_mismatch", "oversized", "empty");
     assertThat(dead.get(0).headers().lastHeader(DeadLetterHeaders.REASON_HEADER)).isNotNull();
     assertThat(new String(dead.get(0).value(), StandardCharsets.UTF_8)).isEqualTo("{not json");
-    assertThat(dead.get(0).headers().lastHeader(DeadLetterHeaders.SOURCE_OFFSET_HEADER)).isNotNull();
+    assertThat(dead.get(0).headers().lastHeader(DeadLetterHeaders.SOURCE_OFFSET_HEADER))
+        .isNotNull();
 
     assertThat(metrics.appliedCount()).isEqualTo(400);
     assertThat(metrics.duplicateCount()).isEqualTo(24); // i = 0, 17, …, 391
@@ -251,7 +254,8 @@ class IngestTopologyTest {
     assertThat(dead.value()).hasSize(DLQ_MAX_VALUE_BYTES);
     assertThat(new String(dead.headers().lastHeader(DeadLetterHeaders.TRUNCATED_HEADER).value(),
         StandardCharsets.UTF_8)).isEqualTo("200000");
-    assertThat(new String(dead.headers().lastHeader(DeadLetterHeaders.ORIGINAL_SHA256_HEADER).value(),
+    assertThat(new String(dead.headers().lastHeader(DeadLetterHeaders.ORIGINAL_SHA256_HEADER)
+        .value(),
         StandardCharsets.UTF_8)).isEqualTo(java.util.HexFormat.of().formatHex(
             java.security.MessageDigest.getInstance("SHA-256").digest(big)));
     assertThat(new String(dead.headers().lastHeader(DeadLetterHeaders.REASON_CODE_HEADER).value(),
@@ -276,7 +280,8 @@ class IngestTopologyTest {
     input.pipeInput("u6", json(new Interaction("u6", "i1", NOW - 1, EventType.VIEW, "fine")));
     assertAccounting(8, Map.of("u6", 1));
     List<String> codes = dlq.readRecordsToList().stream().map(r -> new String(r.headers()
-        .lastHeader(DeadLetterHeaders.REASON_CODE_HEADER).value(), StandardCharsets.UTF_8)).toList();
+        .lastHeader(DeadLetterHeaders.REASON_CODE_HEADER).value(), StandardCharsets.UTF_8))
+        .toList();
     assertThat(codes).containsExactly("malformed", "malformed", "malformed", "malformed",
         "malformed", "malformed", "empty");
     assertThat(states.cache().getIfPresent(new StateKey("?", Arm.PERFORMER))).isNull();

@@ -198,7 +198,8 @@ class PoisonPillIntegrationTest extends dev.reranker.testing.BrokerTest {
       assertThat(d.serializedValueSize()).isLessThanOrEqualTo(sizes.get(i));
       assertThat(header(d, DeadLetterHeaders.REASON_CODE_HEADER)).isEqualTo("oversized");
     }
-    assertThat(header(dead.get(1), DeadLetterHeaders.TRUNCATED_HEADER)).isNull(); // 30 kB fits whole
+    // 30 kB fits whole
+    assertThat(header(dead.get(1), DeadLetterHeaders.TRUNCATED_HEADER)).isNull();
     assertThat(header(dead.get(0), DeadLetterHeaders.TRUNCATED_HEADER)).isEqualTo("500000");
     assertThat(metrics.deadLetterFailedCount()).isZero();
     assertThat(metrics.appliedCount() + metrics.rejectedCount()).isEqualTo(2L * sizes.size());

@@ -1,10 +1,10 @@
 package dev.reranker.ingest;
 
-import dev.reranker.data.Topics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.reranker.data.Interaction;
+import dev.reranker.data.Topics;
 import dev.reranker.testing.EngineHarness;
 import java.net.URI;
 import java.net.http.HttpClient;

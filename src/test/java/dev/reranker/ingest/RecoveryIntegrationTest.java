@@ -1,6 +1,5 @@
 package dev.reranker.ingest;
 
-import dev.reranker.data.Topics;
 import static dev.reranker.ingest.IngestIntegrationTest.byUser;
 import static dev.reranker.ingest.IngestIntegrationTest.events;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -8,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.reranker.data.EventType;
 import dev.reranker.data.Interaction;
+import dev.reranker.data.Topics;
 import dev.reranker.model.Arm;
 import dev.reranker.model.Batch;
 import dev.reranker.model.ModelArtifacts;

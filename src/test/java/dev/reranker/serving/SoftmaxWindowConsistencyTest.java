@@ -12,8 +12,8 @@ import dev.reranker.state.ActiveModel;
 import dev.reranker.state.CachedState;
 import dev.reranker.state.InMemoryHistory;
 import dev.reranker.state.InMemorySnapshots;
-import dev.reranker.state.StateCache;
 import dev.reranker.state.ModelRegistry;
+import dev.reranker.state.StateCache;
 import dev.reranker.state.UserStates;
 import dev.reranker.testing.TestModels;
 import java.time.Clock;
@@ -49,7 +49,8 @@ class SoftmaxWindowConsistencyTest {
   }
 
   UserStates states() {
-    return new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer), Arm.SOFTMAX,
+    return new UserStates(
+        new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer), Arm.SOFTMAX,
         new ActiveModel(softmax))), new StateCache(256L << 20, null, Ticker.systemTicker()),
         Clock.systemUTC(), new UserStates.Settings(1000, Duration.ofHours(1), W, 64),
         null);
@@ -107,7 +108,8 @@ class SoftmaxWindowConsistencyTest {
       long deadline = System.nanoTime() + 10_000_000_000L;
       RerankResult stored = reranker.rerank("u", candidates, candidates.size(), ArmChoice.SOFTMAX,
           deadline, null);
-      RerankResult stateless = reranker.rerank("u", candidates, candidates.size(), ArmChoice.SOFTMAX,
+      RerankResult stateless = reranker.rerank("u", candidates, candidates.size(),
+          ArmChoice.SOFTMAX,
           deadline, inline);
       assertThat(stateless.items().stream().map(RerankResult.Item::itemId).toList())
           .as("order, %d events", n)

@@ -32,7 +32,8 @@ class FoldExactnessPropertyTest {
   void incrementalEqualsBatchForRandomHistoriesAndCatchUpPoints() throws Exception {
     Seeds.forAll("FoldExactnessPropertyTest", 60, (r, i) -> {
       int w = 1 + r.nextInt(30);
-      UserStates states = new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer),
+      UserStates states = new UserStates(
+          new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer),
           Arm.SOFTMAX, new ActiveModel(softmax))), new StateCache(64L << 20, null,
           Ticker.systemTicker()), Clock.systemUTC(), new UserStates.Settings(
           1 + r.nextInt(40), Duration.ofHours(1), w, r.nextBoolean() ? 0 : 1_000_000),

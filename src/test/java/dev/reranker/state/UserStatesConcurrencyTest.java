@@ -66,7 +66,8 @@ class UserStatesConcurrencyTest {
     InMemorySnapshots snapshots = new InMemorySnapshots();
     StateCache cache = new StateCache(64L << 20, null, Ticker.systemTicker());
     // batchThreshold alternates so that both the batched pass and plain-array folds race
-    UserStates states = new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer),
+    UserStates states = new UserStates(
+        new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer),
         Arm.SOFTMAX, new ActiveModel(softmax))), cache, Clock.systemUTC(),
         new UserStates.Settings(25, Duration.ofHours(1), WINDOW, round % 2 == 0 ? 0 : 32),
         null);

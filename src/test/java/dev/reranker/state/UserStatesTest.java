@@ -23,7 +23,8 @@ class UserStatesTest {
 
   UserStates.Session states(InMemoryHistory history, InMemorySnapshots snapshots,
       int batchThreshold, int historyLimit, long snapshotEvery) {
-    UserStates shared = new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer),
+    UserStates shared = new UserStates(
+        new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer),
         Arm.SOFTMAX, new ActiveModel(softmax))), new StateCache(64L << 20, null,
         Ticker.systemTicker()), Clock.systemUTC(), new UserStates.Settings(snapshotEvery,
         Duration.ofHours(1), 20, batchThreshold), null);
@@ -184,7 +185,8 @@ class UserStatesTest {
   void aStateThatFoldedAnEventTwiceIsDroppedAndRebuiltNeverServed() {
     io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
         new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
-    UserStates shared = new UserStates(new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer))),
+    UserStates shared = new UserStates(
+        new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer))),
         new StateCache(64L << 20, null, Ticker.systemTicker()), Clock.systemUTC(),
         new UserStates.Settings(1000, Duration.ofHours(1), 20, 64), registry);
     InMemoryHistory history = new InMemoryHistory(10_000);

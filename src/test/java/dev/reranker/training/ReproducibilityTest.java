@@ -40,7 +40,8 @@ class ReproducibilityTest {
     assertThat(c.get(ModelWeights.ITEM_EMBEDDING).data().asFloat())
         .isNotEqualTo(a.get(ModelWeights.ITEM_EMBEDDING).data().asFloat());
     // and so the content-addressed version is reproducible too
-    ModelConfig config = ModelConfig.builder(a.get(ModelWeights.ITEM_EMBEDDING).rows(), Arm.PERFORMER)
+    ModelConfig config = ModelConfig
+        .builder(a.get(ModelWeights.ITEM_EMBEDDING).rows(), Arm.PERFORMER)
         .dim(16).layers(2).heads(2).ffnDim(32).kernel(FeatureMap.Kernel.SOFTMAX).features(16)
         .rowNorms(FavorProjection.RowNorms.CHI).chunk(8).dropout(0.2).seed(3).build();
     assertThat(ModelArtifacts.versionOf(config, b)).isEqualTo(ModelArtifacts.versionOf(config, a));

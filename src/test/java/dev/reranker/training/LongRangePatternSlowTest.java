@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * target is a planted target whose key is ≥ 6 events back (see {@code SyntheticGenerator}); the
  * popularity baseline cannot rank it at all.
  */
-class LongRangePatternTest {
+class LongRangePatternSlowTest {
 
   @ParameterizedTest
   @EnumSource(Arm.class)
