@@ -26,8 +26,9 @@ import org.junit.jupiter.api.Test;
 class PackageDependenciesTest {
 
   private static final Path MAIN = Path.of("src/main/java/dev/reranker");
+  /** A reference to a class of a package (a subpackage counts as its top-level package). */
   private static final Pattern REFERENCE = Pattern.compile(
-      "\\bdev\\.reranker\\.([a-z]+)\\.([A-Z][A-Za-z0-9]*)");
+      "\\bdev\\.reranker\\.([a-z]+)(?:\\.[a-z]+)*\\.([A-Z][A-Za-z0-9]*)");
 
   /** package → packages it references. */
   static final Map<String, Set<String>> graph = new TreeMap<>();
