@@ -22,4 +22,10 @@ public final class Topics {
   public static final String HISTORY_STORE = "user-history";
   /** State store: performer state snapshots (RocksDB). */
   public static final String SNAPSHOT_STORE = "state-snapshots";
+  /** State store: exposures waiting for the same user's next interaction (the outcome join). */
+  public static final String PENDING_EXPOSURES_STORE = "experiment-pending-exposures";
+  /** State store: each user's totals per (experiment, arm), the base of the deltas below. */
+  public static final String USER_OUTCOMES_STORE = "experiment-user-outcomes";
+  /** State store: sufficient statistics per (experiment, arm), constant size. */
+  public static final String ARM_AGGREGATES_STORE = "experiment-arm-aggregates";
 }

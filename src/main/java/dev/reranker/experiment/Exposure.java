@@ -1,15 +1,36 @@
 package dev.reranker.experiment;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 
 /**
- * What a user was shown: published to {@code rerank.exposures} and joined with their next
- * interaction to measure the arm online.
+ * What a user was shown: published to {@code rerank.exposures} (key: the userId, so the topic is
+ * co-partitioned with the interactions) and joined with the same user's next interaction to
+ * measure the arm online. On the wire: JSON with these fields and {@code schemaVersion} ({@value
+ * #SCHEMA_VERSION}).
  *
+ * @param requestId unique per request
+ * @param experiment the experiment id
+ * @param arm the served arm ({@code performer}, {@code softmax}, {@code fallback})
+ * @param modelVersion the model version of the state used; null for the fallback order
  * @param served the returned item ids, in rank order
- * @param tookMs the request's latency
+ * @param timestamp when it was served, epoch milliseconds
+ * @param tookMs the request's latency, milliseconds
  * @param stateBytes the bytes of the state the arm used (0 for the fallback)
+ * @param degraded the fallback order was served for want of time or state
+ * @param k the experiment's cut-off k for HR@k and NDCG@k when it was served
  */
+@JsonIgnoreProperties(value = "schemaVersion", allowGetters = true)
 public record Exposure(String requestId, String experiment, String userId, ArmChoice arm,
     String modelVersion, List<String> served, long timestamp, double tookMs, long stateBytes,
-    boolean degraded) {}
+    boolean degraded, int k) {
+
+  /** The record's schema: 1 = these fields. */
+  public static final int SCHEMA_VERSION = 1;
+
+  @JsonProperty("schemaVersion")
+  public int schemaVersion() {
+    return SCHEMA_VERSION;
+  }
+}

@@ -1,0 +1,159 @@
+package dev.reranker.experiment;
+
+import dev.reranker.experiment.stats.UserMoments;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Everything the report needs of one (experiment, arm), in constant size and mergeable by
+ * addition: user-level sufficient statistics of HR@k, NDCG@k and reciprocal rank (each a
+ * {@link UserMoments} whose denominator is the user's resolved exposures), the exposure and
+ * degraded counts, the state bytes, and the latency distribution as an HdrHistogram (µs, 2
+ * significant digits — 1% — up to a minute). No record of an exposure is kept here.
+ */
+public final class ArmAggregate {
+
+  /** Latencies above a minute are recorded as a minute (no request is allowed that long). */
+  static final long MAX_LATENCY_US = 60_000_000L;
+  private static final int FORMAT = 1;
+
+  final UserMoments hits;
+  final UserMoments ndcg;
+  final UserMoments reciprocalRank;
+  long exposures;
+  long degraded;
+  long resolvedAsMiss;
+  double stateBytes;
+  final Histogram latencyUs;
+
+  public ArmAggregate() {
+    this(new UserMoments(), new UserMoments(), new UserMoments(), new Histogram(MAX_LATENCY_US,
+        2));
+  }
+
+  private ArmAggregate(UserMoments hits, UserMoments ndcg, UserMoments reciprocalRank,
+      Histogram latencyUs) {
+    this.hits = hits;
+    this.ndcg = ndcg;
+    this.reciprocalRank = reciprocalRank;
+    this.latencyUs = latencyUs;
+  }
+
+  public UserMoments hits() {
+    return hits;
+  }
+
+  public UserMoments ndcg() {
+    return ndcg;
+  }
+
+  public UserMoments reciprocalRank() {
+    return reciprocalRank;
+  }
+
+  /** Exposures served (resolved or not). */
+  public long exposures() {
+    return exposures;
+  }
+
+  public long degraded() {
+    return degraded;
+  }
+
+  /** Exposures that reached the horizon without an interaction (counted as misses). */
+  public long resolvedAsMiss() {
+    return resolvedAsMiss;
+  }
+
+  /** Mean state bytes per exposure; 0 without exposures. */
+  public double meanStateBytes() {
+    return exposures == 0 ? 0 : stateBytes / exposures;
+  }
+
+  /** Latency percentile in milliseconds. */
+  public double latencyMs(double percentile) {
+    return latencyUs.getTotalCount() == 0 ? 0 : latencyUs.getValueAtPercentile(percentile) / 1e3;
+  }
+
+  /** An exposure served. */
+  void exposed(Exposure e) {
+    exposures++;
+    degraded += e.degraded() ? 1 : 0;
+    stateBytes += e.stateBytes();
+    latencyUs.recordValue(Math.clamp(Math.round(e.tookMs() * 1000), 0, MAX_LATENCY_US));
+  }
+
+  /** This plus {@code other}: the aggregates of disjoint users (other partitions, instances). */
+  public ArmAggregate merge(ArmAggregate other) {
+    Histogram h = latencyUs.copy();
+    h.add(other.latencyUs);
+    ArmAggregate out = new ArmAggregate(hits.merge(other.hits), ndcg.merge(other.ndcg),
+        reciprocalRank.merge(other.reciprocalRank), h);
+    out.exposures = exposures + other.exposures;
+    out.degraded = degraded + other.degraded;
+    out.resolvedAsMiss = resolvedAsMiss + other.resolvedAsMiss;
+    out.stateBytes = stateBytes + other.stateBytes;
+    return out;
+  }
+
+  byte[] toBytes() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(FORMAT);
+      for (UserMoments m : new UserMoments[] {hits, ndcg, reciprocalRank}) {
+        out.writeLong(m.users());
+        out.writeDouble(m.numerator());
+        out.writeDouble(m.denominator());
+        out.writeDouble(m.sumYY());
+        out.writeDouble(m.sumNN());
+        out.writeDouble(m.sumYN());
+      }
+      out.writeLong(exposures);
+      out.writeLong(degraded);
+      out.writeLong(resolvedAsMiss);
+      out.writeDouble(stateBytes);
+      ByteBuffer histogram = ByteBuffer.allocate(latencyUs.getNeededByteBufferCapacity());
+      int n = latencyUs.encodeIntoCompressedByteBuffer(histogram);
+      out.writeInt(n);
+      out.write(histogram.array(), 0, n);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  static ArmAggregate fromBytes(byte[] bytes) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+      int format = in.readUnsignedByte();
+      if (format != FORMAT) {
+        throw new IllegalArgumentException("unknown aggregate format " + format);
+      }
+      UserMoments[] m = new UserMoments[3];
+      for (int i = 0; i < 3; i++) {
+        m[i] = UserMoments.of(in.readLong(), in.readDouble(), in.readDouble(), in.readDouble(),
+            in.readDouble(), in.readDouble());
+      }
+      long exposures = in.readLong();
+      long degraded = in.readLong();
+      long misses = in.readLong();
+      double stateBytes = in.readDouble();
+      byte[] h = new byte[in.readInt()];
+      in.readFully(h);
+      Histogram histogram = Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(h), 0);
+      ArmAggregate out = new ArmAggregate(m[0], m[1], m[2], histogram);
+      out.exposures = exposures;
+      out.degraded = degraded;
+      out.resolvedAsMiss = misses;
+      out.stateBytes = stateBytes;
+      return out;
+    } catch (IOException | java.util.zip.DataFormatException e) {
+      throw new IllegalArgumentException("corrupt aggregate", e);
+    }
+  }
+}

@@ -1,0 +1,203 @@
+package dev.reranker.experiment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.reranker.data.EventType;
+import dev.reranker.data.Interaction;
+import dev.reranker.data.InteractionJson;
+import dev.reranker.data.Topics;
+import dev.reranker.experiment.stats.UserMoments;
+import dev.reranker.testing.ManualTime;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The outcome join on {@link TopologyTestDriver}: its aggregates against an independent
+ * computation from the same exposures and interactions, the horizon, bounded state.
+ */
+class OutcomeJoinTest {
+
+  static final long NOW = 1_767_225_600_000L;
+  final ManualTime time = new ManualTime(NOW);
+
+  @TempDir
+  Path stateDir;
+  TopologyTestDriver driver;
+  TestInputTopic<String, byte[]> exposures;
+  TestInputTopic<String, byte[]> interactions;
+
+  @BeforeEach
+  void start() {
+    StreamsBuilder builder = new StreamsBuilder();
+    KStream<String, byte[]> events = builder.stream(Topics.INTERACTIONS,
+        Consumed.with(Serdes.String(), Serdes.ByteArray()));
+    OutcomeJoin.addTo(builder, events, Topics.EXPOSURES, Duration.ofHours(24),
+        Duration.ofMinutes(1), time);
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "outcome-join-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    driver = new TopologyTestDriver(builder.build(), props);
+    exposures = driver.createInputTopic(Topics.EXPOSURES, Serdes.String().serializer(),
+        Serdes.ByteArray().serializer());
+    interactions = driver.createInputTopic(Topics.INTERACTIONS, Serdes.String().serializer(),
+        Serdes.ByteArray().serializer());
+  }
+
+  @AfterEach
+  void stop() {
+    driver.close();
+  }
+
+  static final tools.jackson.databind.ObjectMapper JSON = JsonMapper.builder().build();
+
+  void expose(Exposure e) {
+    exposures.pipeInput(e.userId(), JSON.writeValueAsString(e).getBytes(StandardCharsets.UTF_8));
+  }
+
+  void interact(String user, String item, long at) {
+    interactions.pipeInput(user, InteractionJson.toJson(new Interaction(user, item, at,
+        EventType.CLICK, user + "-" + at + "-" + item)).getBytes(StandardCharsets.UTF_8));
+  }
+
+  Map<OutcomeJoin.Key, ArmAggregate> aggregates() {
+    KeyValueStore<Bytes, byte[]> store = driver.getKeyValueStore(Topics.ARM_AGGREGATES_STORE);
+    return OutcomeJoin.aggregates(store);
+  }
+
+  @Test
+  void aggregatesEqualAnIndependentUserLevelComputation() {
+    SplittableRandom r = new SplittableRandom(5);
+    Map<String, double[]> byUser = new HashMap<>(); // user → {hits, resolved}
+    Map<ArmChoice, Long> exposuresPerArm = new HashMap<>();
+    long t = NOW - 3_600_000;
+    int request = 0;
+    for (int round = 0; round < 6; round++) {
+      for (int u = 0; u < 40; u++) {
+        String user = "u" + u;
+        ArmChoice arm = u % 2 == 0 ? ArmChoice.PERFORMER : ArmChoice.SOFTMAX;
+        int shown = 1 + r.nextInt(2); // one or two exposures before the user acts
+        List<String> served = List.of("a" + u, "b" + u, "c" + u, "d" + u);
+        for (int s = 0; s < shown; s++) {
+          expose(new Exposure("r" + request++, "exp", user, arm, "v", served, t++, 1.5 + s,
+              1000, false, 3));
+          exposuresPerArm.merge(arm, 1L, Long::sum);
+        }
+        // the next interaction: a served item (rank 1..4) or something else
+        int pick = r.nextInt(6);
+        String item = pick < 4 ? served.get(pick) : "elsewhere";
+        interact(user, item, t++);
+        double hit = pick < 3 ? 1 : 0; // k = 3
+        byUser.computeIfAbsent(user, x -> new double[2]);
+        byUser.get(user)[0] += hit * shown;
+        byUser.get(user)[1] += shown;
+      }
+    }
+    interact("u0", "a0", t++); // nothing pending: no effect
+    Map<OutcomeJoin.Key, ArmAggregate> got = aggregates();
+    assertThat(got).hasSize(2);
+    for (ArmChoice arm : List.of(ArmChoice.PERFORMER, ArmChoice.SOFTMAX)) {
+      UserMoments expected = new UserMoments();
+      byUser.forEach((user, v) -> {
+        boolean mine = Integer.parseInt(user.substring(1)) % 2 == (arm == ArmChoice.PERFORMER
+            ? 0 : 1);
+        if (mine) {
+          expected.addUser(v[0], v[1]);
+        }
+      });
+      ArmAggregate a = got.get(new OutcomeJoin.Key("exp", arm));
+      assertThat(a.exposures()).isEqualTo(exposuresPerArm.get(arm));
+      assertThat(a.hits().users()).isEqualTo(20);
+      assertThat(a.hits().denominator()).isEqualTo(expected.denominator());
+      assertThat(a.hits().ratio()).isCloseTo(expected.ratio(), within(1e-12));
+      assertThat(a.hits().ratioVariance()).isCloseTo(expected.ratioVariance(), within(1e-12));
+      assertThat(a.latencyMs(50)).isBetween(1.4, 2.6);
+      assertThat(a.meanStateBytes()).isEqualTo(1000.0);
+    }
+    assertThat(pendingCount()).isZero();
+  }
+
+  long pendingCount() {
+    KeyValueStore<Bytes, byte[]> store = driver.getKeyValueStore(Topics.PENDING_EXPOSURES_STORE);
+    long n = 0;
+    try (var it = store.all()) {
+      while (it.hasNext()) {
+        it.next();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Test
+  void anInteractionBeforeTheExposureDoesNotResolveItAndTheHorizonCountsAMiss() {
+    expose(new Exposure("r1", "exp", "u", ArmChoice.PERFORMER, "v", List.of("x", "y"), NOW, 2,
+        10, false, 2));
+    interact("u", "x", NOW - 5_000); // earlier than the exposure: not its outcome
+    assertThat(pendingCount()).isEqualTo(1);
+    driver.advanceWallClockTime(Duration.ofMinutes(2)); // sweeps, but within the horizon
+    assertThat(pendingCount()).isEqualTo(1);
+    time.advance(Duration.ofHours(25));
+    driver.advanceWallClockTime(Duration.ofMinutes(2));
+    assertThat(pendingCount()).isZero();
+    ArmAggregate a = aggregates().get(new OutcomeJoin.Key("exp", ArmChoice.PERFORMER));
+    assertThat(a.resolvedAsMiss()).isEqualTo(1);
+    assertThat(a.hits().denominator()).isEqualTo(1);
+    assertThat(a.hits().ratio()).isEqualTo(0.0);
+  }
+
+  @Test
+  void stateStaysBoundedHoweverLongTheExperimentRuns() {
+    List<Long> sizes = new ArrayList<>();
+    long t = NOW - 10_000_000;
+    for (int round = 1; round <= 4; round++) {
+      for (int i = 0; i < 150; i++) { // (the driver flushes RocksDB after every record: slow)
+        String user = "u" + (i % 50);
+        expose(new Exposure("r" + round + "-" + i, "exp", user, i % 2 == 0 ? ArmChoice.PERFORMER
+            : ArmChoice.SOFTMAX, "v", List.of("a", "b"), t++, 1, 10, false, 2));
+        interact(user, "a", t++);
+      }
+      sizes.add(storeSize(Topics.ARM_AGGREGATES_STORE) + storeSize(Topics.PENDING_EXPOSURES_STORE)
+          + storeSize(Topics.USER_OUTCOMES_STORE));
+    }
+    // 150 to 600 exposures: the same number of records (2 aggregates, ≤ 100 user totals)
+    assertThat(sizes).containsOnly(sizes.get(0));
+    assertThat(sizes.get(0)).isLessThanOrEqualTo(102);
+    long total = aggregates().values().stream().mapToLong(ArmAggregate::exposures).sum();
+    assertThat(total).isEqualTo(600);
+  }
+
+  long storeSize(String name) {
+    KeyValueStore<Bytes, byte[]> store = driver.getKeyValueStore(name);
+    long n = 0;
+    try (var it = store.all()) {
+      while (it.hasNext()) {
+        it.next();
+        n++;
+      }
+    }
+    return n;
+  }
+}
