@@ -1,0 +1,107 @@
+package dev.reranker.experiment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.reranker.experiment.stats.Comparison;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The report from aggregates: its numbers are the statistics' own, its flags fire when due. */
+class AggregateReportTest {
+
+  final Experiment experiment = Experiment.standard("exp");
+
+  static ArmAggregate arm(SplittableRandom r, int users, double rate, double latencyMs,
+      boolean degraded) {
+    ArmAggregate a = new ArmAggregate();
+    for (int u = 0; u < users; u++) {
+      int n = 1 + r.nextInt(8);
+      double p = Math.min(1, rate * 2 * r.nextDouble());
+      int hits = 0;
+      for (int i = 0; i < n; i++) {
+        hits += r.nextDouble() < p ? 1 : 0;
+        a.exposed(new Exposure("r", "exp", "u" + u, ArmChoice.PERFORMER, "v", List.of("x"), 0,
+            latencyMs, 1000, degraded && i == 0, 10));
+      }
+      a.hits.addUser(hits, n);
+      a.ndcg.addUser(hits * 0.6, n);
+      a.reciprocalRank.addUser(hits * 0.5, n);
+    }
+    return a;
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void theNumbersAreTheUserLevelStatisticsAndTheVerdictFollowsThem() {
+    SplittableRandom r = new SplittableRandom(9);
+    ArmAggregate performer = arm(r, 3000, 0.30, 2, false);
+    ArmAggregate softmax = arm(r, 3000, 0.22, 3, false);
+    Map<String, Object> doc = AggregateReport.build(experiment, Map.of(ArmChoice.PERFORMER,
+        performer, ArmChoice.SOFTMAX, softmax), AggregateReport.Settings.defaults());
+
+    Map<String, Object> p = (Map<String, Object>) ((Map<String, Object>) doc.get("arms"))
+        .get("performer");
+    assertThat(p.get("users")).isEqualTo(3000L);
+    assertThat((Double) ((Map<String, Object>) p.get("hr_at_k")).get("value"))
+        .isCloseTo(performer.hits().ratio(), within(1e-6));
+    Map<String, Object> cmp = (Map<String, Object>) ((Map<String, Object>) doc.get("comparison"))
+        .get("hr_at_k");
+    Comparison.FixedHorizon f = Comparison.fixedHorizon(performer.hits().ratio(),
+        performer.hits().ratioVariance(), softmax.hits().ratio(),
+        softmax.hits().ratioVariance());
+    assertThat((Double) cmp.get("difference")).isCloseTo(f.difference(), within(1e-6));
+    assertThat((Double) ((Map<String, Object>) cmp.get("fixed_horizon")).get("p_value"))
+        .isCloseTo(f.p(), within(1e-6));
+    List<Double> cs = (List<Double>) ((Map<String, Object>) cmp.get("sequential"))
+        .get("confidence_sequence95");
+    // the confidence sequence is wider than the fixed-horizon interval: the price of peeking
+    assertThat(cs.get(1) - cs.get(0)).isGreaterThan(f.upper() - f.lower());
+    Map<String, Object> srm = (Map<String, Object>) doc.get("sample_ratio");
+    assertThat(srm.get("mismatch")).isEqualTo(false);
+    Map<String, Object> verdict = (Map<String, Object>) doc.get("verdict");
+    assertThat(verdict.get("leader")).isEqualTo("performer");
+    assertThat(verdict.get("significant_sequential")).isEqualTo(true);
+    assertThat(verdict.get("guardrail_breach")).isEqualTo(false);
+    Map<String, Object> cost = (Map<String, Object>) p.get("cost");
+    assertThat((Double) cost.get("latency_ms_p50")).isCloseTo(2.0, within(0.03));
+    assertThat(cost.get("mean_state_bytes")).isEqualTo(1000L);
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void aSampleRatioMismatchAndAGuardrailBreachAreFlagged() {
+    SplittableRandom r = new SplittableRandom(10);
+    Map<String, Object> doc = AggregateReport.build(experiment, Map.of(ArmChoice.PERFORMER,
+        arm(r, 1100, 0.3, 2, false), ArmChoice.SOFTMAX, arm(r, 900, 0.3, 80, true)),
+        AggregateReport.Settings.defaults());
+    Map<String, Object> srm = (Map<String, Object>) doc.get("sample_ratio");
+    assertThat(srm.get("mismatch")).isEqualTo(true); // 1,100 vs 900 at 50/50: p ≈ 7.7e-6
+    assertThat((Double) srm.get("p_value")).isLessThan(1e-4);
+    Map<String, Object> verdict = (Map<String, Object>) doc.get("verdict");
+    assertThat(verdict.get("sample_ratio_ok")).isEqualTo(false);
+    assertThat((String) verdict.get("summary")).startsWith("sample ratio mismatch");
+    assertThat(verdict.get("guardrail_breach")).isEqualTo(true);
+    Map<String, Object> softmax = (Map<String, Object>) ((Map<String, Object>) doc.get("arms"))
+        .get("softmax");
+    assertThat(((Map<String, Object>) softmax.get("guardrails")).get("breach")).isEqualTo(true);
+  }
+
+  @Test
+  void aggregatesSurviveTheirBinaryFormAndMergeAsTheirUsersWould() {
+    SplittableRandom r = new SplittableRandom(12);
+    ArmAggregate x = arm(r, 50, 0.3, 2, false);
+    ArmAggregate y = arm(r, 70, 0.3, 5, true);
+    ArmAggregate back = ArmAggregate.fromBytes(x.toBytes());
+    assertThat(back.hits().ratioVariance()).isEqualTo(x.hits().ratioVariance());
+    assertThat(back.exposures()).isEqualTo(x.exposures());
+    assertThat(back.latencyMs(99)).isEqualTo(x.latencyMs(99));
+    ArmAggregate merged = x.merge(y);
+    assertThat(merged.hits().users()).isEqualTo(120);
+    assertThat(merged.exposures()).isEqualTo(x.exposures() + y.exposures());
+    assertThat(merged.degraded()).isEqualTo(70);
+    assertThat(merged.latencyMs(100)).isCloseTo(5.0, within(0.05));
+  }
+}
