@@ -189,7 +189,11 @@ public final class OutcomeJoin {
         while (it.hasNext()) {
           KeyValue<Bytes, byte[]> kv = it.next();
           Exposure e = JSON.readValue(kv.value, Exposure.class);
-          resolve(e, e.served().indexOf(itemId) + 1, false);
+          if (e.timestamp() < at - horizon.toMillis()) {
+            resolve(e, 0, true); // past the horizon before its sweep: a miss, as defined
+          } else {
+            resolve(e, e.served().indexOf(itemId) + 1, false);
+          }
           done.add(kv.key);
         }
       }

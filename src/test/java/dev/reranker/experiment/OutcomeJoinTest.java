@@ -200,4 +200,66 @@ class OutcomeJoinTest {
     }
     return n;
   }
+
+  @Test
+  void theLiveJoinEqualsAnIndependentOfflineReplayOfTheSameRecords() {
+    SplittableRandom r = new SplittableRandom(21);
+    List<Exposure> sentExposures = new ArrayList<>();
+    List<Interaction> sentInteractions = new ArrayList<>();
+    long t = NOW - 30 * 3_600_000L; // 30 h ago: some exposures will outlive the 24 h horizon
+    // users who never come back (misses at the sweep), and one who comes back after 25 h (a
+    // miss at the interaction)
+    for (String silent : List.of("s0", "s1", "s2", "late")) {
+      Exposure e = new Exposure("first-" + silent, "exp", silent, ArmChoice.PERFORMER, "v",
+          List.of("a"), t++, 1, 10, false, 3);
+      expose(e);
+      sentExposures.add(e);
+    }
+    for (int step = 0; step < 600; step++) {
+      String user = "u" + r.nextInt(30);
+      t += r.nextInt(300_000); // up to 5 min apart
+      if (r.nextInt(3) > 0) {
+        ArmChoice arm = Integer.parseInt(user.substring(1)) % 3 == 0 ? ArmChoice.SOFTMAX
+            : ArmChoice.PERFORMER;
+        Exposure e = new Exposure("q" + step, r.nextBoolean() ? "exp" : "other", user, arm, "v",
+            List.of("a", "b", "c", "d", "e"), t, 0.5 + r.nextInt(40) / 10.0, 100 + step,
+            r.nextInt(20) == 0, 3);
+        expose(e);
+        sentExposures.add(e);
+      } else {
+        String item = List.of("a", "b", "c", "d", "e", "x", "y").get(r.nextInt(7));
+        interact(user, item, t);
+        sentInteractions.add(new Interaction(user, item, t, EventType.CLICK, user + "-" + t));
+      }
+    }
+    long late = NOW - 30 * 3_600_000L + 25 * 3_600_000L;
+    interact("late", "a", late);
+    sentInteractions.add(new Interaction("late", "a", late, EventType.CLICK, "late-" + late));
+    driver.advanceWallClockTime(Duration.ofMinutes(2)); // a sweep: expired ones become misses
+    Map<OutcomeJoin.Key, ArmAggregate> live = aggregates();
+    Map<OutcomeJoin.Key, ArmAggregate> replayed = ReplayJoin.replay(sentExposures,
+        sentInteractions, Duration.ofHours(24), time.millis());
+    assertThat(live.keySet()).isEqualTo(replayed.keySet()).hasSizeGreaterThanOrEqualTo(3);
+    long misses = 0;
+    for (OutcomeJoin.Key k : live.keySet()) {
+      ArmAggregate a = live.get(k);
+      ArmAggregate b = replayed.get(k);
+      assertThat(a.exposures()).as("%s", k).isEqualTo(b.exposures());
+      assertThat(a.degraded()).as("%s", k).isEqualTo(b.degraded());
+      assertThat(a.resolvedAsMiss()).as("%s", k).isEqualTo(b.resolvedAsMiss());
+      for (var pair : List.of(List.of(a.hits(), b.hits()), List.of(a.ndcg(), b.ndcg()),
+          List.of(a.reciprocalRank(), b.reciprocalRank()))) {
+        UserMoments x = pair.get(0);
+        UserMoments y = pair.get(1);
+        assertThat(x.users()).as("%s users", k).isEqualTo(y.users());
+        assertThat(x.denominator()).as("%s resolved", k).isEqualTo(y.denominator());
+        assertThat(x.ratio()).as("%s ratio", k).isCloseTo(y.ratio(), within(1e-12));
+        assertThat(x.ratioVariance()).as("%s variance", k).isCloseTo(y.ratioVariance(),
+            within(1e-12));
+      }
+      assertThat(a.latencyMs(99)).isEqualTo(b.latencyMs(99));
+      misses += a.resolvedAsMiss();
+    }
+    assertThat(misses).as("the horizon was exercised").isPositive();
+  }
 }
