@@ -77,7 +77,7 @@ public final class Reranker {
       // the usual request: a cached, (nearly) caught-up state, read on this thread; handing it to
       // a worker would cost two thread switches, more than the read itself
       StateReader.Cheap quick = inline == null ? states.readIfCheap(userId, arm)
-          : new StateReader.Cheap.NotCheap();
+          : StateReader.Cheap.NOT_CHEAP;
       switch (quick) {
         case StateReader.Cheap.Current c -> user = vector(c.view());
         case StateReader.Cheap.NoHistory n -> user = null;

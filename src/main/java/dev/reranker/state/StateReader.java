@@ -42,5 +42,8 @@ public interface StateReader {
 
     /** Catching up is not cheap: it belongs where a deadline can abandon it. */
     record NotCheap() implements Cheap {}
+
+    Cheap NO_HISTORY = new NoHistory();
+    Cheap NOT_CHEAP = new NotCheap();
   }
 }

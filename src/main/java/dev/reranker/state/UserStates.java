@@ -173,11 +173,7 @@ public final class UserStates {
 
       @Override
       public Cheap readIfCheap(String userId, Arm arm) {
-        return switch (sessions.get().currentIfCheap(userId, arm, MAX_PENDING_ON_CALLER)) {
-          case Quick.Current c -> new Cheap.Current(StateView.of(arm, c.state()));
-          case Quick.NoHistory n -> new Cheap.NoHistory();
-          case Quick.NotCheap n -> new Cheap.NotCheap();
-        };
+        return sessions.get().currentIfCheap(userId, arm, MAX_PENDING_ON_CALLER);
       }
     };
   }
@@ -189,25 +185,6 @@ public final class UserStates {
    */
   public Session session(HistoryReader history, SnapshotStore snapshots) {
     return new Session(history, snapshots);
-  }
-
-  /** What {@link Session#currentIfCheap} found. */
-  sealed interface Quick {
-    /** The user's state, brought current on the caller's thread. */
-    record Current(CachedState state) implements Quick {
-      public Current {
-        java.util.Objects.requireNonNull(state, "state");
-      }
-    }
-
-    /** The user has no history. */
-    record NoHistory() implements Quick {}
-
-    /** Catching up is not cheap: it belongs where a deadline can abandon it. */
-    record NotCheap() implements Quick {}
-
-    Quick NO_HISTORY = new NoHistory();
-    Quick NOT_CHEAP = new NotCheap();
   }
 
   /** State operations bound to a history reader and a snapshot store (which may be null). */
@@ -227,18 +204,18 @@ public final class UserStates {
     }
 
     /**
-     * {@link #current} when that is cheap, else {@link Quick#NOT_CHEAP}: cheap means the user has
+     * {@link #current} (as a view) when that is cheap, else {@link StateReader.Cheap#NOT_CHEAP}: cheap means the user has
      * no history, or the cache holds their state for the active model version and it is at most
      * {@code maxPendingPerformer} events behind the history (performer: a fold each) or not behind
      * at all (softmax: a pending event re-encodes the window). A cheap catch-up can run on a
      * request's own thread; anything else (a rebuild from a snapshot or the history) belongs
      * where a deadline can abandon it.
      */
-    Quick currentIfCheap(String userId, Arm arm, int maxPendingPerformer) {
+    StateReader.Cheap currentIfCheap(String userId, Arm arm, int maxPendingPerformer) {
       ActiveModel model = model(arm);
       HistoryReader.Extent extent = history.extent(userId);
       if (extent.next() == 0) {
-        return Quick.NO_HISTORY;
+        return StateReader.Cheap.NO_HISTORY;
       }
       CachedState entry = cache.getIfPresent(new StateKey(userId, arm));
       long behind = entry == null ? Long.MAX_VALUE : extent.next() - entry.historyPosition();
@@ -247,12 +224,13 @@ public final class UserStates {
           && (arm == Arm.PERFORMER ? behind <= maxPendingPerformer
               && entry.historyPosition() >= extent.first() : behind == 0);
       if (!cheap) {
-        return Quick.NOT_CHEAP;
+        return StateReader.Cheap.NOT_CHEAP;
       }
       // nothing pending: the cached entry is current (a fold racing with this read only makes it
       // newer); else the catch-up folds the few pending events
       CachedState state = behind == 0 ? entry : current(userId, arm);
-      return state == null ? Quick.NO_HISTORY : new Quick.Current(state);
+      return state == null ? StateReader.Cheap.NO_HISTORY
+          : new StateReader.Cheap.Current(StateView.of(arm, state));
     }
 
     /**

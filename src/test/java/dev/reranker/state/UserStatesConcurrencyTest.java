@@ -142,31 +142,27 @@ class UserStatesConcurrencyTest {
           while (!done.get()) {
             int u = r.nextInt(USERS);
             Arm arm = r.nextInt(3) == 0 ? Arm.SOFTMAX : Arm.PERFORMER;
-            CachedState entry;
+            StateView view; // position and folded count, read together under the entry's lock
             if (r.nextBoolean()) {
-              UserStates.Quick quick = session.currentIfCheap(users.get(u), arm, 8);
-              entry = switch (quick) {
-                case UserStates.Quick.Current c -> c.state();
-                case UserStates.Quick.NoHistory n -> null;
-                case UserStates.Quick.NotCheap n -> session.current(users.get(u), arm);
+              StateReader.Cheap quick = session.currentIfCheap(users.get(u), arm, 8);
+              view = switch (quick) {
+                case StateReader.Cheap.Current c -> c.view();
+                case StateReader.Cheap.NoHistory n -> null;
+                case StateReader.Cheap.NotCheap n -> viewOf(session.current(users.get(u), arm),
+                    arm);
               };
             } else {
-              entry = session.current(users.get(u), arm);
+              view = viewOf(session.current(users.get(u), arm), arm);
             }
-            if (entry == null) {
+            if (view == null) {
               continue;
             }
-            entry.lock().lock();
-            try {
-              long position = entry.historyPosition();
-              long folded = entry.state().position();
-              long expected = knownBefore[u].get((int) position);
-              if (folded != expected) {
-                failures.add(arm.wireName() + " state of " + users.get(u) + " at history position "
-                    + position + " has folded " + folded + " events, expected " + expected);
-              }
-            } finally {
-              entry.lock().unlock();
+            long position = view.historyPosition();
+            long folded = view.folded();
+            long expected = knownBefore[u].get((int) position);
+            if (folded != expected) {
+              failures.add(arm.wireName() + " state of " + users.get(u) + " at history position "
+                  + position + " has folded " + folded + " events, expected " + expected);
             }
             checked.incrementAndGet();
           }
@@ -222,5 +218,9 @@ class UserStatesConcurrencyTest {
           .isLessThan(1e-4);
     }
     return checked.get();
+  }
+
+  private static StateView viewOf(CachedState entry, Arm arm) {
+    return entry == null ? null : StateView.of(arm, entry);
   }
 }

@@ -87,32 +87,32 @@ class UserStatesTest {
     InMemoryHistory history = new InMemoryHistory(10_000);
     UserStates.Session states = states(history, new InMemorySnapshots(), 1_000_000, 10_000, 1000);
     assertThat(states.currentIfCheap("nobody", Arm.PERFORMER, 8))
-        .isEqualTo(UserStates.Quick.NO_HISTORY);
+        .isEqualTo(StateReader.Cheap.NO_HISTORY);
     List<String[]> known = feed(history, "a", 40, 1);
     // not cached yet: a rebuild, which belongs under a deadline
-    assertThat(states.currentIfCheap("a", Arm.PERFORMER, 8)).isEqualTo(UserStates.Quick.NOT_CHEAP);
-    assertThat(states.currentIfCheap("a", Arm.SOFTMAX, 8)).isEqualTo(UserStates.Quick.NOT_CHEAP);
+    assertThat(states.currentIfCheap("a", Arm.PERFORMER, 8)).isEqualTo(StateReader.Cheap.NOT_CHEAP);
+    assertThat(states.currentIfCheap("a", Arm.SOFTMAX, 8)).isEqualTo(StateReader.Cheap.NOT_CHEAP);
     states.current("a", Arm.PERFORMER);
     states.current("a", Arm.SOFTMAX);
-    CachedState quick = current(states.currentIfCheap("a", Arm.PERFORMER, 8));
+    StateView quick = current(states.currentIfCheap("a", Arm.PERFORMER, 8));
     assertThat(quick.historyPosition()).isEqualTo(40);
     assertThat(states.currentIfCheap("a", Arm.SOFTMAX, 8))
-        .isInstanceOf(UserStates.Quick.Current.class);
+        .isInstanceOf(StateReader.Cheap.Current.class);
     // a few new events: the performer folds them on the spot (exactly); the softmax arm would
     // re-encode its window, so it is not cheap
     known.addAll(feed(history, "a", 8, 2));
-    assertThat(states.currentIfCheap("a", Arm.SOFTMAX, 8)).isEqualTo(UserStates.Quick.NOT_CHEAP);
+    assertThat(states.currentIfCheap("a", Arm.SOFTMAX, 8)).isEqualTo(StateReader.Cheap.NOT_CHEAP);
     quick = current(states.currentIfCheap("a", Arm.PERFORMER, 8));
     assertThat(quick.historyPosition()).isEqualTo(48);
-    assertThat(TestModels.maxDiff(quick.state().userVector(), expected(performer, known)))
+    assertThat(TestModels.maxDiff(quick.userVector(), expected(performer, known)))
         .isLessThan(1e-4);
     // more than the limit behind: not cheap
     feed(history, "a", 9, 3);
-    assertThat(states.currentIfCheap("a", Arm.PERFORMER, 8)).isEqualTo(UserStates.Quick.NOT_CHEAP);
+    assertThat(states.currentIfCheap("a", Arm.PERFORMER, 8)).isEqualTo(StateReader.Cheap.NOT_CHEAP);
     // evicted: a rebuild again
     states.current("a", Arm.PERFORMER);
     cache.invalidateAll();
-    assertThat(states.currentIfCheap("a", Arm.PERFORMER, 8)).isEqualTo(UserStates.Quick.NOT_CHEAP);
+    assertThat(states.currentIfCheap("a", Arm.PERFORMER, 8)).isEqualTo(StateReader.Cheap.NOT_CHEAP);
   }
 
   @Test
@@ -213,8 +213,8 @@ class UserStatesTest {
   }
 
   /** The state a cheap catch-up returned (fails if it was not {@code Current}). */
-  static CachedState current(UserStates.Quick quick) {
-    assertThat(quick).isInstanceOf(UserStates.Quick.Current.class);
-    return ((UserStates.Quick.Current) quick).state();
+  static StateView current(StateReader.Cheap quick) {
+    assertThat(quick).isInstanceOf(StateReader.Cheap.Current.class);
+    return ((StateReader.Cheap.Current) quick).view();
   }
 }
