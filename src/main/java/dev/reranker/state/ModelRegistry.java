@@ -1,6 +1,7 @@
 package dev.reranker.state;
 
 import dev.reranker.model.Arm;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -24,7 +25,9 @@ public final class ModelRegistry {
             + " model cannot serve the " + e.getKey().wireName() + " arm");
       }
     }
-    this.models = models.isEmpty() ? new EnumMap<>(Arm.class) : new EnumMap<>(models);
+    Map<Arm, ActiveModel> copy = new EnumMap<>(Arm.class);
+    copy.putAll(models);
+    this.models = Collections.unmodifiableMap(copy);
   }
 
   /** The arm's active model. @throws IllegalStateException when the arm has none */
@@ -40,9 +43,9 @@ public final class ModelRegistry {
     return models.containsKey(arm);
   }
 
-  /** Every active model by arm (an unmodifiable snapshot). */
+  /** Every active model by arm (an unmodifiable snapshot: read per event, so not rewrapped). */
   public Map<Arm, ActiveModel> all() {
-    return java.util.Collections.unmodifiableMap(models);
+    return models;
   }
 
   /**
@@ -52,7 +55,7 @@ public final class ModelRegistry {
     Map<Arm, ActiveModel> next = new EnumMap<>(Arm.class);
     next.putAll(models);
     ActiveModel previous = next.put(model.arm(), model);
-    models = next;
+    models = Collections.unmodifiableMap(next);
     for (Consumer<ActiveModel> l : listeners) {
       l.accept(model);
     }
