@@ -49,8 +49,6 @@ public final class OutcomeTracker {
   public record Agreement(double overlapAtK, double kendallTau, double servedMs, double shadowMs,
       ArmChoice servedArm) {}
 
-  private record Pending(Exposure exposure, int k) {}
-
   /** The most recent {@code capacity} records, and how many were ever added. */
   static final class Window<T> {
     private final Object[] ring;
@@ -81,7 +79,7 @@ public final class OutcomeTracker {
   }
 
   private final int window;
-  private final Map<String, Map<String, Pending>> pendingByExperiment = new ConcurrentHashMap<>();
+  private final Map<String, Map<String, Exposure>> pendingByExperiment = new ConcurrentHashMap<>();
   private final Map<String, Window<Outcome>> outcomes = new ConcurrentHashMap<>();
   private final Map<String, Window<Cost>> costs = new ConcurrentHashMap<>();
   private final Map<String, Window<Agreement>> agreements = new ConcurrentHashMap<>();
@@ -104,10 +102,10 @@ public final class OutcomeTracker {
   }
 
   /** Records an exposure (the user's previous unresolved one, if any, is replaced). */
-  public void exposed(Exposure e, int k) {
-    Map<String, Pending> pending = pendingByExperiment.computeIfAbsent(e.experiment(),
+  public void exposed(Exposure e) {
+    Map<String, Exposure> pending = pendingByExperiment.computeIfAbsent(e.experiment(),
         x -> new ConcurrentHashMap<>());
-    pending.put(e.userId(), new Pending(e, k));
+    pending.put(e.userId(), e);
     costs.computeIfAbsent(e.experiment(), x -> new Window<>(window))
         .add(new Cost(e.arm(), e.tookMs(), e.stateBytes(), e.degraded()));
     if (exposuresSinceSweep.incrementAndGet() % SWEEP_EVERY == 0) {
@@ -117,8 +115,8 @@ public final class OutcomeTracker {
 
   /** Drops pending exposures that no interaction can resolve any more. */
   void sweep(long now) {
-    for (Map<String, Pending> pending : pendingByExperiment.values()) {
-      pending.values().removeIf(p -> now - p.exposure().timestamp() > HORIZON_MS);
+    for (Map<String, Exposure> pending : pendingByExperiment.values()) {
+      pending.values().removeIf(p -> now - p.timestamp() > HORIZON_MS);
     }
   }
 
@@ -129,18 +127,17 @@ public final class OutcomeTracker {
 
   /** An applied interaction: resolves the user's pending exposure in every experiment. */
   public void interacted(String userId, String itemId, long timestamp) {
-    for (Map.Entry<String, Map<String, Pending>> byExp : pendingByExperiment.entrySet()) {
-      Pending p = byExp.getValue().get(userId);
-      if (p == null || timestamp < p.exposure().timestamp()
-          || timestamp - p.exposure().timestamp() > HORIZON_MS) {
+    for (Map.Entry<String, Map<String, Exposure>> byExp : pendingByExperiment.entrySet()) {
+      Exposure p = byExp.getValue().get(userId);
+      if (p == null || timestamp < p.timestamp() || timestamp - p.timestamp() > HORIZON_MS) {
         continue;
       }
       if (!byExp.getValue().remove(userId, p)) {
         continue; // resolved concurrently
       }
-      int rank = p.exposure().served().indexOf(itemId) + 1;
+      int rank = p.served().indexOf(itemId) + 1;
       outcomes.computeIfAbsent(byExp.getKey(), x -> new Window<>(window))
-          .add(new Outcome(p.exposure().arm(), rank, p.k(), timestamp));
+          .add(new Outcome(p.arm(), rank, p.k(), timestamp));
     }
   }
 

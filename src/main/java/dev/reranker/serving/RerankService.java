@@ -102,7 +102,7 @@ public final class RerankService {
     Exposure exposure = new Exposure(requestId, experiment.id(), request.userId(), result.arm(),
         result.modelVersion(), ids(result), clock.millis(), tookMs, result.stateBytes(),
         result.degraded(), experiment.k());
-    outcomes.exposed(exposure, experiment.k());
+    outcomes.exposed(exposure);
     publisher.accept(exposure);
     timer("served", result.arm(), result.degraded()).record((long) (tookMs * 1e6),
         TimeUnit.NANOSECONDS);
