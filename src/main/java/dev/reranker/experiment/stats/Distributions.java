@@ -1,11 +1,10 @@
 package dev.reranker.experiment.stats;
 
 /**
- * The distribution functions the report's tests need, in double precision: the standard normal
- * CDF (through erfc: a series below 2.5, a continued fraction above), its inverse (Acklam's
- * rational approximation refined by one Halley step, |error| &lt; 1e-9), and the χ²
- * survival function (the regularised upper incomplete gamma function, series or continued
- * fraction).
+ * The distribution functions the report's tests need, in double precision, all on one primitive,
+ * the regularised upper incomplete gamma function Q(a, x) (a series or a continued fraction): the
+ * standard normal CDF through erfc(x) = Q(½, x²), its inverse (Acklam's rational approximation
+ * refined by one Halley step, |error| &lt; 1e-9), and the χ² survival function Q(k/2, x/2).
  */
 public final class Distributions {
   private Distributions() {}
@@ -25,47 +24,9 @@ public final class Distributions {
     return Math.min(1, 2 * normalSurvival(Math.abs(z)));
   }
 
-  /**
-   * erfc(x) in double precision: the Maclaurin series of erf below 2.5 (absolute error about
-   * 1e-13 after cancellation), the continued fraction of erfc above (Lentz), erfc(−x) = 2 − erfc(x).
-   */
+  /** erfc(x) = Q(½, x²) for x ≥ 0 (the incomplete gamma function below), 2 − erfc(−x) else. */
   static double erfc(double x) {
-    if (x < 0) {
-      return 2 - erfc(-x);
-    }
-    if (x < 2.5) {
-      double x2 = x * x;
-      double term = x;
-      double sum = x;
-      for (int n = 1; n < 200; n++) {
-        term *= -x2 / n;
-        double add = term / (2 * n + 1);
-        sum += add;
-        if (Math.abs(add) < 1e-17 * Math.abs(sum)) {
-          break;
-        }
-      }
-      return 1 - 2 / Math.sqrt(Math.PI) * sum;
-    }
-    // erfc(x) = e^{−x²}/√π · 1 / (x + (1/2)/(x + 1/(x + (3/2)/(x + …))))
-    double tiny = 1e-300;
-    double f = x;
-    double c = x;
-    double d = 0;
-    for (int n = 1; n < 10_000; n++) {
-      double an = n / 2.0;
-      d = x + an * d;
-      d = Math.abs(d) < tiny ? tiny : d;
-      c = x + an / c;
-      c = Math.abs(c) < tiny ? tiny : c;
-      d = 1 / d;
-      double delta = c * d;
-      f *= delta;
-      if (Math.abs(delta - 1) < 1e-16) {
-        break;
-      }
-    }
-    return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+    return x < 0 ? 2 - erfc(-x) : upperGammaRegularized(0.5, x * x);
   }
 
   /** Φ⁻¹(p) for 0 &lt; p &lt; 1. */
@@ -115,6 +76,9 @@ public final class Distributions {
 
   /** Q(a, x) = Γ(a, x) / Γ(a). */
   static double upperGammaRegularized(double a, double x) {
+    if (x == 0) {
+      return 1;
+    }
     if (x < a + 1) { // series for P, then 1 − P
       double sum = 1 / a;
       double term = sum;
