@@ -8,6 +8,7 @@ import dev.reranker.data.Interaction;
 import dev.reranker.data.InteractionJson;
 import dev.reranker.data.Topics;
 import dev.reranker.experiment.stats.UserMoments;
+import dev.reranker.testing.Drivers;
 import dev.reranker.testing.ManualTime;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -16,12 +17,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.SplittableRandom;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
@@ -55,15 +54,9 @@ class OutcomeJoinTest {
         Consumed.with(Serdes.String(), Serdes.ByteArray()));
     OutcomeJoin.addTo(builder, events, Topics.EXPOSURES, Duration.ofHours(24),
         Duration.ofMinutes(1), time);
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "outcome-join-test");
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-    driver = new TopologyTestDriver(builder.build(), props);
-    exposures = driver.createInputTopic(Topics.EXPOSURES, Serdes.String().serializer(),
-        Serdes.ByteArray().serializer());
-    interactions = driver.createInputTopic(Topics.INTERACTIONS, Serdes.String().serializer(),
-        Serdes.ByteArray().serializer());
+    driver = Drivers.open(builder, "outcome-join-test", stateDir);
+    exposures = Drivers.input(driver, Topics.EXPOSURES);
+    interactions = Drivers.input(driver, Topics.INTERACTIONS);
   }
 
   @AfterEach
@@ -140,15 +133,7 @@ class OutcomeJoinTest {
   }
 
   long pendingCount() {
-    KeyValueStore<Bytes, byte[]> store = driver.getKeyValueStore(Topics.PENDING_EXPOSURES_STORE);
-    long n = 0;
-    try (var it = store.all()) {
-      while (it.hasNext()) {
-        it.next();
-        n++;
-      }
-    }
-    return n;
+    return storeSize(Topics.PENDING_EXPOSURES_STORE);
   }
 
   @Test

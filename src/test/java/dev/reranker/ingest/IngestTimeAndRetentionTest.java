@@ -15,6 +15,7 @@ import dev.reranker.state.ModelRegistry;
 import dev.reranker.state.SnapshotStore;
 import dev.reranker.state.StateCache;
 import dev.reranker.state.UserStates;
+import dev.reranker.testing.Drivers;
 import dev.reranker.testing.ManualTime;
 import dev.reranker.testing.TestModels;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -25,12 +26,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -73,15 +71,9 @@ class IngestTimeAndRetentionTest {
         Set.of(Arm.PERFORMER));
     StreamsBuilder builder = new StreamsBuilder();
     IngestTopology.build(builder, settings, states, metrics, time);
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-time-test");
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-    driver = new TopologyTestDriver(builder.build(), props);
-    input = driver.createInputTopic(Topics.INTERACTIONS, Serdes.String().serializer(),
-        Serdes.ByteArray().serializer());
-    dlq = driver.createOutputTopic(Topics.DEAD_LETTERS, Serdes.String().deserializer(),
-        Serdes.ByteArray().deserializer());
+    driver = Drivers.open(builder, "ingest-time-test", stateDir);
+    input = Drivers.input(driver, Topics.INTERACTIONS);
+    dlq = Drivers.output(driver, Topics.DEAD_LETTERS);
   }
 
   @AfterEach
