@@ -138,7 +138,29 @@ class RerankerTest {
   void theFallbackArmServesPopularityWithoutReadingAnyState() {
     seen("u", 5);
     popularity.record("i9");
-    RerankResult r = reranker.rerank("u", List.of("i1", "i9"), 2, ArmChoice.FALLBACK, far(), null);
+    StateReader untouchable = new StateReader() { // any read fails the test
+      @Override
+      public ModelRegistry models() {
+        throw new AssertionError("the fallback arm read the models");
+      }
+
+      @Override
+      public int softmaxWindow() {
+        throw new AssertionError("the fallback arm read the window");
+      }
+
+      @Override
+      public Optional<StateView> read(String userId, Arm arm) {
+        throw new AssertionError("the fallback arm read a state");
+      }
+
+      @Override
+      public Cheap readIfCheap(String userId, Arm arm) {
+        throw new AssertionError("the fallback arm read a state");
+      }
+    };
+    RerankResult r = new Reranker(untouchable, popularity, workers).rerank("u",
+        List.of("i1", "i9"), 2, ArmChoice.FALLBACK, far(), null);
     assertThat(r.arm()).isEqualTo(ArmChoice.FALLBACK);
     assertThat(r.items()).extracting(RerankResult.Item::itemId).containsExactly("i9", "i1");
     assertThat(r.coldStart()).isFalse();
