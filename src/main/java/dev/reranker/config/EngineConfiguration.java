@@ -2,6 +2,7 @@ package dev.reranker.config;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.reranker.attention.Nd4jThreads;
+import dev.reranker.experiment.OutcomeJoin;
 import dev.reranker.ingest.IngestMetrics;
 import dev.reranker.ingest.IngestSettings;
 import dev.reranker.ingest.IngestTopology;
@@ -87,8 +88,19 @@ class EngineConfiguration {
   @Bean
   IngestTopologyMarker ingestTopology(StreamsBuilder builder, IngestSettings settings,
       UserStates states, IngestMetrics metrics, Clock clock,
-      java.util.function.Consumer<dev.reranker.data.Interaction> appliedEvents) {
-    IngestTopology.build(builder, settings, states, metrics, clock, appliedEvents);
+      java.util.function.Consumer<dev.reranker.data.Interaction> appliedEvents,
+      RerankerProperties properties, MeterRegistry registry) {
+    var interactions = IngestTopology.build(builder, settings, states, metrics, clock,
+        appliedEvents);
+    io.micrometer.core.instrument.Counter dropped = io.micrometer.core.instrument.Counter
+        .builder("reranker.experiments.exposures.dropped")
+        .description("exposure records the outcome join could not use").register(registry);
+    org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OutcomeJoin.class);
+    OutcomeJoin.addTo(builder, interactions, properties.experiments().joinSettings(), clock,
+        reason -> {
+          dropped.increment();
+          log.warn("exposure dropped: {}", reason);
+        });
     return new IngestTopologyMarker();
   }
 

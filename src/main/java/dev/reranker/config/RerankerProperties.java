@@ -1,5 +1,8 @@
 package dev.reranker.config;
 
+import dev.reranker.experiment.AggregateReport;
+import dev.reranker.experiment.OutcomeJoin;
+
 import dev.reranker.data.Topics;
 import dev.reranker.experiment.Experiment;
 import dev.reranker.ingest.IngestSettings;
@@ -51,8 +54,49 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
    * @param topic the compacted topic through which instances share admin changes (one per
    *     deployment: deployments sharing a cluster must not share it)
    */
+  /**
+   * @param defaultId the experiment a request without one belongs to
+   * @param definitions experiments defined in configuration (the experiments topic wins)
+   * @param topic the compacted topic the instances share experiment changes through
+   * @param exposuresTopic what each request served (co-partitioned with the interactions)
+   * @param outcomesTopic each exposure once resolved
+   * @param horizon an exposure without an interaction this long is a miss (default 24 h)
+   * @param sweepInterval how often exposures past the horizon are resolved and chart points
+   *     written (default 1 min)
+   * @param seriesBucket a chart point's time bucket (default 1 h)
+   * @param sequentialTau the sequential test's mixing scale, in units of the metric (default 0.02)
+   * @param maxP99Ms guardrail: p99 latency per arm (default 50 ms)
+   * @param maxDegradedRate guardrail: share of exposures served degraded (default 0.01)
+   * @param maxColdStartRate guardrail: share of exposures to users without history (default 0.5)
+   * @param targetMde the difference in the primary metric the experiment should be able to
+   *     detect; the report says how many days of traffic that still needs (default 0.01)
+   * @param reportTimeout how long the report waits for each other instance's aggregates
+   */
   public record Experiments(@DefaultValue(Experiment.DEFAULT_ID) String defaultId,
-      List<ExperimentSpec> definitions, @DefaultValue(Topics.EXPERIMENTS) String topic) {}
+      List<ExperimentSpec> definitions, @DefaultValue(Topics.EXPERIMENTS) String topic,
+      @DefaultValue(Topics.EXPOSURES) String exposuresTopic,
+      @DefaultValue(Topics.OUTCOMES) String outcomesTopic, Duration horizon,
+      Duration sweepInterval, Duration seriesBucket, Double sequentialTau, Double maxP99Ms,
+      Double maxDegradedRate, Double maxColdStartRate, Double targetMde,
+      @DefaultValue("5s") Duration reportTimeout) {
+
+    public OutcomeJoin.Settings joinSettings() {
+      OutcomeJoin.Settings d = OutcomeJoin.Settings.defaults();
+      return new OutcomeJoin.Settings(exposuresTopic, outcomesTopic,
+          horizon == null ? d.horizon() : horizon,
+          sweepInterval == null ? d.sweepEvery() : sweepInterval,
+          seriesBucket == null ? d.seriesBucket() : seriesBucket);
+    }
+
+    public AggregateReport.Settings reportSettings() {
+      AggregateReport.Settings d = AggregateReport.Settings.defaults();
+      return new AggregateReport.Settings(sequentialTau == null ? d.tau() : sequentialTau,
+          maxP99Ms == null ? d.maxP99Ms() : maxP99Ms,
+          maxDegradedRate == null ? d.maxDegradedRate() : maxDegradedRate,
+          maxColdStartRate == null ? d.maxColdStartRate() : maxColdStartRate,
+          targetMde == null ? d.targetMde() : targetMde);
+    }
+  }
 
   public record ExperimentSpec(String id, String salt, Map<String, Double> weights,
       boolean shadow, @DefaultValue("10") int k) {}

@@ -2,6 +2,7 @@ package dev.reranker.config;
 
 import dev.reranker.data.Interaction;
 import dev.reranker.data.Topics;
+import dev.reranker.experiment.AggregateReport;
 import dev.reranker.experiment.ArmChoice;
 import dev.reranker.experiment.Experiment;
 import dev.reranker.experiment.ExperimentLog;
@@ -9,6 +10,7 @@ import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.experiment.Exposure;
 import dev.reranker.experiment.OutcomeTracker;
 import dev.reranker.ingest.IngestStores;
+import dev.reranker.serving.ExperimentAggregates;
 import dev.reranker.serving.ItemPopularity;
 import dev.reranker.serving.OwnerRouter;
 import dev.reranker.serving.RequestGuards;
@@ -196,9 +198,29 @@ class ServingConfiguration {
     return new Reranker(states, popularity, rerankWorkers);
   }
 
+  /** Co-partitioned with the interactions (same count, same key): the join needs it. */
   @Bean
   NewTopic exposuresTopic(RerankerProperties p) {
-    return new NewTopic(Topics.EXPOSURES, p.ingest().partitions(), p.kafka().replicationFactor());
+    return new NewTopic(p.experiments().exposuresTopic(), p.ingest().partitions(),
+        p.kafka().replicationFactor());
+  }
+
+  @Bean
+  NewTopic outcomesTopic(RerankerProperties p) {
+    return new NewTopic(p.experiments().outcomesTopic(), p.ingest().partitions(),
+        p.kafka().replicationFactor());
+  }
+
+  @Bean
+  ExperimentAggregates experimentAggregates(StreamsBuilderFactoryBean streams, Environment env,
+      RerankerProperties p) {
+    return new ExperimentAggregates(streams::getKafkaStreams, p.ingest().topic(), self(env),
+        p.experiments().reportTimeout());
+  }
+
+  @Bean
+  AggregateReport.Settings reportSettings(RerankerProperties p) {
+    return p.experiments().reportSettings();
   }
 
   @Bean
@@ -206,7 +228,8 @@ class ServingConfiguration {
       OutcomeTracker outcomes, KafkaTemplate<String, String> kafka, MeterRegistry registry,
       RerankerProperties properties, Clock clock) {
     ObjectMapper json = JsonMapper.builder().build();
-    Consumer<Exposure> publisher = e -> kafka.send(Topics.EXPOSURES, e.userId(),
+    String topic = properties.experiments().exposuresTopic();
+    Consumer<Exposure> publisher = e -> kafka.send(topic, e.userId(),
         json.writeValueAsString(e)).whenComplete((r, ex) -> {
           if (ex != null) {
             log.warn("exposure {} not published: {}", e.requestId(), ex.getMessage());
@@ -218,9 +241,13 @@ class ServingConfiguration {
 
   @Bean
   OwnerRouter ownerRouter(StreamsBuilderFactoryBean streams, Environment env) {
+    return OwnerRouter.over(streams::getKafkaStreams, self(env));
+  }
+
+  /** This instance's {@code application.server}, or null when it has none. */
+  private static HostInfo self(Environment env) {
     String server = env.getProperty("spring.kafka.streams.properties.application.server");
-    return OwnerRouter.over(streams::getKafkaStreams, server == null || server.isBlank() ? null
-        : HostInfo.buildFromEndpoint(server));
+    return server == null || server.isBlank() ? null : HostInfo.buildFromEndpoint(server);
   }
 
   @Bean

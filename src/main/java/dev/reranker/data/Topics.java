@@ -4,7 +4,8 @@ package dev.reranker.data;
  * Every Kafka topic and state-store name the engine uses, in one place (as the Kafka Streams
  * examples keep theirs). Topic names here are the defaults; a deployment may rename the topics
  * ({@code reranker.ingest.topic}, {@code reranker.ingest.dlq-topic}, {@code
- * reranker.experiments.topic}), never the stores (their changelog topics derive from them).
+ * reranker.experiments.topic}, {@code reranker.experiments.exposures-topic}, {@code
+ * reranker.experiments.outcomes-topic}), never the stores (their changelog topics derive from them).
  */
 public final class Topics {
   private Topics() {}
@@ -17,6 +18,8 @@ public final class Topics {
   public static final String EXPERIMENTS = "rerank.experiments";
   /** What each request served, for the online outcome join. */
   public static final String EXPOSURES = "rerank.exposures";
+  /** Each exposure once resolved (hit or miss), for a warehouse: key = userId, JSON value. */
+  public static final String OUTCOMES = "rerank.outcomes";
 
   /** State store: per-user history, one record per event plus an extent record (RocksDB). */
   public static final String HISTORY_STORE = "user-history";
@@ -28,4 +31,8 @@ public final class Topics {
   public static final String USER_OUTCOMES_STORE = "experiment-user-outcomes";
   /** State store: sufficient statistics per (experiment, arm), constant size. */
   public static final String ARM_AGGREGATES_STORE = "experiment-arm-aggregates";
+  /** State store: per (experiment, arm, time bucket) the aggregate as of that bucket (charts). */
+  public static final String ARM_SERIES_STORE = "experiment-arm-series";
+  /** State store: each user's last few interactions, for exposures that arrive after them. */
+  public static final String RECENT_INTERACTIONS_STORE = "experiment-recent-interactions";
 }

@@ -7,7 +7,6 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * An experiment's report from its arms' aggregates ({@link ArmAggregate}, summed over every task
@@ -24,12 +23,19 @@ public final class AggregateReport {
    * @param maxP99Ms guardrail: an arm's p99 latency above this is a breach
    * @param maxDegradedRate guardrail: an arm serving the fallback order for want of time or state
    *     more often than this is a breach
+   * @param maxColdStartRate guardrail: an arm whose exposures go to users without history more
+   *     often than this is a breach (its states are being lost)
+   * @param targetMde the primary metric's difference the experiment is meant to detect: the report
+   *     says how many more users and days that needs at the traffic so far
    */
-  public record Settings(double tau, double maxP99Ms, double maxDegradedRate) {
+  public record Settings(double tau, double maxP99Ms, double maxDegradedRate,
+      double maxColdStartRate, double targetMde) {
     public static Settings defaults() {
-      return new Settings(0.02, 50, 0.01);
+      return new Settings(0.02, 50, 0.01, 0.5, 0.01);
     }
   }
+
+  private static final long DAY_MS = 86_400_000L;
 
   private static final List<String> METRICS = List.of("hr_at_k", "ndcg_at_k", "mrr");
   private static final String PRIMARY = "ndcg_at_k";
@@ -44,6 +50,14 @@ public final class AggregateReport {
 
   public static Map<String, Object> build(Experiment e, Map<ArmChoice, ArmAggregate> arms,
       Settings s) {
+    return build(e, arms, new java.util.TreeMap<>(), s);
+  }
+
+  /**
+   * @param series per time bucket (start, epoch ms, ascending), each arm's aggregate as of then
+   */
+  public static Map<String, Object> build(Experiment e, Map<ArmChoice, ArmAggregate> arms,
+      java.util.NavigableMap<Long, Map<ArmChoice, ArmAggregate>> series, Settings s) {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("experiment", e.id());
     doc.put("k", e.k());
@@ -86,8 +100,96 @@ public final class AggregateReport {
       }
     }
     doc.put("comparison", comparison);
+    if (a != null && b != null && a.hits().users() >= 2 && b.hits().users() >= 2) {
+      doc.put("power", power(a, b, s));
+    }
     doc.put("verdict", verdict(comparison, srm, perArm));
-    return doc;
+    doc.put("series", seriesDoc(series, s));
+    return finite(doc);
+  }
+
+  /**
+   * JSON has no infinities or NaN: a bound that does not exist (no variance yet, too few users) is
+   * null. Replaces them throughout the document.
+   */
+  @SuppressWarnings("unchecked")
+  private static <T> T finite(T node) {
+    if (node instanceof Map<?, ?> m) {
+      ((Map<String, Object>) m).replaceAll((k, v) -> finite(v));
+    } else if (node instanceof List<?> l) {
+      List<Object> out = new java.util.ArrayList<>(l.size());
+      l.forEach(v -> out.add(finite(v)));
+      return (T) out;
+    } else if (node instanceof Double d && !Double.isFinite(d)) {
+      return null;
+    }
+    return node;
+  }
+
+  /**
+   * The primary metric's MDE at 80 % power now, and at the traffic so far (users per day since the
+   * first exposure) how many more users and days reach the configured target.
+   */
+  private static Map<String, Object> power(ArmAggregate a, ArmAggregate b, Settings s) {
+    UserMoments x = metric(a, PRIMARY);
+    UserMoments y = metric(b, PRIMARY);
+    double se = Math.sqrt(x.ratioVariance() + y.ratioVariance());
+    long users = x.users() + y.users();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("metric", PRIMARY);
+    m.put("mde_at_80pct_power", round(Comparison.minimumDetectableEffect(se, 0.05, 0.8)));
+    m.put("target_mde", s.targetMde());
+    double more = Comparison.usersToDetect(se, users, 0.05, 0.8, s.targetMde());
+    m.put("users_so_far", users);
+    m.put("more_users_needed", Double.isFinite(more) ? Math.round(Math.ceil(more)) : null);
+    long first = Math.min(a.firstServed(), b.firstServed());
+    long last = Math.max(a.lastServed(), b.lastServed());
+    double days = (last - first) / (double) DAY_MS;
+    // users arrive ever more slowly as an experiment ages (returning users are not new), so this
+    // linear rate is optimistic: a lower bound on the days left
+    double perDay = days <= 0 ? Double.NaN : users / days;
+    m.put("users_per_day", Double.isFinite(perDay) ? Math.round(perDay) : null);
+    Double daysLeft = null;
+    if (more == 0) {
+      daysLeft = 0.0;
+    } else if (Double.isFinite(perDay) && Double.isFinite(more)) {
+      daysLeft = Math.round(more / perDay * 10) / 10.0;
+    }
+    m.put("days_left_at_least", daysLeft);
+    return m;
+  }
+
+  /** The primary metric over time: each arm's value and interval, and the difference's. */
+  private static List<Map<String, Object>> seriesDoc(
+      java.util.NavigableMap<Long, Map<ArmChoice, ArmAggregate>> series, Settings s) {
+    List<Map<String, Object>> out = new java.util.ArrayList<>();
+    for (Map.Entry<Long, Map<ArmChoice, ArmAggregate>> point : series.entrySet()) {
+      Map<String, Object> p = new LinkedHashMap<>();
+      p.put("bucket_start", point.getKey());
+      for (ArmChoice arm : ArmChoice.values()) {
+        ArmAggregate x = point.getValue().get(arm);
+        if (x == null) {
+          continue;
+        }
+        UserMoments u = metric(x, PRIMARY);
+        double se = Math.sqrt(u.ratioVariance());
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("users", u.users());
+        v.put("exposures", x.exposures());
+        v.put("value", round(u.ratio()));
+        v.put("ci95", Double.isNaN(se) ? null : List.of(round(u.ratio() - Comparison.Z95 * se),
+            round(u.ratio() + Comparison.Z95 * se)));
+        v.put("latency_ms_p99", round(x.latencyMs(99)));
+        p.put(arm.wireName(), v);
+      }
+      ArmAggregate a = point.getValue().get(ArmChoice.PERFORMER);
+      ArmAggregate b = point.getValue().get(ArmChoice.SOFTMAX);
+      if (a != null && b != null && a.hits().users() >= 2 && b.hits().users() >= 2) {
+        p.put("difference", compare(metric(a, PRIMARY), metric(b, PRIMARY), s));
+      }
+      out.add(p);
+    }
+    return out;
   }
 
   private static Map<String, Object> armReport(ArmAggregate a, Settings s) {
@@ -110,12 +212,28 @@ public final class AggregateReport {
     cost.put("latency_ms_p99", round(a.latencyMs(99)));
     cost.put("mean_state_bytes", Math.round(a.meanStateBytes()));
     m.put("cost", cost);
+    cost.put("latency_histogram_ms", histogram(a));
     double degradedRate = a.exposures() == 0 ? 0 : a.degraded() / (double) a.exposures();
+    double coldRate = a.exposures() == 0 ? 0 : a.coldStarts() / (double) a.exposures();
     Map<String, Object> guard = new LinkedHashMap<>();
-    guard.put("degraded_rate", round(degradedRate));
+    guard.put("latency_ms_p99", round(a.latencyMs(99)));
     guard.put("p99_ms_limit", s.maxP99Ms());
+    guard.put("degraded_rate", round(degradedRate));
     guard.put("degraded_rate_limit", s.maxDegradedRate());
-    guard.put("breach", a.latencyMs(99) > s.maxP99Ms() || degradedRate > s.maxDegradedRate());
+    guard.put("cold_start_rate", round(coldRate));
+    guard.put("cold_start_rate_limit", s.maxColdStartRate());
+    List<String> breaches = new java.util.ArrayList<>();
+    if (a.latencyMs(99) > s.maxP99Ms()) {
+      breaches.add("p99 latency");
+    }
+    if (degradedRate > s.maxDegradedRate()) {
+      breaches.add("degraded rate");
+    }
+    if (coldRate > s.maxColdStartRate()) {
+      breaches.add("cold-start rate");
+    }
+    guard.put("breaches", breaches);
+    guard.put("breach", !breaches.isEmpty());
     m.put("guardrails", guard);
     return m;
   }
@@ -159,18 +277,42 @@ public final class AggregateReport {
       return v;
     }
     double diff = (Double) primary.get("difference");
-    Function<String, Double> p = k -> (Double) ((Map<String, Object>) primary.get(k))
-        .get("p_value");
-    boolean fixed = p.apply("fixed_horizon") < 0.05;
-    boolean sequential = p.apply("sequential") <= 0.05;
+    Map<String, Object> fixedDoc = (Map<String, Object>) primary.get("fixed_horizon");
+    Map<String, Object> seqDoc = (Map<String, Object>) primary.get("sequential");
+    boolean fixed = (Double) fixedDoc.get("p_value") < 0.05;
+    boolean sequential = (Double) seqDoc.get("p_value") <= 0.05;
     v.put("leader", diff > 0 ? "performer" : diff < 0 ? "softmax" : null);
     v.put("difference", diff);
+    v.put("ci95_fixed_horizon", fixedDoc.get("ci95"));
+    v.put("confidence_sequence95", seqDoc.get("confidence_sequence95"));
     v.put("significant_fixed_horizon", fixed);
     v.put("significant_sequential", sequential);
+    String lead = (diff > 0 ? "performer" : "softmax") + " leads on " + PRIMARY + " by "
+        + String.format(java.util.Locale.ROOT, "%.3g", Math.abs(diff));
     v.put("summary", srm.mismatch() ? "sample ratio mismatch: no result can be trusted"
-        : sequential ? (diff > 0 ? "performer" : "softmax") + " leads (sequential test)"
-        : "no significant difference yet");
+        : sequential ? lead + " (significant, sequential test)" + (breach
+            ? "; but a guardrail is breached" : "")
+        : fixed ? lead + " (significant at a fixed horizon only: valid if this is the planned "
+            + "single look)"
+        : "no significant difference yet" + (breach ? "; a guardrail is breached" : ""));
     return v;
+  }
+
+  /** Latency counts in log-spaced bins (ms upper edges), from the arm's HdrHistogram. */
+  private static Map<String, Object> histogram(ArmAggregate a) {
+    double[] edges = {0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 1000, 60_000};
+    long[] counts = new long[edges.length];
+    long previous = 0;
+    for (int i = 0; i < edges.length; i++) {
+      long upTo = a.latencyUs.getTotalCount() == 0 ? 0
+          : a.latencyUs.getCountBetweenValues(0, Math.round(edges[i] * 1000));
+      counts[i] = upTo - previous;
+      previous = upTo;
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("upper_edges_ms", java.util.Arrays.stream(edges).boxed().toList());
+    m.put("counts", java.util.Arrays.stream(counts).boxed().toList());
+    return m;
   }
 
   static double round(double x) {

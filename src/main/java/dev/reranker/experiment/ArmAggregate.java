@@ -21,7 +21,7 @@ public final class ArmAggregate {
 
   /** Latencies above a minute are recorded as a minute (no request is allowed that long). */
   static final long MAX_LATENCY_US = 60_000_000L;
-  private static final int FORMAT = 1;
+  private static final int FORMAT = 2;
 
   final UserMoments hits;
   final UserMoments ndcg;
@@ -29,7 +29,11 @@ public final class ArmAggregate {
   long exposures;
   long degraded;
   long resolvedAsMiss;
+  long coldStarts;
   double stateBytes;
+  /** The first and last exposure's served time (epoch ms); MAX/MIN_VALUE without exposures. */
+  long firstServed = Long.MAX_VALUE;
+  long lastServed = Long.MIN_VALUE;
   final Histogram latencyUs;
 
   public ArmAggregate() {
@@ -71,6 +75,21 @@ public final class ArmAggregate {
     return resolvedAsMiss;
   }
 
+  /** Exposures served to users without history. */
+  public long coldStarts() {
+    return coldStarts;
+  }
+
+  /** The first exposure's served time, epoch ms; {@code Long.MAX_VALUE} without exposures. */
+  public long firstServed() {
+    return firstServed;
+  }
+
+  /** The last exposure's served time, epoch ms; {@code Long.MIN_VALUE} without exposures. */
+  public long lastServed() {
+    return lastServed;
+  }
+
   /** Mean state bytes per exposure; 0 without exposures. */
   public double meanStateBytes() {
     return exposures == 0 ? 0 : stateBytes / exposures;
@@ -85,6 +104,9 @@ public final class ArmAggregate {
   void exposed(Exposure e) {
     exposures++;
     degraded += e.degraded() ? 1 : 0;
+    coldStarts += e.coldStart() ? 1 : 0;
+    firstServed = Math.min(firstServed, e.timestamp());
+    lastServed = Math.max(lastServed, e.timestamp());
     stateBytes += e.stateBytes();
     latencyUs.recordValue(Math.clamp(Math.round(e.tookMs() * 1000), 0, MAX_LATENCY_US));
   }
@@ -98,6 +120,9 @@ public final class ArmAggregate {
     out.exposures = exposures + other.exposures;
     out.degraded = degraded + other.degraded;
     out.resolvedAsMiss = resolvedAsMiss + other.resolvedAsMiss;
+    out.coldStarts = coldStarts + other.coldStarts;
+    out.firstServed = Math.min(firstServed, other.firstServed);
+    out.lastServed = Math.max(lastServed, other.lastServed);
     out.stateBytes = stateBytes + other.stateBytes;
     return out;
   }
@@ -117,6 +142,9 @@ public final class ArmAggregate {
       out.writeLong(exposures);
       out.writeLong(degraded);
       out.writeLong(resolvedAsMiss);
+      out.writeLong(coldStarts);
+      out.writeLong(firstServed);
+      out.writeLong(lastServed);
       out.writeDouble(stateBytes);
       ByteBuffer histogram = ByteBuffer.allocate(latencyUs.getNeededByteBufferCapacity());
       int n = latencyUs.encodeIntoCompressedByteBuffer(histogram);
@@ -142,6 +170,9 @@ public final class ArmAggregate {
       long exposures = in.readLong();
       long degraded = in.readLong();
       long misses = in.readLong();
+      long coldStarts = in.readLong();
+      long firstServed = in.readLong();
+      long lastServed = in.readLong();
       double stateBytes = in.readDouble();
       byte[] h = new byte[in.readInt()];
       in.readFully(h);
@@ -150,6 +181,9 @@ public final class ArmAggregate {
       out.exposures = exposures;
       out.degraded = degraded;
       out.resolvedAsMiss = misses;
+      out.coldStarts = coldStarts;
+      out.firstServed = firstServed;
+      out.lastServed = lastServed;
       out.stateBytes = stateBytes;
       return out;
     } catch (IOException | java.util.zip.DataFormatException e) {

@@ -20,11 +20,12 @@ import java.util.List;
  * @param stateBytes the bytes of the state the arm used (0 for the fallback)
  * @param degraded the fallback order was served for want of time or state
  * @param k the experiment's cut-off k for HR@k and NDCG@k when it was served
+ * @param coldStart the user had no history when it was served
  */
 @JsonIgnoreProperties(value = "schemaVersion", allowGetters = true)
 public record Exposure(String requestId, String experiment, String userId, ArmChoice arm,
     String modelVersion, List<String> served, long timestamp, double tookMs, long stateBytes,
-    boolean degraded, int k) {
+    boolean degraded, int k, boolean coldStart) {
 
   /** The record's schema: 1 = these fields. */
   public static final int SCHEMA_VERSION = 1;

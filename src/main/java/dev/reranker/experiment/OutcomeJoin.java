@@ -11,13 +11,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -51,8 +57,24 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>{@value Topics#ARM_AGGREGATES_STORE}: per (experiment, arm) an {@link ArmAggregate}:
  *   constant size whatever the experiment's length; an arm's aggregate on one task covers the
  *   users of that task's partition, and the report adds them up over all tasks.</li>
+ *   <li>{@value Topics#RECENT_INTERACTIONS_STORE}: per user the last {@value #RECENT} interactions
+ *   (time, item). An exposure can reach the join after the interaction it led to (two topics,
+ *   fetched independently); it is then resolved at once against the first of those at or after
+ *   its served time, so the outcome is defined by event time — the user's first interaction at or
+ *   after the exposure — not by the order the records happened to be processed in, and a replay of
+ *   the topics ({@link ReplayJoin}) gets the same answer. (Exact when a user's interactions carry
+ *   ascending times and an exposure arrives before {@value #RECENT} later interactions of its
+ *   user; a user's records of both topics are in the same task, so that lag is a fetch's.)</li>
+ *   <li>{@value Topics#ARM_SERIES_STORE}: at each sweep, each changed aggregate is also written
+ *   under the current time bucket (default one hour): the aggregate as of that bucket, so the
+ *   report can chart the estimates and their intervals over time. A bucket a task did not write
+ *   (nothing changed) carries its previous value forward. One record per (experiment, arm, task,
+ *   bucket): the size grows with the experiment's hours, never with its traffic.</li>
  * </ul>
- * A user assigned to one arm stays in it (assignment is sticky), so a user's totals are per arm.
+ * <p>Each resolved exposure is also emitted as a {@link ResolvedOutcome} to the outcomes topic. A
+ * user assigned to one arm stays in it (assignment is sticky), so a user's totals are per arm.
+ * An exposure record that cannot be read, or whose key is not its user, is dropped and counted
+ * ({@code onDropped}); the exposures topic is written by the service only.
  */
 public final class OutcomeJoin {
   private OutcomeJoin() {}
@@ -61,29 +83,73 @@ public final class OutcomeJoin {
       .disable(tools.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
   /** Unresolved exposures older than this count as misses; 24 h unless configured. */
   public static final Duration DEFAULT_HORIZON = Duration.ofHours(24);
+  /** Interactions remembered per user for exposures that arrive after them. */
+  static final int RECENT = 16;
 
   /**
-   * Adds the join to a topology: {@code exposuresTopic} is read here; {@code interactions} is
-   * the stream of the user's (accepted) interactions, keyed by userId, JSON values.
-   *
-   * @param sweepEvery how often (wall clock) exposures past the horizon are resolved as misses
+   * @param exposuresTopic read here: exposures, key = userId, co-partitioned with the interactions
+   * @param outcomesTopic written here: resolved outcomes; null: not emitted
+   * @param horizon an exposure unresolved this long is a miss
+   * @param sweepEvery how often (wall clock) exposures past the horizon are resolved and the
+   *     series written
+   * @param seriesBucket the series' time bucket
    */
+  public record Settings(String exposuresTopic, String outcomesTopic, Duration horizon,
+      Duration sweepEvery, Duration seriesBucket) {
+    public Settings {
+      if (horizon.isNegative() || horizon.isZero() || sweepEvery.isNegative()
+          || sweepEvery.isZero() || seriesBucket.toMillis() < 1) {
+        throw new IllegalArgumentException("horizon, sweep interval and series bucket must be "
+            + "positive, got " + horizon + ", " + sweepEvery + ", " + seriesBucket);
+      }
+    }
+
+    public static Settings defaults() {
+      return new Settings(Topics.EXPOSURES, Topics.OUTCOMES, DEFAULT_HORIZON,
+          Duration.ofMinutes(1), Duration.ofHours(1));
+    }
+  }
+
+  /** {@link #addTo(StreamsBuilder, KStream, Settings, Clock, Consumer)} without outcomes. */
   public static void addTo(StreamsBuilder builder, KStream<String, byte[]> interactions,
       String exposuresTopic, Duration horizon, Duration sweepEvery, Clock clock) {
+    addTo(builder, interactions, new Settings(exposuresTopic, null, horizon, sweepEvery,
+        Duration.ofHours(1)), clock, reason -> { });
+  }
+
+  /**
+   * Adds the join to a topology: {@code interactions} is the stream of the users' interactions,
+   * keyed by userId, JSON values (structurally unreadable ones are skipped: the ingestion
+   * dead-letters them).
+   *
+   * @param onDropped told why, for every exposure record dropped
+   */
+  public static void addTo(StreamsBuilder builder, KStream<String, byte[]> interactions,
+      Settings settings, Clock clock, Consumer<String> onDropped) {
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
         Topics.PENDING_EXPOSURES_STORE), Serdes.Bytes(), Serdes.ByteArray()));
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
         Topics.USER_OUTCOMES_STORE), Serdes.Bytes(), Serdes.ByteArray()));
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
+        Topics.RECENT_INTERACTIONS_STORE), Serdes.Bytes(), Serdes.ByteArray())
+        .withCachingEnabled());
     // the record cache coalesces an aggregate's rewrites (one per outcome) to one changelog
     // record per commit; Kafka Streams flushes it before committing
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
         Topics.ARM_AGGREGATES_STORE), Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled());
-    KStream<String, byte[]> exposures = builder.stream(exposuresTopic,
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
+        Topics.ARM_SERIES_STORE), Serdes.Bytes(), Serdes.ByteArray()));
+    KStream<String, byte[]> exposures = builder.stream(settings.exposuresTopic(),
         Consumed.with(Serdes.String(), Serdes.ByteArray()));
-    exposures.mapValues(v -> tag('E', v)).merge(interactions.mapValues(v -> tag('I', v)))
-        .process(() -> new JoinProcessor(horizon, sweepEvery, clock),
+    KStream<String, byte[]> outcomes = exposures.mapValues(v -> tag('E', v))
+        .merge(interactions.mapValues(v -> tag('I', v)))
+        .process(() -> new JoinProcessor(settings, clock, onDropped),
             Topics.PENDING_EXPOSURES_STORE, Topics.USER_OUTCOMES_STORE,
-            Topics.ARM_AGGREGATES_STORE);
+            Topics.RECENT_INTERACTIONS_STORE, Topics.ARM_AGGREGATES_STORE,
+            Topics.ARM_SERIES_STORE);
+    if (settings.outcomesTopic() != null) {
+      outcomes.to(settings.outcomesTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()));
+    }
   }
 
   private static byte[] tag(char kind, byte[] value) {
@@ -108,10 +174,32 @@ public final class OutcomeJoin {
     return out;
   }
 
+  /** One task's series: per key, bucket start (epoch ms) → the aggregate as of that bucket. */
+  public static Map<Key, NavigableMap<Long, ArmAggregate>> series(
+      ReadOnlyKeyValueStore<Bytes, byte[]> store) {
+    Map<Key, NavigableMap<Long, ArmAggregate>> out = new HashMap<>();
+    try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
+      while (it.hasNext()) {
+        KeyValue<Bytes, byte[]> kv = it.next();
+        byte[] k = kv.key.get();
+        Key key = Key.fromBytes(java.util.Arrays.copyOf(k, k.length - 9));
+        long bucket = ByteBuffer.wrap(k, k.length - 8, 8).getLong();
+        out.computeIfAbsent(key, x -> new TreeMap<>()).put(bucket,
+            ArmAggregate.fromBytes(kv.value));
+      }
+    }
+    return out;
+  }
+
   /** An aggregate's key. */
   public record Key(String experiment, ArmChoice arm) {
     byte[] toBytes() {
       return (experiment + '\u0000' + arm.wireName()).getBytes(StandardCharsets.UTF_8);
+    }
+
+    byte[] seriesKey(long bucket) {
+      byte[] k = toBytes();
+      return ByteBuffer.allocate(k.length + 9).put(k).put((byte) 0).putLong(bucket).array();
     }
 
     static Key fromBytes(byte[] b) {
@@ -121,55 +209,72 @@ public final class OutcomeJoin {
     }
   }
 
-  static final class JoinProcessor implements Processor<String, byte[], Void, Void> {
-    private final Duration horizon;
-    private final Duration sweepEvery;
+  /** Key and value of one encoded aggregate, for moving a task's store over HTTP. */
+  public static byte[] encode(ArmAggregate a) {
+    return a.toBytes();
+  }
+
+  /** @throws IllegalArgumentException when the bytes are no aggregate */
+  public static ArmAggregate decode(byte[] bytes) {
+    return ArmAggregate.fromBytes(bytes);
+  }
+
+  static final class JoinProcessor implements Processor<String, byte[], String, byte[]> {
+    private final Settings settings;
+    private final long horizonMs;
     private final Clock clock;
+    private final Consumer<String> onDropped;
+    private ProcessorContext<String, byte[]> context;
     private KeyValueStore<Bytes, byte[]> pending;
     private KeyValueStore<Bytes, byte[]> userOutcomes;
+    private KeyValueStore<Bytes, byte[]> recent;
     private KeyValueStore<Bytes, byte[]> aggregates;
+    private KeyValueStore<Bytes, byte[]> series;
     /**
      * The task's aggregates, decoded: the store stays the truth (every change is written through),
      * this saves decoding one per outcome. A task's processor is its store's only writer, and a
      * restarted or moved task gets a new processor that reloads from the store.
      */
     private final Map<Key, ArmAggregate> live = new HashMap<>();
+    /** Aggregates changed since the series was last written. */
+    private final Set<Key> changed = new HashSet<>();
 
-    JoinProcessor(Duration horizon, Duration sweepEvery, Clock clock) {
-      this.horizon = horizon;
-      this.sweepEvery = sweepEvery;
+    JoinProcessor(Settings settings, Clock clock, Consumer<String> onDropped) {
+      this.settings = settings;
+      this.horizonMs = settings.horizon().toMillis();
       this.clock = clock;
+      this.onDropped = onDropped;
     }
 
     @Override
-    public void init(ProcessorContext<Void, Void> context) {
+    public void init(ProcessorContext<String, byte[]> context) {
+      this.context = context;
       pending = context.getStateStore(Topics.PENDING_EXPOSURES_STORE);
       userOutcomes = context.getStateStore(Topics.USER_OUTCOMES_STORE);
+      recent = context.getStateStore(Topics.RECENT_INTERACTIONS_STORE);
       aggregates = context.getStateStore(Topics.ARM_AGGREGATES_STORE);
-      context.schedule(sweepEvery, PunctuationType.WALL_CLOCK_TIME, t -> expire());
+      series = context.getStateStore(Topics.ARM_SERIES_STORE);
+      try (KeyValueIterator<Bytes, byte[]> it = aggregates.all()) {
+        while (it.hasNext()) {
+          KeyValue<Bytes, byte[]> kv = it.next();
+          live.put(Key.fromBytes(kv.key.get()), ArmAggregate.fromBytes(kv.value));
+        }
+      }
+      context.schedule(settings.sweepEvery(), PunctuationType.WALL_CLOCK_TIME, t -> sweep());
     }
 
     @Override
     public void process(Record<String, byte[]> record) {
       byte[] v = record.value();
       if (v == null || v.length < 2 || record.key() == null) {
+        if (v != null && v.length > 0 && v[0] == 'E') {
+          onDropped.accept("exposure record without key or value");
+        }
         return;
       }
       String json = new String(v, 1, v.length - 1, StandardCharsets.UTF_8);
       if (v[0] == 'E') {
-        Exposure e;
-        try {
-          e = JSON.readValue(json, Exposure.class);
-        } catch (RuntimeException ex) {
-          return; // not ours to judge: the exposures topic is written by the service only
-        }
-        if (e.userId() == null || !e.userId().equals(record.key()) || e.arm() == null
-            || e.experiment() == null || e.served() == null || e.k() < 1) {
-          return;
-        }
-        pending.put(pendingKey(e.userId(), e.timestamp(), e.requestId()),
-            json.getBytes(StandardCharsets.UTF_8));
-        update(new Key(e.experiment(), e.arm()), a -> a.exposed(e));
+        exposed(record.key(), json);
       } else {
         Interaction i;
         try {
@@ -177,8 +282,41 @@ public final class OutcomeJoin {
         } catch (InvalidEventException | RuntimeException ex) {
           return; // the ingestion dead-letters it
         }
+        if (!i.userId().equals(record.key())) {
+          return; // likewise (the key decides the partition, so it must be the user)
+        }
         resolveUpTo(i.userId(), i.timestamp(), i.itemId());
+        remember(i);
       }
+    }
+
+    private void exposed(String key, String json) {
+      Exposure e;
+      try {
+        e = JSON.readValue(json, Exposure.class);
+      } catch (RuntimeException ex) {
+        onDropped.accept("unreadable exposure: " + ex.getMessage());
+        return;
+      }
+      if (e.userId() == null || !e.userId().equals(key) || e.arm() == null
+          || e.experiment() == null || e.served() == null || e.k() < 1) {
+        onDropped.accept("exposure without user (or keyed by another), arm, experiment, served "
+            + "list or k");
+        return;
+      }
+      Bytes pendingKey = pendingKey(e.userId(), e.timestamp(), e.requestId());
+      if (pending.get(pendingKey) != null) {
+        return; // the same exposure twice (a producer retry): counted once
+      }
+      update(new Key(e.experiment(), e.arm()), a -> a.exposed(e));
+      Recent later = firstAtOrAfter(e.userId(), e.timestamp());
+      if (later != null) { // the interaction it led to came first: resolve by event time
+        boolean expired = e.timestamp() < later.time() - horizonMs;
+        resolve(e, expired ? 0 : e.served().indexOf(later.item()) + 1, expired ? null
+            : later.item(), later.time(), expired);
+        return;
+      }
+      pending.put(pendingKey, json.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Resolves the user's pending exposures served at or before {@code at} against the item. */
@@ -189,10 +327,10 @@ public final class OutcomeJoin {
         while (it.hasNext()) {
           KeyValue<Bytes, byte[]> kv = it.next();
           Exposure e = JSON.readValue(kv.value, Exposure.class);
-          if (e.timestamp() < at - horizon.toMillis()) {
-            resolve(e, 0, true); // past the horizon before its sweep: a miss, as defined
+          if (e.timestamp() < at - horizonMs) {
+            resolve(e, 0, null, at, true); // past the horizon before its sweep: a miss
           } else {
-            resolve(e, e.served().indexOf(itemId) + 1, false);
+            resolve(e, e.served().indexOf(itemId) + 1, itemId, at, false);
           }
           done.add(kv.key);
         }
@@ -200,24 +338,82 @@ public final class OutcomeJoin {
       done.forEach(pending::delete);
     }
 
-    /** Resolves exposures past the horizon as misses. */
-    void expire() {
-      long cutoff = clock.millis() - horizon.toMillis();
+    private record Recent(long time, String item) {}
+
+    /** The user's earliest remembered interaction at or after {@code time}; null if none. */
+    private Recent firstAtOrAfter(String user, long time) {
+      byte[] v = recent.get(Bytes.wrap(user.getBytes(StandardCharsets.UTF_8)));
+      Recent best = null;
+      for (Recent r : decodeRecent(v)) {
+        if (r.time() >= time && (best == null || r.time() < best.time())) {
+          best = r;
+        }
+      }
+      return best;
+    }
+
+    private void remember(Interaction i) {
+      Bytes key = Bytes.wrap(i.userId().getBytes(StandardCharsets.UTF_8));
+      List<Recent> list = new ArrayList<>(decodeRecent(recent.get(key)));
+      list.add(new Recent(i.timestamp(), i.itemId()));
+      if (list.size() > RECENT) {
+        list.remove(0);
+      }
+      int size = 1;
+      List<byte[]> items = new ArrayList<>();
+      for (Recent r : list) {
+        byte[] b = r.item().getBytes(StandardCharsets.UTF_8);
+        items.add(b);
+        size += 8 + 2 + b.length;
+      }
+      ByteBuffer out = ByteBuffer.allocate(size).put((byte) list.size());
+      for (int j = 0; j < list.size(); j++) {
+        out.putLong(list.get(j).time()).putShort((short) items.get(j).length).put(items.get(j));
+      }
+      recent.put(key, out.array());
+    }
+
+    private static List<Recent> decodeRecent(byte[] v) {
+      if (v == null) {
+        return List.of();
+      }
+      ByteBuffer b = ByteBuffer.wrap(v);
+      int n = b.get() & 0xff;
+      List<Recent> out = new ArrayList<>(n);
+      for (int j = 0; j < n; j++) {
+        long t = b.getLong();
+        byte[] item = new byte[b.getShort() & 0xffff];
+        b.get(item);
+        out.add(new Recent(t, new String(item, StandardCharsets.UTF_8)));
+      }
+      return out;
+    }
+
+    /** Resolves exposures past the horizon as misses, then writes the changed series points. */
+    void sweep() {
+      long now = clock.millis();
+      long cutoff = now - horizonMs;
       List<Bytes> done = new ArrayList<>();
       try (KeyValueIterator<Bytes, byte[]> it = pending.all()) {
         while (it.hasNext()) {
           KeyValue<Bytes, byte[]> kv = it.next();
           Exposure e = JSON.readValue(kv.value, Exposure.class);
           if (e.timestamp() < cutoff) {
-            resolve(e, 0, true);
+            resolve(e, 0, null, now, true);
             done.add(kv.key);
           }
         }
       }
       done.forEach(pending::delete);
+      long bucketMs = settings.seriesBucket().toMillis();
+      long bucket = Math.floorDiv(now, bucketMs) * bucketMs;
+      for (Key k : changed) {
+        series.put(Bytes.wrap(k.seriesKey(bucket)), live.get(k).toBytes());
+      }
+      changed.clear();
     }
 
-    private void resolve(Exposure e, int rank, boolean expired) {
+    private void resolve(Exposure e, int rank, String itemId, long at, boolean expired) {
       OutcomeTracker.Outcome o = new OutcomeTracker.Outcome(e.arm(), rank, e.k(), e.timestamp());
       Key key = new Key(e.experiment(), e.arm());
       Bytes userKey = Bytes.wrap((e.experiment() + '\u0000' + e.arm().wireName() + '\u0000'
@@ -239,16 +435,18 @@ public final class OutcomeJoin {
       });
       userOutcomes.put(userKey, ByteBuffer.allocate(32).putDouble(h0 + h).putDouble(n0 + n)
           .putDouble(r0 + r).putDouble(c0 + 1).array());
+      if (settings.outcomesTopic() != null) {
+        context.forward(new Record<>(e.userId(), JSON.writeValueAsBytes(ResolvedOutcome.of(e,
+            rank, itemId, at, expired)), at));
+      }
     }
 
-    private void update(Key key, java.util.function.Consumer<ArmAggregate> change) {
+    private void update(Key key, Consumer<ArmAggregate> change) {
       Bytes k = Bytes.wrap(key.toBytes());
-      ArmAggregate a = live.computeIfAbsent(key, x -> {
-        byte[] v = aggregates.get(k);
-        return v == null ? new ArmAggregate() : ArmAggregate.fromBytes(v);
-      });
+      ArmAggregate a = live.computeIfAbsent(key, x -> new ArmAggregate());
       change.accept(a);
       aggregates.put(k, a.toBytes());
+      changed.add(key);
     }
   }
 

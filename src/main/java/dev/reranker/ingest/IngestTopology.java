@@ -8,6 +8,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
@@ -28,17 +29,21 @@ import org.apache.kafka.streams.state.Stores;
 public final class IngestTopology {
   private IngestTopology() {}
 
-  public static void build(StreamsBuilder builder, IngestSettings settings, UserStates states,
-      IngestMetrics metrics, Clock clock) {
-    build(builder, settings, states, metrics, clock, e -> { });
+  public static KStream<String, byte[]> build(StreamsBuilder builder, IngestSettings settings,
+      UserStates states, IngestMetrics metrics, Clock clock) {
+    return build(builder, settings, states, metrics, clock, e -> { });
   }
 
   /**
    * @param onApplied called for every applied event, on the stream thread (popularity counts,
    *     experiment outcomes); must be quick and must not throw
+   * @return the interactions as read (key userId, the original bytes), for other parts of the
+   *     topology that read the same topic (the experiments' outcome join): a topic can be a
+   *     source only once in a topology
    */
-  public static void build(StreamsBuilder builder, IngestSettings settings, UserStates states,
-      IngestMetrics metrics, Clock clock, java.util.function.Consumer<Interaction> onApplied) {
+  public static KStream<String, byte[]> build(StreamsBuilder builder, IngestSettings settings,
+      UserStates states, IngestMetrics metrics, Clock clock,
+      java.util.function.Consumer<Interaction> onApplied) {
     long cadence = states.settings().snapshotEveryEvents();
     if (cadence > settings.historyLimit() / 2) {
       // a snapshot is forced before an append drops an unsnapshotted event, but a cadence this
@@ -49,11 +54,13 @@ public final class IngestTopology {
     }
     builder.addStateStore(historyStore());
     builder.addStateStore(snapshotStore());
-    builder.stream(settings.interactionsTopic(), Consumed.with(Serdes.String(),
-            Serdes.ByteArray()))
+    KStream<String, byte[]> interactions = builder.stream(settings.interactionsTopic(),
+        Consumed.with(Serdes.String(), Serdes.ByteArray()));
+    interactions
         .process(() -> new IngestProcessor(settings, states, metrics, clock, onApplied),
             Topics.HISTORY_STORE, Topics.SNAPSHOT_STORE)
         .to(settings.dlqTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()));
+    return interactions;
   }
 
   /**

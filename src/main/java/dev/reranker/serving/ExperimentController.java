@@ -1,5 +1,6 @@
 package dev.reranker.serving;
 
+import dev.reranker.experiment.AggregateReport;
 import dev.reranker.experiment.ArmChoice;
 import dev.reranker.experiment.Experiment;
 import dev.reranker.experiment.ExperimentRegistry;
@@ -26,10 +27,15 @@ class ExperimentController {
 
   private final ExperimentRegistry registry;
   private final OutcomeTracker outcomes;
+  private final ExperimentAggregates aggregates;
+  private final AggregateReport.Settings reportSettings;
 
-  ExperimentController(ExperimentRegistry registry, OutcomeTracker outcomes) {
+  ExperimentController(ExperimentRegistry registry, OutcomeTracker outcomes,
+      ExperimentAggregates aggregates, AggregateReport.Settings reportSettings) {
     this.registry = registry;
     this.outcomes = outcomes;
+    this.aggregates = aggregates;
+    this.reportSettings = reportSettings;
   }
 
   /** An experiment change: weights per arm (performer, softmax, fallback), shadow mode, k. */
@@ -45,10 +51,57 @@ class ExperimentController {
     return out;
   }
 
-  @Operation(summary = "Per-arm online metrics with 95% CIs, significance tests, costs")
+  @Operation(summary = "The experiment over every instance: user-level metrics with 95% CIs, "
+      + "fixed-horizon and sequential tests, sample-ratio check, power, guardrails, cost; the "
+      + "same whichever instance answers")
   @GetMapping(path = "/v1/experiments/{id}/report", produces = MediaType.APPLICATION_JSON_VALUE)
   Map<String, Object> report(@PathVariable String id) {
+    Experiment e = experiment(id);
+    ExperimentAggregates.Assembled all;
+    try {
+      all = aggregates.assemble(e.id());
+    } catch (ExperimentAggregates.StateUnavailable ex) {
+      throw ApiProblem.unavailable("experiment", ex.getMessage());
+    }
+    Map<String, Object> doc = AggregateReport.build(e, all.totals(), all.series(),
+        reportSettings);
+    Map<String, Object> coverage = new LinkedHashMap<>();
+    coverage.put("partitions", all.partitions());
+    coverage.put("missing_partitions", all.missing());
+    coverage.put("complete", all.complete());
+    coverage.put("unreachable", all.unreachable());
+    doc.put("coverage", coverage);
+    if (!all.complete()) {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> verdict = (Map<String, Object>) doc.get("verdict");
+      verdict.put("summary", "incomplete: partitions " + all.missing() + " did not answer, so "
+          + "their users are missing; " + verdict.get("summary"));
+    }
+    return doc;
+  }
+
+  @Operation(summary = "This instance's own view since it started (last records in memory), "
+      + "with shadow-mode agreement: for debugging, not for decisions")
+  @GetMapping(path = "/v1/experiments/{id}/report/local",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  Map<String, Object> localReport(@PathVariable String id) {
     return ExperimentReport.build(experiment(id), outcomes);
+  }
+
+  @Operation(summary = "This instance's partitions' aggregates of an experiment (between "
+      + "instances, for the report)")
+  @GetMapping(path = ExperimentAggregates.PATH + "{id}/aggregates",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  ResponseEntity<String> aggregates(@PathVariable String id) {
+    if (!Experiment.validId(id)) {
+      throw ApiProblem.invalid("id", Experiment.ID_RULE);
+    }
+    try {
+      return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
+          .body(ExperimentAggregates.toJson(aggregates.local(id)));
+    } catch (ExperimentAggregates.StateUnavailable ex) {
+      throw ApiProblem.unavailable("experiment", ex.getMessage());
+    }
   }
 
   @Operation(summary = "The report as an HTML page with charts")

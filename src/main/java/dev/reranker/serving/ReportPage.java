@@ -1,10 +1,14 @@
 package dev.reranker.serving;
 
 /**
- * The experiment report as one self-contained HTML page: it fetches the JSON report and draws, with
- * inline SVG and no outside scripts, the per-arm HR@k with its 95% band over time and the latency
- * distributions, plus the tables. When drawing is done it sets {@code data-rendered} on the body
- * (the browser test waits for it).
+ * The experiment report as one self-contained HTML page: it fetches the JSON report (over every
+ * instance) and leads with the verdict — which arm leads on the primary metric, by how much, its
+ * interval, whether that is significant at a fixed horizon and sequentially, the sample-ratio
+ * check and the guardrails — then quality and cost side by side, the primary metric over time
+ * with its intervals, and the latency distributions, drawn with inline SVG and no outside
+ * scripts. Numbers are shown to three significant figures (an interval's width at this traffic
+ * rarely supports more). When drawing is done it sets {@code data-rendered} on the body (the
+ * browser test waits for it).
  */
 final class ReportPage {
   private ReportPage() {}
@@ -18,21 +22,32 @@ final class ReportPage {
       <html lang="en"><head><meta charset="utf-8">
       <title>Experiment __EXPERIMENT__</title>
       <style>
-        body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+        body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1000px; }
         table { border-collapse: collapse; margin: 1em 0; }
         th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
         th:first-child, td:first-child { text-align: left; }
         .chart { margin: 1em 0; }
         .legend span { margin-right: 1.5em; }
+        #verdict { border: 2px solid #444; padding: 0.8em 1.2em; border-radius: 6px; }
+        #verdict .headline { font-size: 1.4em; font-weight: 600; }
+        .alarm { background: #fde2e2; border: 2px solid #c00; color: #900; padding: 0.5em 1em;
+                 margin: 0.5em 0; font-weight: 600; }
+        .ok { color: #176117; }
+        .small { color: #666; font-size: 0.9em; }
       </style></head>
       <body data-rendered="false">
       <h1>Experiment <code>__EXPERIMENT__</code></h1>
       <p id="status">loading…</p>
-      <h2>Arms</h2><div id="arms"></div>
+      <div id="alarms"></div>
+      <div id="verdict"></div>
+      <h2>Quality per arm (user-level, 95% intervals)</h2><div id="arms"></div>
       <h2>Performer − softmax</h2><div id="comparison"></div>
-      <h2>HR@k over time (95% interval)</h2><div id="hr" class="chart"></div>
+      <h2>Cost per arm</h2><div id="cost"></div>
+      <h2>Power</h2><div id="power"></div>
+      <h2>Primary metric over time (95% intervals)</h2><div id="series" class="chart"></div>
       <h2>Latency distribution (ms)</h2><div id="latency" class="chart"></div>
-      <h2>Shadow agreement</h2><div id="shadow"></div>
+      <h2>Shadow agreement (this instance)</h2><div id="shadow"></div>
+      <p class="small" id="analysis"></p>
       <script>
       const COLORS = { performer: '#1f77b4', softmax: '#d62728', fallback: '#7f7f7f' };
       const SVG = 'http://www.w3.org/2000/svg';
@@ -42,49 +57,61 @@ final class ReportPage {
         if (parent) parent.appendChild(e);
         return e;
       }
-      function fmt(x) { return typeof x === 'number' ? x.toFixed(4) : String(x); }
-      function ci(m) { return m ? fmt(m.value) + ' [' + fmt(m.ci95[0]) + ', ' + fmt(m.ci95[1]) + ']' : '–'; }
+      function fmt(x) {
+        if (typeof x !== 'number') return x === null || x === undefined ? '–' : String(x);
+        if (x === 0) return '0';
+        return Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en') : Number(x.toPrecision(3)).toString();
+      }
+      function pv(p) { return typeof p !== 'number' ? '–' : p < 0.001 ? '< 0.001' : fmt(p); }
+      function iv(c) { return c ? '[' + fmt(c[0]) + ', ' + fmt(c[1]) + ']' : '–'; }
+      function ci(m) { return m ? fmt(m.value) + ' ' + iv(m.ci95) : '–'; }
       function table(rows, head) {
         let h = '<table><tr>' + head.map(x => '<th>' + x + '</th>').join('') + '</tr>';
         for (const r of rows) h += '<tr>' + r.map(x => '<td>' + x + '</td>').join('') + '</tr>';
         return h + '</table>';
       }
-      function hrChart(arms) {
-        const w = 640, h = 260, pad = 40;
-        const svg = el('svg', { width: w, height: h, id: 'hr-svg', role: 'img' });
+      function seriesChart(series, arms) {
+        const w = 720, h = 280, pad = 48;
+        const svg = el('svg', { width: w, height: h, id: 'series-svg', role: 'img' });
         el('line', { x1: pad, y1: h - pad, x2: w - pad, y2: h - pad, stroke: '#999' }, svg);
         el('line', { x1: pad, y1: pad, x2: pad, y2: h - pad, stroke: '#999' }, svg);
-        const maxN = Math.max(1, ...Object.values(arms).flatMap(a => a.hr_over_time.map(p => p.n)));
-        const x = n => pad + (w - 2 * pad) * n / maxN;
-        const y = v => h - pad - (h - 2 * pad) * v;
-        for (const [name, a] of Object.entries(arms)) {
-          const pts = a.hr_over_time;
+        const t0 = series.length ? series[0].bucket_start : 0;
+        const t1 = series.length ? series[series.length - 1].bucket_start : 1;
+        const vals = series.flatMap(p => arms.filter(a => p[a] && p[a].ci95).flatMap(a => p[a].ci95));
+        const lo = Math.max(0, Math.min(...vals, 1) - 0.02), hi = Math.min(1, Math.max(...vals, 0) + 0.02);
+        const x = t => pad + (w - 2 * pad) * (t1 === t0 ? 0.5 : (t - t0) / (t1 - t0));
+        const y = v => h - pad - (h - 2 * pad) * (hi === lo ? 0.5 : (v - lo) / (hi - lo));
+        for (const name of arms) {
+          const pts = series.filter(p => p[name] && p[name].ci95);
           if (!pts.length) continue;
-          const band = pts.map(p => x(p.n) + ',' + y(p.ci95[1])).join(' ') + ' '
-              + pts.slice().reverse().map(p => x(p.n) + ',' + y(p.ci95[0])).join(' ');
+          const band = pts.map(p => x(p.bucket_start) + ',' + y(p[name].ci95[1])).join(' ') + ' '
+              + pts.slice().reverse().map(p => x(p.bucket_start) + ',' + y(p[name].ci95[0])).join(' ');
           el('polygon', { points: band, fill: COLORS[name], opacity: 0.15, class: 'band' }, svg);
-          el('polyline', { points: pts.map(p => x(p.n) + ',' + y(p.value)).join(' '),
+          el('polyline', { points: pts.map(p => x(p.bucket_start) + ',' + y(p[name].value)).join(' '),
               fill: 'none', stroke: COLORS[name], 'stroke-width': 2, class: 'line',
               'data-arm': name }, svg);
+          for (const p of pts) el('circle', { cx: x(p.bucket_start), cy: y(p[name].value), r: 3,
+              fill: COLORS[name] }, svg);
         }
-        for (const v of [0, 0.25, 0.5, 0.75, 1]) {
-          const t = el('text', { x: 4, y: y(v) + 4, 'font-size': 10 }, svg); t.textContent = v;
+        for (let i = 0; i <= 4; i++) {
+          const v = lo + (hi - lo) * i / 4;
+          const t = el('text', { x: 4, y: y(v) + 4, 'font-size': 10 }, svg); t.textContent = fmt(v);
         }
-        const t = el('text', { x: w / 2, y: h - 8, 'font-size': 11 }, svg);
-        t.textContent = 'resolved exposures';
+        const tx = el('text', { x: pad, y: h - 12, 'font-size': 11 }, svg);
+        tx.textContent = series.length ? new Date(t0).toISOString().slice(0, 16) + ' → '
+            + new Date(t1).toISOString().slice(0, 16) + ' UTC (cumulative, as of each bucket)' : 'no points yet';
         return svg;
       }
-      function latencyChart(arms) {
-        const names = Object.keys(arms);
-        const labels = names.length ? arms[names[0]].latency_ms.histogram.upper_edges_ms : [];
-        const w = 640, h = 240, pad = 40;
+      function latencyChart(arms, names) {
+        const labels = names.length ? arms[names[0]].cost.latency_histogram_ms.upper_edges_ms : [];
+        const w = 720, h = 240, pad = 40;
         const svg = el('svg', { width: w, height: h, id: 'latency-svg', role: 'img' });
-        const maxC = Math.max(1, ...names.flatMap(n => arms[n].latency_ms.histogram.counts));
+        const maxC = Math.max(1, ...names.flatMap(n => arms[n].cost.latency_histogram_ms.counts));
         const groupW = (w - 2 * pad) / Math.max(1, labels.length);
         const barW = groupW / Math.max(1, names.length) - 2;
         labels.forEach((lab, i) => {
           names.forEach((n, j) => {
-            const c = arms[n].latency_ms.histogram.counts[i];
+            const c = arms[n].cost.latency_histogram_ms.counts[i];
             const bh = (h - 2 * pad) * c / maxC;
             el('rect', { x: pad + i * groupW + j * (barW + 2), y: h - pad - bh, width: barW,
                 height: bh, fill: COLORS[n], class: 'bar', 'data-arm': n }, svg);
@@ -94,32 +121,79 @@ final class ReportPage {
         });
         return svg;
       }
-      fetch('/v1/experiments/__EXPERIMENT__/report').then(r => {
-        if (!r.ok) throw new Error('report: HTTP ' + r.status);
-        return r.json();
-      }).then(rep => {
-        const arms = rep.arms;
-        document.getElementById('arms').innerHTML = table(Object.entries(arms).map(([n, a]) => [
-            n, a.exposures, a.outcomes, ci(a.hr_at_k), ci(a.ndcg_at_k), ci(a.mrr),
-            a.latency_ms.p50, a.latency_ms.p95, a.latency_ms.p99, a.mean_state_bytes, a.degraded]),
-            ['arm', 'exposures', 'outcomes', 'HR@' + rep.k, 'NDCG@' + rep.k, 'MRR',
-             'p50 ms', 'p95 ms', 'p99 ms', 'state bytes', 'degraded']);
+      function verdict(rep) {
+        const v = rep.verdict;
+        let h = '<div class="headline" id="headline">' + v.summary + '</div>';
+        if (v.leader !== undefined && v.difference !== undefined) {
+          h += '<p>' + v.primary_metric + ': ' + (v.leader || 'neither') + ' ahead by ' + fmt(Math.abs(v.difference))
+            + ' — 95% CI ' + iv(v.ci95_fixed_horizon) + ' (fixed horizon: '
+            + (v.significant_fixed_horizon ? 'significant' : 'not significant') + '), '
+            + 'always-valid 95% confidence sequence ' + iv(v.confidence_sequence95) + ' (sequential: '
+            + (v.significant_sequential ? 'significant' : 'not significant') + ').</p>';
+        }
+        h += '<p>Sample ratio: ' + (v.sample_ratio_ok ? '<span class="ok" id="srm-ok">ok</span>'
+            : '<b>MISMATCH</b>') + ' (χ² p = ' + pv(rep.sample_ratio.p_value) + ') · Guardrails: '
+            + (v.guardrail_breach ? '<b>breached</b>' : '<span class="ok">ok</span>')
+            + ' · Coverage: ' + (rep.coverage && !rep.coverage.complete ? '<b>incomplete</b>'
+            : 'all partitions') + '</p>';
+        return h;
+      }
+      function alarms(rep) {
+        const out = [];
+        if (rep.sample_ratio.mismatch) out.push('<div class="alarm" id="srm-alarm">Sample ratio mismatch: '
+            + 'users per arm do not match the configured weights (χ² p = ' + pv(rep.sample_ratio.p_value)
+            + ' < ' + rep.sample_ratio.alarm_below_p + '). Assignment or logging is broken; no result can be trusted.</div>');
+        for (const [n, a] of Object.entries(rep.arms)) if (a.guardrails.breach) out.push(
+            '<div class="alarm guardrail">Guardrail breached by ' + n + ': ' + a.guardrails.breaches.join(', ') + '</div>');
+        if (rep.coverage && !rep.coverage.complete) out.push('<div class="alarm" id="coverage-alarm">'
+            + 'Partitions ' + rep.coverage.missing_partitions.join(', ') + ' did not answer: their users are missing.</div>');
+        return out.join('');
+      }
+      Promise.all([
+        fetch('/v1/experiments/__EXPERIMENT__/report').then(r => {
+          if (!r.ok) return r.json().then(p => { throw new Error('report: HTTP ' + r.status + ': ' + (p.detail || '')); });
+          return r.json();
+        }),
+        fetch('/v1/experiments/__EXPERIMENT__/report/local').then(r => r.ok ? r.json() : null)
+      ]).then(([rep, local]) => {
+        const arms = rep.arms, names = Object.keys(arms);
+        document.getElementById('alarms').innerHTML = alarms(rep);
+        document.getElementById('verdict').innerHTML = verdict(rep);
+        document.getElementById('arms').innerHTML = table(names.map(n => { const a = arms[n]; return [
+            n, fmt(a.users), fmt(a.exposures), fmt(a.resolved), ci(a.hr_at_k), ci(a.ndcg_at_k), ci(a.mrr)]; }),
+            ['arm', 'users', 'exposures', 'resolved', 'HR@' + rep.k, 'NDCG@' + rep.k, 'MRR']);
         const c = rep.comparison;
         document.getElementById('comparison').innerHTML = c.note ? '<p>' + c.note + '</p>'
             : table(['hr_at_k', 'ndcg_at_k', 'mrr'].map(m => [m, fmt(c[m].difference),
-                '[' + fmt(c[m].ci95[0]) + ', ' + fmt(c[m].ci95[1]) + ']', fmt(c[m].p_value),
-                c[m].test]), ['metric', 'difference', '95% CI', 'p', 'test']);
-        const legend = '<p class="legend">' + Object.keys(arms).map(n =>
+                iv(c[m].fixed_horizon.ci95), pv(c[m].fixed_horizon.p_value),
+                iv(c[m].sequential.confidence_sequence95), pv(c[m].sequential.p_value),
+                fmt(c[m].mde_at_80pct_power)]),
+                ['metric', 'difference', '95% CI (fixed horizon)', 'p (fixed)',
+                 '95% confidence sequence', 'p (sequential)', 'MDE @ 80%']);
+        document.getElementById('cost').innerHTML = table(names.map(n => { const a = arms[n]; return [
+            n, fmt(a.cost.latency_ms_p50), fmt(a.cost.latency_ms_p99), fmt(a.cost.mean_state_bytes),
+            fmt(a.guardrails.degraded_rate), fmt(a.guardrails.cold_start_rate),
+            a.guardrails.breach ? 'breach' : 'ok']; }),
+            ['arm', 'p50 ms', 'p99 ms', 'state bytes', 'degraded rate', 'cold-start rate', 'guardrails']);
+        const pw = rep.power;
+        document.getElementById('power').innerHTML = pw ? '<p>With ' + fmt(pw.users_so_far)
+            + ' users, the smallest ' + pw.metric + ' difference detectable at 80% power is '
+            + fmt(pw.mde_at_80pct_power) + '. Target ' + fmt(pw.target_mde) + ': '
+            + (pw.more_users_needed === 0 ? 'reached.' : fmt(pw.more_users_needed) + ' more users, at least '
+            + fmt(pw.days_left_at_least) + ' days at ' + fmt(pw.users_per_day) + ' users/day.') + '</p>'
+            : '<p>not enough users yet</p>';
+        const legend = '<p class="legend">' + names.map(n =>
             '<span style="color:' + COLORS[n] + '">■ ' + n + '</span>').join('') + '</p>';
-        const hr = document.getElementById('hr');
-        hr.innerHTML = legend; hr.appendChild(hrChart(arms));
+        const ser = document.getElementById('series');
+        ser.innerHTML = legend; ser.appendChild(seriesChart(rep.series, names));
         const lat = document.getElementById('latency');
-        lat.innerHTML = legend; lat.appendChild(latencyChart(arms));
-        const s = rep.shadow_agreement;
+        lat.innerHTML = legend; lat.appendChild(latencyChart(arms, names));
+        const s = local && local.shadow_agreement;
         document.getElementById('shadow').innerHTML = s ? table([[s.requests,
-            fmt(s.mean_overlap_at_k), fmt(s.mean_kendall_tau), s.served_ms_p50, s.shadow_ms_p50]],
+            fmt(s.mean_overlap_at_k), fmt(s.mean_kendall_tau), fmt(s.served_ms_p50), fmt(s.shadow_ms_p50)]],
             ['requests', 'overlap@k', 'Kendall τ', 'served p50 ms', 'shadow p50 ms'])
             : '<p>not in shadow mode</p>';
+        document.getElementById('analysis').textContent = rep.analysis;
         document.getElementById('status').textContent = 'rendered';
         document.body.dataset.rendered = 'true';
       }).catch(e => {

@@ -101,7 +101,7 @@ public final class RerankService {
     String requestId = UUID.randomUUID().toString();
     Exposure exposure = new Exposure(requestId, experiment.id(), request.userId(), result.arm(),
         result.modelVersion(), ids(result), clock.millis(), tookMs, result.stateBytes(),
-        result.degraded(), experiment.k());
+        result.degraded(), experiment.k(), result.coldStart());
     outcomes.exposed(exposure);
     publisher.accept(exposure);
     timer("served", result.arm(), result.degraded()).record((long) (tookMs * 1e6),

@@ -117,6 +117,18 @@ class ControllersWebSliceTest {
       return new OutcomeTracker();
     }
 
+    /** No Kafka Streams in a slice: the distributed report answers 503. */
+    @Bean
+    dev.reranker.serving.ExperimentAggregates experimentAggregates() {
+      return new dev.reranker.serving.ExperimentAggregates(() -> null, "interactions", null,
+          java.time.Duration.ofSeconds(1));
+    }
+
+    @Bean
+    dev.reranker.experiment.AggregateReport.Settings reportSettings() {
+      return dev.reranker.experiment.AggregateReport.Settings.defaults();
+    }
+
     @Bean
     List<Exposure> published() {
       return new CopyOnWriteArrayList<>();
@@ -255,8 +267,14 @@ class ControllersWebSliceTest {
         .andExpect(status().isOk())
         .andExpect(jsonPath("$.arms.length()").value(2))
         .andExpect(jsonPath("$.arms[0].historyPosition").value(12));
-    // reports and reranking stay open
-    mvc.perform(get("/v1/experiments/default/report")).andExpect(status().isOk());
+    // reports and reranking stay open (the distributed report needs Kafka Streams: 503 here,
+    // not 401)
+    mvc.perform(get("/v1/experiments/default/report/local")).andExpect(status().isOk());
+    mvc.perform(get("/v1/experiments/default/report"))
+        .andExpect(status().isServiceUnavailable())
+        .andExpect(content().contentTypeCompatibleWith("application/problem+json"));
+    mvc.perform(get("/internal/experiments/default/aggregates"))
+        .andExpect(status().isServiceUnavailable());
   }
 
   @Test

@@ -53,7 +53,8 @@ class AbTestSimulationIntegrationTest {
   static void simulate() throws Exception {
     harness = new EngineHarness(root);
     app = harness.startWeb("ab", "ab", "reranker.models.performer=classpath:models/demo-performer",
-        "reranker.models.softmax=classpath:models/demo-softmax", "reranker.serving.deadline=5s");
+        "reranker.models.softmax=classpath:models/demo-softmax", "reranker.serving.deadline=5s",
+        "reranker.experiments.series-bucket=1s");
     base = "http://localhost:" + EngineHarness.port(app);
     ModelArtifacts.TrainedModel demo = ModelArtifacts.loadResource("models/demo-performer");
 
@@ -103,12 +104,16 @@ class AbTestSimulationIntegrationTest {
         System.currentTimeMillis(), t.eventType(), t.eventId())).toList());
     await().atMost(Duration.ofSeconds(60)).until(() -> {
       JsonNode rep = report();
+      if (rep.get("arms") == null) {
+        return false; // 503 while the stores are not queryable
+      }
       int outcomes = 0;
       for (JsonNode arm : rep.get("arms")) {
-        outcomes += arm.get("outcomes").asInt();
+        outcomes += arm.get("resolved").asInt();
       }
       return outcomes == USERS;
     });
+    Thread.sleep(2_500); // a sweep or two: the chart's last point catches up with the totals
   }
 
   @AfterAll
@@ -140,9 +145,15 @@ class AbTestSimulationIntegrationTest {
     System.out.println("A/B report: " + rep);
     JsonNode performer = rep.get("arms").get("performer");
     JsonNode softmax = rep.get("arms").get("softmax");
-    assertThat(performer.get("outcomes").asInt() + softmax.get("outcomes").asInt())
+    assertThat(performer.get("resolved").asInt() + softmax.get("resolved").asInt())
         .isEqualTo(USERS);
-    assertThat(performer.get("outcomes").asInt()).isBetween(70, 130); // 50/50 of 200
+    // one exposure per user: users = exposures = resolved
+    assertThat(performer.get("users").asInt() + softmax.get("users").asInt()).isEqualTo(USERS);
+    assertThat(performer.get("exposures").asInt() + softmax.get("exposures").asInt())
+        .isEqualTo(USERS);
+    assertThat(performer.get("users").asInt()).isBetween(70, 130); // 50/50 of 200
+    assertThat(rep.get("coverage").get("complete").asBoolean()).isTrue();
+    assertThat(rep.get("sample_ratio").get("mismatch").asBoolean()).isFalse();
     for (JsonNode arm : List.of(performer, softmax)) {
       for (String metric : List.of("hr_at_k", "ndcg_at_k", "mrr")) {
         double value = arm.get(metric).get("value").asDouble();
@@ -153,17 +164,20 @@ class AbTestSimulationIntegrationTest {
       }
       // the demo models learned the planted pattern: the true item is usually in the top 10
       assertThat(arm.get("hr_at_k").get("value").asDouble()).isGreaterThan(0.6);
-      JsonNode hr = arm.get("hr_at_k").get("ci95"); // Wilson: a real interval even at 100%
-      assertThat(hr.get(1).asDouble() - hr.get(0).asDouble()).isGreaterThan(0.01);
-      assertThat(arm.get("latency_ms").get("p50").asDouble()).isPositive();
-      assertThat(arm.get("mean_state_bytes").asLong()).isPositive();
+      assertThat(arm.get("cost").get("latency_ms_p50").asDouble()).isPositive();
+      assertThat(arm.get("cost").get("mean_state_bytes").asLong()).isPositive();
+      long histogram = 0;
+      for (JsonNode c : arm.get("cost").get("latency_histogram_ms").get("counts")) {
+        histogram += c.asLong();
+      }
+      assertThat(histogram).isEqualTo(arm.get("exposures").asLong());
     }
     // costs: the KV cache of ~35 events outweighs the constant FAVOR+ state
-    assertThat(softmax.get("mean_state_bytes").asLong())
-        .isGreaterThan(performer.get("mean_state_bytes").asLong());
+    assertThat(softmax.get("cost").get("mean_state_bytes").asLong())
+        .isGreaterThan(performer.get("cost").get("mean_state_bytes").asLong());
     // the comparison is performer − softmax, and its test statistics agree with each other:
-    // the difference of the arms' values, z = difference / se (Welch: se from the interval's
-    // half-width), p = 2(1 − Φ(|z|))
+    // the difference of the arms' values, z = difference / se (se from the interval's
+    // half-width), p = 2(1 − Φ(|z|)); the confidence sequence is wider than the fixed interval
     JsonNode comparison = rep.get("comparison");
     assertThat(comparison.get("arms").asString()).isEqualTo("performer - softmax");
     for (String metric : List.of("hr_at_k", "ndcg_at_k", "mrr")) {
@@ -171,23 +185,60 @@ class AbTestSimulationIntegrationTest {
       double diff = c.get("difference").asDouble();
       assertThat(diff).as(metric).isCloseTo(performer.get(metric).get("value").asDouble()
           - softmax.get(metric).get("value").asDouble(), within(3e-6));
-      double lo = c.get("ci95").get(0).asDouble();
-      double hi = c.get("ci95").get(1).asDouble();
+      JsonNode fixed = c.get("fixed_horizon");
+      double lo = fixed.get("ci95").get(0).asDouble();
+      double hi = fixed.get("ci95").get(1).asDouble();
       assertThat(diff).as(metric).isBetween(lo, hi);
-      double z = c.get("z").asDouble();
-      double p = c.get("p_value").asDouble();
-      assertThat(p).as(metric).isCloseTo(2 * (1 - normalCdf(Math.abs(z))),
-          within(2e-6));
-      if (!metric.equals("hr_at_k")) { // (the z-test's z uses the pooled error, its CI not)
-        double se = (hi - lo) / (2 * 1.959963984540054);
-        assertThat(z).as(metric).isCloseTo(se == 0 ? 0 : diff / se, within(1e-3 + 1e-3
-            * Math.abs(z)));
+      double z = fixed.get("z").asDouble();
+      double p = fixed.get("p_value").asDouble();
+      assertThat(p).as(metric).isCloseTo(2 * (1 - normalCdf(Math.abs(z))), within(2e-6));
+      double se = (hi - lo) / (2 * 1.959963984540054);
+      assertThat(z).as(metric).isCloseTo(se == 0 ? 0 : diff / se, within(1e-3 + 1e-3
+          * Math.abs(z)));
+      JsonNode cs = c.get("sequential").get("confidence_sequence95");
+      if (se > 0) { // (no variance at all, e.g. every user hit: no finite sequence, null)
+        assertThat(cs.get(0).asDouble()).as(metric).isLessThanOrEqualTo(lo);
+        assertThat(cs.get(1).asDouble()).as(metric).isGreaterThanOrEqualTo(hi);
       }
-      assertThat(Math.signum(z)).as(metric).isEqualTo(Math.signum(diff));
+      assertThat(c.get("sequential").get("p_value").asDouble()).as(metric)
+          .isGreaterThanOrEqualTo(p);
     }
-    JsonNode shadow = rep.get("shadow_agreement");
+    assertThat(rep.get("verdict").get("primary_metric").asString()).isEqualTo("ndcg_at_k");
+    // the chart: cumulative points, the last one the totals
+    JsonNode series = rep.get("series");
+    assertThat(series.size()).isPositive();
+    JsonNode last = series.get(series.size() - 1);
+    assertThat(last.get("performer").get("users").asInt() + last.get("softmax").get("users")
+        .asInt()).isEqualTo(USERS);
+    // shadow agreement is this instance's own view
+    JsonNode shadow = json.readTree(send("GET", "/v1/experiments/ab/report/local", null).body())
+        .get("shadow_agreement");
     assertThat(shadow.get("requests").asInt()).isEqualTo(USERS);
     assertThat(shadow.get("mean_overlap_at_k").asDouble()).isBetween(0.0, 1.0);
+    // every exposure was emitted as a resolved outcome record
+    assertThat(outcomeRecords()).hasSize(USERS);
+  }
+
+  /** The outcomes topic, read from the beginning. */
+  static List<JsonNode> outcomeRecords() {
+    List<JsonNode> out = new ArrayList<>();
+    try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(
+        Map.of("bootstrap.servers", harness.broker.bootstrapServers(),
+            "auto.offset.reset", "earliest", "group.id", "outcomes-reader"),
+        new org.apache.kafka.common.serialization.StringDeserializer(),
+        new org.apache.kafka.common.serialization.StringDeserializer())) {
+      consumer.subscribe(List.of("ab-outcomes"));
+      long end = System.currentTimeMillis() + 15_000;
+      while (out.size() < USERS && System.currentTimeMillis() < end) {
+        consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+          JsonNode n = json.readTree(r.value());
+          assertThat(n.get("schemaVersion").asInt()).isEqualTo(1);
+          assertThat(n.get("userId").asString()).isEqualTo(r.key());
+          out.add(n);
+        });
+      }
+    }
+    return out;
   }
 
   /** Φ(z) by Simpson's rule over the normal density (independent of the report's own Φ). */
@@ -227,9 +278,12 @@ class AbTestSimulationIntegrationTest {
     Process p = new ProcessBuilder(dump).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     String dom = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
-    assertThat(dom).contains("data-rendered=\"true\"", "id=\"hr-svg\"", "<polyline",
-        "<polygon", "id=\"latency-svg\"", "<rect", "<td>performer</td>", "<td>softmax</td>",
-        "Kendall");
+    // the verdict leads; then the tables, the chart over time and the latency bars
+    assertThat(dom).contains("data-rendered=\"true\"", "id=\"headline\"", "id=\"srm-ok\"",
+        "id=\"series-svg\"", "<polyline", "<polygon", "id=\"latency-svg\"", "<rect",
+        "<td>performer</td>", "<td>softmax</td>", "confidence sequence", "Kendall");
+    assertThat(dom).contains("<div id=\"alarms\"></div>"); // no SRM, guardrail or coverage alarm
+    assertThat(dom.indexOf("id=\"headline\"")).isLessThan(dom.indexOf("id=\"arms\""));
     List<String> screenshot = new ArrayList<>(common);
     screenshot.add("--window-size=1200,1600");
     screenshot.add("--screenshot=" + shot);

@@ -1,0 +1,332 @@
+package dev.reranker.serving;
+
+import dev.reranker.data.Topics;
+import dev.reranker.experiment.ArmAggregate;
+import dev.reranker.experiment.ArmChoice;
+import dev.reranker.experiment.OutcomeJoin;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsMetadata;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.HostInfo;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * An experiment's aggregates over every instance: each instance holds the outcome join's stores
+ * for the partitions it owns ({@link OutcomeJoin}); the report asks every owner (Kafka Streams
+ * {@code streamsMetadataForStore}, each instance's {@code application.server}) for its partitions'
+ * aggregates — this instance's own from its stores, the others' over HTTP ({@code GET
+ * /internal/experiments/{id}/aggregates}) — and adds them up in partition order. The same
+ * partitions give the same sums to the last bit, so every instance answers the same report.
+ *
+ * <p>A partition nobody could answer for (its owner down or restoring, a rebalance under way) is
+ * named in the result, never silently left out: a report without it would be a report on other
+ * users.
+ */
+public final class ExperimentAggregates {
+
+  private static final ObjectMapper JSON = JsonMapper.builder().build();
+  static final String PATH = "/internal/experiments/";
+
+  /** One partition's share: per arm its aggregate, and its series (bucket start → aggregate). */
+  public record PartitionShare(int partition, Map<ArmChoice, ArmAggregate> totals,
+      Map<ArmChoice, NavigableMap<Long, ArmAggregate>> series) {}
+
+  /**
+   * The experiment over the partitions that answered.
+   *
+   * @param totals per arm, summed over the answered partitions in partition order
+   * @param series per bucket, each arm's aggregate as of then (a partition's last earlier point
+   *     carried forward)
+   * @param partitions the partitions that answered
+   * @param missing the partitions owned by an instance that did not answer, or by none
+   */
+  public record Assembled(Map<ArmChoice, ArmAggregate> totals,
+      NavigableMap<Long, Map<ArmChoice, ArmAggregate>> series, Set<Integer> partitions,
+      Set<Integer> missing, List<String> unreachable) {
+    public boolean complete() {
+      return missing.isEmpty();
+    }
+  }
+
+  private final Supplier<KafkaStreams> streams;
+  private final String interactionsTopic;
+  private final HostInfo self;
+  private final Duration timeout;
+  private final HttpClient http;
+
+  /**
+   * @param self this instance's {@code application.server}; null when it has none (one instance:
+   *     only local stores are read)
+   */
+  public ExperimentAggregates(Supplier<KafkaStreams> streams, String interactionsTopic,
+      HostInfo self, Duration timeout) {
+    this.streams = streams;
+    this.interactionsTopic = interactionsTopic;
+    this.self = self;
+    this.timeout = timeout;
+    this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+  }
+
+  /**
+   * This instance's shares: one per active task of the join.
+   *
+   * @throws StateUnavailable while Kafka Streams is not running or rebalancing
+   */
+  public List<PartitionShare> local(String experiment) {
+    KafkaStreams ks = running();
+    List<PartitionShare> out = new ArrayList<>();
+    for (int p : localPartitions(ks)) {
+      try {
+        ReadOnlyKeyValueStore<Bytes, byte[]> totals = ks.store(StoreQueryParameters.fromNameAndType(
+            Topics.ARM_AGGREGATES_STORE, QueryableStoreTypes.<Bytes, byte[]>keyValueStore())
+            .withPartition(p));
+        ReadOnlyKeyValueStore<Bytes, byte[]> series = ks.store(StoreQueryParameters.fromNameAndType(
+            Topics.ARM_SERIES_STORE, QueryableStoreTypes.<Bytes, byte[]>keyValueStore())
+            .withPartition(p));
+        out.add(new PartitionShare(p, forExperiment(OutcomeJoin.aggregates(prefixed(totals,
+            experiment)), experiment), seriesFor(OutcomeJoin.series(prefixed(series, experiment)),
+            experiment)));
+      } catch (InvalidStateStoreException e) {
+        throw new StateUnavailable("partition " + p + "'s experiment stores are not queryable ("
+            + e.getMessage() + ")");
+      }
+    }
+    return out;
+  }
+
+  /** Everything, from every instance that owns some of the experiment's partitions. */
+  public Assembled assemble(String experiment) {
+    KafkaStreams ks = running();
+    Map<Integer, PartitionShare> shares = new TreeMap<>();
+    Set<Integer> expected = new TreeSet<>();
+    List<String> unreachable = new ArrayList<>();
+    List<CompletableFuture<List<PartitionShare>>> remote = new ArrayList<>();
+    List<StreamsMetadata> owners = new ArrayList<>(
+        ks.streamsMetadataForStore(Topics.ARM_AGGREGATES_STORE));
+    boolean selfListed = false;
+    for (StreamsMetadata m : owners) {
+      for (TopicPartition tp : m.topicPartitions()) {
+        if (tp.topic().equals(interactionsTopic)) {
+          expected.add(tp.partition());
+        }
+      }
+      if (self == null || self.equals(m.hostInfo())) {
+        selfListed = true;
+        continue;
+      }
+      HostInfo host = m.hostInfo();
+      remote.add(fetch(host, experiment).exceptionally(ex -> {
+        synchronized (unreachable) {
+          unreachable.add(host.host() + ":" + host.port() + " (" + rootMessage(ex) + ")");
+        }
+        return List.of();
+      }));
+    }
+    if (selfListed || owners.isEmpty()) {
+      local(experiment).forEach(s -> shares.put(s.partition(), s));
+      if (owners.isEmpty()) {
+        expected.addAll(shares.keySet());
+      }
+    }
+    for (CompletableFuture<List<PartitionShare>> f : remote) {
+      f.join().forEach(s -> shares.putIfAbsent(s.partition(), s));
+    }
+    Set<Integer> missing = new TreeSet<>(expected);
+    missing.removeAll(shares.keySet());
+    java.util.Collections.sort(unreachable);
+    return combine(shares, missing, unreachable);
+  }
+
+  /** Adds up shares in partition order (so the sums are the same whoever adds them). */
+  static Assembled combine(Map<Integer, PartitionShare> byPartition, Set<Integer> missing,
+      List<String> unreachable) {
+    Map<ArmChoice, ArmAggregate> totals = new EnumMap<>(ArmChoice.class);
+    TreeSet<Long> buckets = new TreeSet<>();
+    for (PartitionShare s : byPartition.values()) { // a TreeMap: ascending partitions
+      s.totals().forEach((arm, a) -> totals.merge(arm, a, ArmAggregate::merge));
+      s.series().values().forEach(m -> buckets.addAll(m.keySet()));
+    }
+    NavigableMap<Long, Map<ArmChoice, ArmAggregate>> series = new TreeMap<>();
+    for (long bucket : buckets) {
+      Map<ArmChoice, ArmAggregate> point = new EnumMap<>(ArmChoice.class);
+      for (PartitionShare s : byPartition.values()) {
+        s.series().forEach((arm, m) -> {
+          Map.Entry<Long, ArmAggregate> asOf = m.floorEntry(bucket);
+          if (asOf != null) {
+            point.merge(arm, asOf.getValue(), ArmAggregate::merge);
+          }
+        });
+      }
+      series.put(bucket, point);
+    }
+    return new Assembled(totals, series, new TreeSet<>(byPartition.keySet()), missing,
+        unreachable);
+  }
+
+  private CompletableFuture<List<PartitionShare>> fetch(HostInfo host, String experiment) {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":"
+            + host.port() + PATH + URLEncoder.encode(experiment, StandardCharsets.UTF_8)
+            + "/aggregates"))
+        .timeout(timeout).GET().build();
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException("HTTP " + r.statusCode());
+      }
+      return fromJson(r.body());
+    });
+  }
+
+  /** The shares as sent between instances: aggregates in their binary form, base64. */
+  public static String toJson(List<PartitionShare> shares) {
+    Base64.Encoder b64 = Base64.getEncoder();
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (PartitionShare s : shares) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("partition", s.partition());
+      Map<String, String> totals = new LinkedHashMap<>();
+      s.totals().forEach((arm, a) -> totals.put(arm.wireName(),
+          b64.encodeToString(OutcomeJoin.encode(a))));
+      m.put("totals", totals);
+      Map<String, Map<String, String>> series = new LinkedHashMap<>();
+      s.series().forEach((arm, points) -> {
+        Map<String, String> p = new LinkedHashMap<>();
+        points.forEach((bucket, a) -> p.put(Long.toString(bucket),
+            b64.encodeToString(OutcomeJoin.encode(a))));
+        series.put(arm.wireName(), p);
+      });
+      m.put("series", series);
+      out.add(m);
+    }
+    return JSON.writeValueAsString(Map.of("partitions", out));
+  }
+
+  static List<PartitionShare> fromJson(String text) {
+    Base64.Decoder b64 = Base64.getDecoder();
+    List<PartitionShare> out = new ArrayList<>();
+    for (tools.jackson.databind.JsonNode p : JSON.readTree(text).get("partitions")) {
+      Map<ArmChoice, ArmAggregate> totals = new EnumMap<>(ArmChoice.class);
+      p.get("totals").properties().forEach(e -> totals.put(ArmChoice.parse(e.getKey()),
+          OutcomeJoin.decode(b64.decode(e.getValue().asString()))));
+      Map<ArmChoice, NavigableMap<Long, ArmAggregate>> series = new EnumMap<>(ArmChoice.class);
+      p.get("series").properties().forEach(e -> {
+        NavigableMap<Long, ArmAggregate> points = new TreeMap<>();
+        e.getValue().properties().forEach(q -> points.put(Long.parseLong(q.getKey()),
+            OutcomeJoin.decode(b64.decode(q.getValue().asString()))));
+        series.put(ArmChoice.parse(e.getKey()), points);
+      });
+      out.add(new PartitionShare(p.get("partition").asInt(), totals, series));
+    }
+    return out;
+  }
+
+  private KafkaStreams running() {
+    KafkaStreams ks = streams.get();
+    if (ks == null || ks.state() != KafkaStreams.State.RUNNING) {
+      throw new StateUnavailable("Kafka Streams is " + (ks == null ? "not started"
+          : ks.state().toString()) + "; the experiment stores cannot be read yet");
+    }
+    return ks;
+  }
+
+  private Set<Integer> localPartitions(KafkaStreams ks) {
+    Set<Integer> out = new TreeSet<>();
+    ks.metadataForLocalThreads().forEach(t -> t.activeTasks().forEach(task -> {
+      for (TopicPartition tp : task.topicPartitions()) {
+        if (tp.topic().equals(interactionsTopic)) {
+          out.add(task.taskId().partition()); // the join's task p reads partition p of both
+        }
+      }
+    }));
+    return out;
+  }
+
+  /** The store's records of one experiment (keys start with its id and a zero byte). */
+  private static ReadOnlyKeyValueStore<Bytes, byte[]> prefixed(
+      ReadOnlyKeyValueStore<Bytes, byte[]> store, String experiment) {
+    Bytes prefix = Bytes.wrap((experiment + '\u0000').getBytes(StandardCharsets.UTF_8));
+    return new ReadOnlyKeyValueStore<>() {
+      @Override
+      public byte[] get(Bytes key) {
+        return store.get(key);
+      }
+
+      @Override
+      public KeyValueIterator<Bytes, byte[]> range(Bytes from, Bytes to) {
+        return store.range(from, to);
+      }
+
+      @Override
+      public KeyValueIterator<Bytes, byte[]> all() {
+        return store.prefixScan(prefix, Serdes.Bytes().serializer());
+      }
+
+      @Override
+      public long approximateNumEntries() {
+        return store.approximateNumEntries();
+      }
+    };
+  }
+
+  private static Map<ArmChoice, ArmAggregate> forExperiment(
+      Map<OutcomeJoin.Key, ArmAggregate> all, String experiment) {
+    Map<ArmChoice, ArmAggregate> out = new EnumMap<>(ArmChoice.class);
+    all.forEach((k, a) -> {
+      if (k.experiment().equals(experiment)) {
+        out.put(k.arm(), a);
+      }
+    });
+    return out;
+  }
+
+  private static Map<ArmChoice, NavigableMap<Long, ArmAggregate>> seriesFor(
+      Map<OutcomeJoin.Key, NavigableMap<Long, ArmAggregate>> all, String experiment) {
+    Map<ArmChoice, NavigableMap<Long, ArmAggregate>> out = new EnumMap<>(ArmChoice.class);
+    all.forEach((k, m) -> {
+      if (k.experiment().equals(experiment)) {
+        out.put(k.arm(), m);
+      }
+    });
+    return out;
+  }
+
+  private static String rootMessage(Throwable t) {
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+  }
+
+  /** The stores cannot be read now (answer 503, try again). */
+  public static final class StateUnavailable extends RuntimeException {
+    StateUnavailable(String message) {
+      super(message);
+    }
+  }
+}
