@@ -83,7 +83,7 @@ public final class AggregateReport {
     Map<String, Object> srmDoc = new LinkedHashMap<>();
     srmDoc.put("chi_squared", round(srm.chiSquared()));
     srmDoc.put("df", srm.degreesOfFreedom());
-    srmDoc.put("p_value", round(srm.p()));
+    srmDoc.put("p_value", significant(srm.p()));
     srmDoc.put("mismatch", srm.mismatch());
     srmDoc.put("alarm_below_p", SampleRatio.ALARM_P);
     doc.put("sample_ratio", srmDoc);
@@ -176,6 +176,7 @@ public final class AggregateReport {
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("users", u.users());
         v.put("exposures", x.exposures());
+        v.put("resolved", (long) u.denominator());
         v.put("value", round(u.ratio()));
         v.put("ci95", Double.isNaN(se) ? null : List.of(round(u.ratio() - Comparison.Z95 * se),
             round(u.ratio() + Comparison.Z95 * se)));
@@ -249,12 +250,12 @@ public final class AggregateReport {
     fixed.put("test", "Welch z-test on user-level means (delta method), read once");
     fixed.put("ci95", List.of(round(f.lower()), round(f.upper())));
     fixed.put("z", round(f.z()));
-    fixed.put("p_value", round(f.p()));
+    fixed.put("p_value", significant(f.p()));
     m.put("fixed_horizon", fixed);
     Map<String, Object> seq = new LinkedHashMap<>();
     seq.put("test", "normal-mixture mSPRT, tau = " + s.tau() + "; valid at every look");
     seq.put("confidence_sequence95", List.of(round(q.lower()), round(q.upper())));
-    seq.put("p_value", round(q.p()));
+    seq.put("p_value", significant(q.p()));
     m.put("sequential", seq);
     m.put("mde_at_80pct_power", round(Comparison.minimumDetectableEffect(f.standardError(),
         0.05, 0.8)));
@@ -313,6 +314,14 @@ public final class AggregateReport {
     m.put("upper_edges_ms", java.util.Arrays.stream(edges).boxed().toList());
     m.put("counts", java.util.Arrays.stream(counts).boxed().toList());
     return m;
+  }
+
+  /** p-values: four significant figures, so a tiny one stays visible (not 0). */
+  static double significant(double p) {
+    if (!(p > 0) || Double.isInfinite(p)) {
+      return p;
+    }
+    return new java.math.BigDecimal(p).round(new java.math.MathContext(4)).doubleValue();
   }
 
   static double round(double x) {

@@ -1,6 +1,8 @@
 package dev.reranker.experiment;
 
 import dev.reranker.data.Interaction;
+import dev.reranker.data.InteractionJson;
+import dev.reranker.data.InvalidEventException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -21,6 +23,72 @@ public final class ReplayJoin {
   private ReplayJoin() {}
 
   private record Event(long time, int order, Exposure exposure, Interaction interaction) {}
+
+  /** A record as read from a topic: its key and value. */
+  public record KeyedRecord(String key, byte[] value) {}
+
+  /**
+   * Replays from raw records, with the rules the live join applies to what it reads: an exposure
+   * counts when it parses, its key is its user and it names an arm, an experiment, a served list
+   * and k ≥ 1, once per (user, served time, request id); an interaction counts when it parses
+   * ({@link InteractionJson#parse}) and its key is its user. Records that fail are counted in
+   * {@link Replayed#skippedExposures} and {@link Replayed#skippedInteractions}.
+   */
+  public static Replayed fromRecords(List<KeyedRecord> exposureRecords,
+      List<KeyedRecord> interactionRecords, Duration horizon, long now) {
+    List<Exposure> exposures = new ArrayList<>();
+    java.util.Set<List<Object>> seen = new java.util.HashSet<>();
+    long skippedE = 0;
+    for (KeyedRecord r : exposureRecords) {
+      Exposure e;
+      try {
+        e = r.value() == null ? null : OutcomeJoin.JSON.readValue(r.value(), Exposure.class);
+      } catch (RuntimeException ex) {
+        e = null;
+      }
+      if (e == null || r.key() == null || e.userId() == null || !e.userId().equals(r.key())
+          || e.arm() == null || e.experiment() == null || e.served() == null || e.k() < 1) {
+        skippedE++;
+        continue;
+      }
+      if (seen.add(java.util.Arrays.asList(e.userId(), e.timestamp(), e.requestId()))) {
+        exposures.add(e);
+      }
+    }
+    List<Interaction> interactions = new ArrayList<>();
+    long skippedI = 0;
+    for (KeyedRecord r : interactionRecords) {
+      try {
+        Interaction i = InteractionJson.parse(new String(r.value(),
+            java.nio.charset.StandardCharsets.UTF_8));
+        if (i.userId().equals(r.key())) {
+          interactions.add(i);
+          continue;
+        }
+      } catch (InvalidEventException | RuntimeException ex) {
+        // counted below
+      }
+      skippedI++;
+    }
+    return new Replayed(replay(exposures, interactions, horizon, now), exposures.size(),
+        interactions.size(), skippedE, skippedI);
+  }
+
+  /** A replay's aggregates and what it read. */
+  public record Replayed(Map<OutcomeJoin.Key, ArmAggregate> aggregates, long exposures,
+      long interactions, long skippedExposures, long skippedInteractions) {
+
+    /** One experiment's aggregates, per arm. */
+    public Map<ArmChoice, ArmAggregate> of(String experiment) {
+      Map<ArmChoice, ArmAggregate> out = new java.util.EnumMap<>(ArmChoice.class);
+      aggregates.forEach((k, a) -> {
+        if (k.experiment().equals(experiment)) {
+          out.put(k.arm(), a);
+        }
+      });
+      return out;
+    }
+  }
 
   public static Map<OutcomeJoin.Key, ArmAggregate> replay(List<Exposure> exposures,
       List<Interaction> interactions, Duration horizon, long now) {
