@@ -24,6 +24,11 @@ public final class ManualTime extends Clock implements Ticker {
     nanos.addAndGet(d.toNanos());
   }
 
+  /** Moves to an instant (forward or back: a simulation's clock). */
+  public void set(long epochMillis) {
+    nanos.set(epochMillis * 1_000_000L);
+  }
+
   @Override
   public long read() {
     return nanos.get();
