@@ -103,7 +103,17 @@ public final class AggregateReport {
     if (a != null && b != null && a.hits().users() >= 2 && b.hits().users() >= 2) {
       doc.put("power", power(a, b, s));
     }
-    doc.put("verdict", verdict(comparison, srm, perArm));
+    Map<String, Object> verdict = verdict(comparison, srm, perArm);
+    ArmAggregate il = arms.get(ArmChoice.INTERLEAVED);
+    if (il != null && il.hits().users() > 0) {
+      Map<String, Object> interleaving = interleaving(il);
+      doc.put("interleaving", interleaving);
+      verdict.put("interleaving", interleaving.get("summary"));
+      if (!(comparison.get(PRIMARY) instanceof Map<?, ?>) && !srm.mismatch()) {
+        verdict.put("summary", interleaving.get("summary"));
+      }
+    }
+    doc.put("verdict", verdict);
     doc.put("series", seriesDoc(series, s));
     return finite(doc);
   }
@@ -156,6 +166,41 @@ public final class AggregateReport {
       daysLeft = Math.round(more / perDay * 10) / 10.0;
     }
     m.put("days_left_at_least", daysLeft);
+    return m;
+  }
+
+  /**
+   * The interleaved arm: users by the arm their credits favour, Δ = (prefer performer − prefer
+   * softmax) / users, the sign test over users with a preference, and the Wilson interval of the
+   * performer's share among them. The sign test is a fixed-horizon test: read it once, at the
+   * planned number of users.
+   */
+  private static Map<String, Object> interleaving(ArmAggregate il) {
+    dev.reranker.experiment.stats.Preference pref = il.preference();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("method", "Team-Draft interleaving; per user, the arm whose items got more of the "
+        + "user's interactions is preferred; sign test over users with a preference (read once)");
+    m.put("users", pref.users());
+    m.put("prefer_performer", pref.preferA());
+    m.put("prefer_softmax", pref.preferB());
+    m.put("ties", pref.ties());
+    long[] credits = il.credits();
+    m.put("credits_performer", credits[0]);
+    m.put("credits_softmax", credits[1]);
+    m.put("delta", round(pref.delta()));
+    double[] share = pref.shareOfAInterval();
+    m.put("performer_share_ci95", List.of(round(share[0]), round(share[1])));
+    double p = pref.p();
+    m.put("sign_test_p", significant(p));
+    boolean significant = p < 0.05;
+    m.put("significant", significant);
+    String leader = pref.preferA() > pref.preferB() ? "performer"
+        : pref.preferB() > pref.preferA() ? "softmax" : null;
+    m.put("leader", leader);
+    m.put("summary", leader == null ? "interleaving: no preference yet"
+        : "interleaving: users prefer " + leader + " (" + (significant ? "significant"
+            : "not significant") + ", sign test p = " + String.format(java.util.Locale.ROOT,
+            "%.3g", p) + ")");
     return m;
   }
 

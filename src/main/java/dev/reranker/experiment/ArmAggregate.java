@@ -21,7 +21,7 @@ public final class ArmAggregate {
 
   /** Latencies above a minute are recorded as a minute (no request is allowed that long). */
   static final long MAX_LATENCY_US = 60_000_000L;
-  private static final int FORMAT = 2;
+  private static final int FORMAT = 3;
 
   final UserMoments hits;
   final UserMoments ndcg;
@@ -34,6 +34,15 @@ public final class ArmAggregate {
   /** The first and last exposure's served time (epoch ms); MAX/MIN_VALUE without exposures. */
   long firstServed = Long.MAX_VALUE;
   long lastServed = Long.MIN_VALUE;
+  /**
+   * The interleaved arm only: interactions credited to each model arm's items, and users by the
+   * arm their credit favours (ties: equal credit, or none yet).
+   */
+  long creditsPerformer;
+  long creditsSoftmax;
+  long preferPerformer;
+  long preferSoftmax;
+  long preferenceTies;
   final Histogram latencyUs;
 
   public ArmAggregate() {
@@ -90,6 +99,37 @@ public final class ArmAggregate {
     return lastServed;
   }
 
+  /** The interleaved arm: users by the model arm their credit favours (performer = A). */
+  public dev.reranker.experiment.stats.Preference preference() {
+    return new dev.reranker.experiment.stats.Preference(preferPerformer, preferSoftmax,
+        preferenceTies);
+  }
+
+  /** The interleaved arm: interactions credited to the performer's and the softmax's items. */
+  public long[] credits() {
+    return new long[] {creditsPerformer, creditsSoftmax};
+  }
+
+  /** One user's preference changing from {@code before} to {@code after} (signs; null: new). */
+  void preferenceMoved(Integer before, int after) {
+    if (before != null) {
+      if (before > 0) {
+        preferPerformer--;
+      } else if (before < 0) {
+        preferSoftmax--;
+      } else {
+        preferenceTies--;
+      }
+    }
+    if (after > 0) {
+      preferPerformer++;
+    } else if (after < 0) {
+      preferSoftmax++;
+    } else {
+      preferenceTies++;
+    }
+  }
+
   /** Mean state bytes per exposure; 0 without exposures. */
   public double meanStateBytes() {
     return exposures == 0 ? 0 : stateBytes / exposures;
@@ -123,6 +163,11 @@ public final class ArmAggregate {
     out.coldStarts = coldStarts + other.coldStarts;
     out.firstServed = Math.min(firstServed, other.firstServed);
     out.lastServed = Math.max(lastServed, other.lastServed);
+    out.creditsPerformer = creditsPerformer + other.creditsPerformer;
+    out.creditsSoftmax = creditsSoftmax + other.creditsSoftmax;
+    out.preferPerformer = preferPerformer + other.preferPerformer;
+    out.preferSoftmax = preferSoftmax + other.preferSoftmax;
+    out.preferenceTies = preferenceTies + other.preferenceTies;
     out.stateBytes = stateBytes + other.stateBytes;
     return out;
   }
@@ -145,6 +190,11 @@ public final class ArmAggregate {
       out.writeLong(coldStarts);
       out.writeLong(firstServed);
       out.writeLong(lastServed);
+      out.writeLong(creditsPerformer);
+      out.writeLong(creditsSoftmax);
+      out.writeLong(preferPerformer);
+      out.writeLong(preferSoftmax);
+      out.writeLong(preferenceTies);
       out.writeDouble(stateBytes);
       ByteBuffer histogram = ByteBuffer.allocate(latencyUs.getNeededByteBufferCapacity());
       int n = latencyUs.encodeIntoCompressedByteBuffer(histogram);
@@ -173,6 +223,10 @@ public final class ArmAggregate {
       long coldStarts = in.readLong();
       long firstServed = in.readLong();
       long lastServed = in.readLong();
+      long[] preference = new long[5];
+      for (int i = 0; i < 5; i++) {
+        preference[i] = in.readLong();
+      }
       double stateBytes = in.readDouble();
       byte[] h = new byte[in.readInt()];
       in.readFully(h);
@@ -184,6 +238,11 @@ public final class ArmAggregate {
       out.coldStarts = coldStarts;
       out.firstServed = firstServed;
       out.lastServed = lastServed;
+      out.creditsPerformer = preference[0];
+      out.creditsSoftmax = preference[1];
+      out.preferPerformer = preference[2];
+      out.preferSoftmax = preference[3];
+      out.preferenceTies = preference[4];
       out.stateBytes = stateBytes;
       return out;
     } catch (IOException | java.util.zip.DataFormatException e) {

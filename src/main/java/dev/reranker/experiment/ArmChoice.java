@@ -11,7 +11,13 @@ import java.util.Locale;
 public enum ArmChoice {
   PERFORMER(Arm.PERFORMER),
   SOFTMAX(Arm.SOFTMAX),
-  FALLBACK(null);
+  FALLBACK(null),
+  /**
+   * Both model arms, Team-Draft interleaved into one list ({@link TeamDraftInterleaving}): the
+   * user's interaction credits the arm whose item it was. An experiment whose weights give it
+   * all the buckets is an interleaving experiment; beside A/B arms it runs both on one traffic.
+   */
+  INTERLEAVED(null);
 
   private final Arm arm;
 
@@ -24,7 +30,7 @@ public enum ArmChoice {
     return arm == Arm.PERFORMER ? PERFORMER : SOFTMAX;
   }
 
-  /** The model arm, or null for the fallback. */
+  /** The model arm, or null for the fallback and the interleaved pair. */
   public Arm arm() {
     return arm;
   }
@@ -42,6 +48,6 @@ public enum ArmChoice {
       }
     }
     throw new IllegalArgumentException("unknown arm '" + s + "' (accepted: performer, softmax, "
-        + "fallback)");
+        + "fallback, interleaved)");
   }
 }

@@ -21,11 +21,13 @@ import java.util.List;
  * @param degraded the fallback order was served for want of time or state
  * @param k the experiment's cut-off k for HR@k and NDCG@k when it was served
  * @param coldStart the user had no history when it was served
+ * @param teams for the {@code interleaved} arm, which model arm contributed each served item
+ *     ({@code performer} or {@code softmax}, one per item of {@code served}); null otherwise
  */
 @JsonIgnoreProperties(value = "schemaVersion", allowGetters = true)
 public record Exposure(String requestId, String experiment, String userId, ArmChoice arm,
     String modelVersion, List<String> served, long timestamp, double tookMs, long stateBytes,
-    boolean degraded, int k, boolean coldStart) {
+    boolean degraded, int k, boolean coldStart, List<ArmChoice> teams) {
 
   /** The record's schema: 1 = these fields. */
   public static final int SCHEMA_VERSION = 1;

@@ -4,6 +4,7 @@ import dev.reranker.data.Interaction;
 import dev.reranker.data.InteractionJson;
 import dev.reranker.data.InvalidEventException;
 import dev.reranker.data.Topics;
+import dev.reranker.experiment.stats.Preference;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -424,6 +425,14 @@ public final class OutcomeJoin {
       double n0 = b == null ? 0 : b.getDouble();
       double r0 = b == null ? 0 : b.getDouble();
       double c0 = b == null ? 0 : b.getDouble();
+      // the interleaved arm: the user's credits so far (performer's items, softmax's items)
+      boolean interleaved = e.teams() != null;
+      long a0 = b != null && b.remaining() >= 16 ? b.getLong() : 0;
+      long s0 = b != null && b.remaining() >= 8 ? b.getLong() : 0;
+      ArmChoice team = interleaved && !expired && rank > 0 && rank <= e.teams().size()
+          ? e.teams().get(rank - 1) : null;
+      long a1 = a0 + (team == ArmChoice.PERFORMER ? 1 : 0);
+      long s1 = s0 + (team == ArmChoice.SOFTMAX ? 1 : 0);
       double h = o.hit() ? 1 : 0;
       double n = o.ndcg();
       double r = o.reciprocalRank();
@@ -432,12 +441,21 @@ public final class OutcomeJoin {
         a.ndcg.add(n0, c0, n, 1);
         a.reciprocalRank.add(r0, c0, r, 1);
         a.resolvedAsMiss += expired ? 1 : 0;
+        if (interleaved) {
+          a.creditsPerformer += a1 - a0;
+          a.creditsSoftmax += s1 - s0;
+          a.preferenceMoved(c0 == 0 ? null : Preference.sign(a0, s0), Preference.sign(a1, s1));
+        }
       });
-      userOutcomes.put(userKey, ByteBuffer.allocate(32).putDouble(h0 + h).putDouble(n0 + n)
-          .putDouble(r0 + r).putDouble(c0 + 1).array());
+      ByteBuffer next = ByteBuffer.allocate(interleaved ? 48 : 32).putDouble(h0 + h)
+          .putDouble(n0 + n).putDouble(r0 + r).putDouble(c0 + 1);
+      if (interleaved) {
+        next.putLong(a1).putLong(s1);
+      }
+      userOutcomes.put(userKey, next.array());
       if (settings.outcomesTopic() != null) {
         context.forward(new Record<>(e.userId(), JSON.writeValueAsBytes(ResolvedOutcome.of(e,
-            rank, itemId, at, expired)), at));
+            rank, itemId, at, expired, team)), at));
       }
     }
 

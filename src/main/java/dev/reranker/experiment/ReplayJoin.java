@@ -133,6 +133,11 @@ public final class ReplayJoin {
       a.hits.addUser(t[0], t[3]);
       a.ndcg.addUser(t[1], t[3]);
       a.reciprocalRank.addUser(t[2], t[3]);
+      if (key.get(1) == ArmChoice.INTERLEAVED) { // each user's preference, from their credits
+        a.creditsPerformer += (long) t[4];
+        a.creditsSoftmax += (long) t[5];
+        a.preferenceMoved(null, Long.compare((long) t[4], (long) t[5]));
+      }
     });
     misses.forEach((k, n) -> out.get(k).resolvedAsMiss += n);
     return out;
@@ -142,7 +147,10 @@ public final class ReplayJoin {
       Exposure e, int rank, boolean expired) {
     OutcomeTracker.Outcome o = new OutcomeTracker.Outcome(e.arm(), rank, e.k(), e.timestamp());
     double[] t = totals.computeIfAbsent(List.of(e.experiment(), e.arm(), e.userId()),
-        k -> new double[4]);
+        k -> new double[6]);
+    if (e.teams() != null && !expired && rank > 0 && rank <= e.teams().size()) {
+      t[e.teams().get(rank - 1) == ArmChoice.PERFORMER ? 4 : 5] += 1;
+    }
     t[0] += o.hit() ? 1 : 0;
     t[1] += o.ndcg();
     t[2] += o.reciprocalRank();

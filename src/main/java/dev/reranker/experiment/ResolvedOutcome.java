@@ -23,11 +23,13 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param tookMs the request's latency, milliseconds
  * @param stateBytes the bytes of the state the arm used
  * @param degraded the fallback order was served for want of time or state
+ * @param credited the interleaved arm: the model arm whose item the interaction was; null when
+ *     none (not interleaved, not a served item, or at the horizon)
  */
 @JsonIgnoreProperties(value = "schemaVersion", allowGetters = true)
 public record ResolvedOutcome(String requestId, String experiment, String userId, ArmChoice arm,
     int rank, int k, String itemId, long servedAt, long resolvedAt, boolean expired,
-    double tookMs, long stateBytes, boolean degraded) {
+    double tookMs, long stateBytes, boolean degraded, ArmChoice credited) {
 
   /** The record's schema: 1 = these fields. */
   public static final int SCHEMA_VERSION = 1;
@@ -38,8 +40,9 @@ public record ResolvedOutcome(String requestId, String experiment, String userId
   }
 
   static ResolvedOutcome of(Exposure e, int rank, String itemId, long resolvedAt,
-      boolean expired) {
+      boolean expired, ArmChoice credited) {
     return new ResolvedOutcome(e.requestId(), e.experiment(), e.userId(), e.arm(), rank, e.k(),
-        itemId, e.timestamp(), resolvedAt, expired, e.tookMs(), e.stateBytes(), e.degraded());
+        itemId, e.timestamp(), resolvedAt, expired, e.tookMs(), e.stateBytes(), e.degraded(),
+        credited);
   }
 }

@@ -39,7 +39,12 @@ class ExperimentController {
   }
 
   /** An experiment change: weights per arm (performer, softmax, fallback), shadow mode, k. */
-  record ExperimentChange(Map<String, Double> weights, Boolean shadow, Integer k, String salt) {}
+  /**
+   * @param type {@code ab} (default: the weights decide) or {@code interleaving} (every user gets
+   *     the two model arms' lists interleaved; the same as weights {@code {"interleaved": 100}})
+   */
+  record ExperimentChange(Map<String, Double> weights, Boolean shadow, Integer k, String salt,
+      String type) {}
 
   @Operation(summary = "The experiments and their arms' weights")
   @GetMapping(path = "/v1/experiments", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -126,6 +131,20 @@ class ExperimentController {
       throw ApiProblem.invalid("salt", "salt "
           + dev.reranker.data.Ids.problem(change.salt()));
     }
+    if (change != null && change.type() != null) {
+      if (change.type().equalsIgnoreCase("interleaving")) {
+        if (change.weights() != null && !change.weights().isEmpty()) {
+          throw ApiProblem.invalid("type", "an interleaving experiment takes no weights (it is "
+              + "weights {\"interleaved\": 100}); to run it beside A/B arms, give weights "
+              + "with an \"interleaved\" share instead");
+        }
+        change = new ExperimentChange(Map.of("interleaved", 100.0), change.shadow(), change.k(),
+            change.salt(), null);
+      } else if (!change.type().equalsIgnoreCase("ab")) {
+        throw ApiProblem.invalid("type", "type must be 'ab' or 'interleaving', got '"
+            + change.type() + "'");
+      }
+    }
     if (change == null || change.weights() == null || change.weights().isEmpty()) {
       throw ApiProblem.invalid("weights",
           "weights per arm are required, e.g. {\"performer\": 50, \"softmax\": 50}");
@@ -163,6 +182,9 @@ class ExperimentController {
     m.put("buckets", buckets);
     m.put("shadow", e.shadow());
     m.put("k", e.k());
+    boolean onlyInterleaved = e.weights().entrySet().stream().allMatch(w -> w.getValue() == 0
+        || w.getKey() == ArmChoice.INTERLEAVED);
+    m.put("type", onlyInterleaved ? "interleaving" : "ab");
     return m;
   }
 }

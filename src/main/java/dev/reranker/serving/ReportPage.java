@@ -42,6 +42,7 @@ final class ReportPage {
       <div id="verdict"></div>
       <h2>Quality per arm (user-level, 95% intervals)</h2><div id="arms"></div>
       <h2>Performer − softmax</h2><div id="comparison"></div>
+      <div id="interleaving-section" hidden><h2>Interleaving</h2><div id="interleaving"></div></div>
       <h2>Cost per arm</h2><div id="cost"></div>
       <h2>Power</h2><div id="power"></div>
       <h2>Primary metric over time (95% intervals)</h2><div id="series" class="chart"></div>
@@ -175,6 +176,15 @@ final class ReportPage {
             fmt(a.guardrails.degraded_rate), fmt(a.guardrails.cold_start_rate),
             a.guardrails.breach ? 'breach' : 'ok']; }),
             ['arm', 'p50 ms', 'p99 ms', 'state bytes', 'degraded rate', 'cold-start rate', 'guardrails']);
+        const il = rep.interleaving;
+        if (il) {
+          document.getElementById('interleaving-section').hidden = false;
+          document.getElementById('interleaving').innerHTML = '<p>' + il.summary + '</p>' + table([[
+              fmt(il.users), fmt(il.prefer_performer), fmt(il.prefer_softmax), fmt(il.ties),
+              fmt(il.delta), iv(il.performer_share_ci95), pv(il.sign_test_p)]],
+              ['users', 'prefer performer', 'prefer softmax', 'ties', 'Δ', 'performer share 95% CI',
+               'sign test p']) + '<p class="small">' + il.method + '</p>';
+        }
         const pw = rep.power;
         document.getElementById('power').innerHTML = pw ? '<p>With ' + fmt(pw.users_so_far)
             + ' users, the smallest ' + pw.metric + ' difference detectable at 80% power is '

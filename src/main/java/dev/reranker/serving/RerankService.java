@@ -1,5 +1,7 @@
 package dev.reranker.serving;
 
+import dev.reranker.experiment.TeamDraftInterleaving;
+
 import dev.reranker.experiment.ArmChoice;
 import dev.reranker.experiment.Experiment;
 import dev.reranker.experiment.ExperimentRegistry;
@@ -80,9 +82,19 @@ public final class RerankService {
     List<Reranker.InlineEvent> inline = request.history() == null ? null
         : request.history().stream().map(e -> new Reranker.InlineEvent(e.itemId(),
             e.timestamp())).toList();
-    RerankResult result = stateReachable || inline != null || arm.arm() == null
-        ? reranker.rerank(request.userId(), request.candidates(), k, arm, start + budget, inline)
-        : reranker.fallback(request.userId(), request.candidates(), k, arm, true, false);
+    String requestId = UUID.randomUUID().toString();
+    RerankResult result;
+    List<ArmChoice> teams = null;
+    if (arm == ArmChoice.INTERLEAVED) {
+      Interleaved both = interleaved(request.userId(), request.candidates(), k, start + budget,
+          inline, stateReachable, requestId);
+      result = both.result();
+      teams = both.teams();
+    } else {
+      result = stateReachable || inline != null || arm.arm() == null
+          ? reranker.rerank(request.userId(), request.candidates(), k, arm, start + budget, inline)
+          : reranker.fallback(request.userId(), request.candidates(), k, arm, true, false);
+    }
     double tookMs = (System.nanoTime() - start) / 1e6;
 
     // no shadow run behind a degraded answer: agreement with a fallback order says nothing
@@ -98,10 +110,9 @@ public final class RerankService {
           (long) (shadowMs * 1e6), TimeUnit.NANOSECONDS);
     }
 
-    String requestId = UUID.randomUUID().toString();
     Exposure exposure = new Exposure(requestId, experiment.id(), request.userId(), result.arm(),
         result.modelVersion(), ids(result), clock.millis(), tookMs, result.stateBytes(),
-        result.degraded(), experiment.k(), result.coldStart());
+        result.degraded(), experiment.k(), result.coldStart(), teams);
     outcomes.exposed(exposure);
     publisher.accept(exposure);
     timer("served", result.arm(), result.degraded()).record((long) (tookMs * 1e6),
@@ -114,6 +125,46 @@ public final class RerankService {
         result.modelVersion(), result.statePosition(), result.items().stream()
             .map(i -> new RerankApi.Item(i.itemId(), i.score(), i.rank(), i.fallback())).toList(),
         result.degraded(), result.coldStart(), Math.round(tookMs * 1000) / 1000.0);
+  }
+
+  private record Interleaved(RerankResult result, List<ArmChoice> teams) {}
+
+  /**
+   * Both model arms rank the candidates and the served list is Team-Draft interleaved from them
+   * (the coin seeded by the request id, so a request's list can be recomputed). Either arm
+   * degraded: the fallback order, degraded, with no teams (no credit to give).
+   */
+  private Interleaved interleaved(String userId, List<String> candidates, int k, long deadline,
+      List<Reranker.InlineEvent> inline, boolean stateReachable, String requestId) {
+    if (!stateReachable && inline == null) {
+      return new Interleaved(reranker.fallback(userId, candidates, k, ArmChoice.INTERLEAVED, true,
+          false), null);
+    }
+    RerankResult a = reranker.rerank(userId, candidates, k, ArmChoice.PERFORMER, deadline, inline);
+    RerankResult b = reranker.rerank(userId, candidates, k, ArmChoice.SOFTMAX, deadline, inline);
+    if (a.degraded() || b.degraded()) {
+      return new Interleaved(reranker.fallback(userId, candidates, k, ArmChoice.INTERLEAVED, true,
+          a.coldStart() || b.coldStart()), null);
+    }
+    TeamDraftInterleaving.Interleaved il = TeamDraftInterleaving.interleave(ids(a), ids(b), k,
+        new java.util.SplittableRandom(requestId.hashCode()));
+    Map<String, RerankResult.Item> fromA = new java.util.HashMap<>();
+    a.items().forEach(i -> fromA.put(i.itemId(), i));
+    Map<String, RerankResult.Item> fromB = new java.util.HashMap<>();
+    b.items().forEach(i -> fromB.put(i.itemId(), i));
+    List<RerankResult.Item> items = new java.util.ArrayList<>();
+    List<ArmChoice> teams = new java.util.ArrayList<>();
+    for (int i = 0; i < il.items().size(); i++) {
+      boolean teamA = il.teams().get(i) == TeamDraftInterleaving.Team.A;
+      RerankResult.Item source = (teamA ? fromA : fromB).get(il.items().get(i));
+      // the contributing arm's own score: the two arms' scores are not on one scale
+      items.add(new RerankResult.Item(source.itemId(), source.score(), i + 1, source.fallback()));
+      teams.add(teamA ? ArmChoice.PERFORMER : ArmChoice.SOFTMAX);
+    }
+    return new Interleaved(new RerankResult(userId, ArmChoice.INTERLEAVED,
+        a.modelVersion() + "+" + b.modelVersion(), Math.max(a.statePosition(),
+        b.statePosition()), items, false, a.coldStart() && b.coldStart(),
+        a.stateBytes() + b.stateBytes()), teams);
   }
 
   private Timer timer(String role, ArmChoice arm, boolean degraded) {

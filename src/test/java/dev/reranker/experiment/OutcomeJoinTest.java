@@ -95,7 +95,7 @@ class OutcomeJoinTest {
         List<String> served = List.of("a" + u, "b" + u, "c" + u, "d" + u);
         for (int s = 0; s < shown; s++) {
           expose(new Exposure("r" + request++, "exp", user, arm, "v", served, t++, 1.5 + s,
-              1000, false, 3, false));
+              1000, false, 3, false, null));
           exposuresPerArm.merge(arm, 1L, Long::sum);
         }
         // the next interaction: a served item (rank 1..4) or something else
@@ -139,7 +139,7 @@ class OutcomeJoinTest {
   @Test
   void anInteractionBeforeTheExposureDoesNotResolveItAndTheHorizonCountsAMiss() {
     expose(new Exposure("r1", "exp", "u", ArmChoice.PERFORMER, "v", List.of("x", "y"), NOW, 2,
-        10, false, 2, false));
+        10, false, 2, false, null));
     interact("u", "x", NOW - 5_000); // earlier than the exposure: not its outcome
     assertThat(pendingCount()).isEqualTo(1);
     driver.advanceWallClockTime(Duration.ofMinutes(2)); // sweeps, but within the horizon
@@ -161,7 +161,7 @@ class OutcomeJoinTest {
       for (int i = 0; i < 150; i++) { // (the driver flushes RocksDB after every record: slow)
         String user = "u" + (i % 50);
         expose(new Exposure("r" + round + "-" + i, "exp", user, i % 2 == 0 ? ArmChoice.PERFORMER
-            : ArmChoice.SOFTMAX, "v", List.of("a", "b"), t++, 1, 10, false, 2, false));
+            : ArmChoice.SOFTMAX, "v", List.of("a", "b"), t++, 1, 10, false, 2, false, null));
         interact(user, "a", t++);
       }
       sizes.add(storeSize(Topics.ARM_AGGREGATES_STORE) + storeSize(Topics.PENDING_EXPOSURES_STORE)
@@ -196,7 +196,7 @@ class OutcomeJoinTest {
     // miss at the interaction)
     for (String silent : List.of("s0", "s1", "s2", "late")) {
       Exposure e = new Exposure("first-" + silent, "exp", silent, ArmChoice.PERFORMER, "v",
-          List.of("a"), t++, 1, 10, false, 3, false);
+          List.of("a"), t++, 1, 10, false, 3, false, null);
       expose(e);
       sentExposures.add(e);
     }
@@ -204,11 +204,16 @@ class OutcomeJoinTest {
       String user = "u" + r.nextInt(30);
       t += r.nextInt(300_000); // up to 5 min apart
       if (r.nextInt(3) > 0) {
-        ArmChoice arm = Integer.parseInt(user.substring(1)) % 3 == 0 ? ArmChoice.SOFTMAX
+        int group = Integer.parseInt(user.substring(1)) % 4;
+        ArmChoice arm = group == 0 ? ArmChoice.SOFTMAX : group == 1 ? ArmChoice.INTERLEAVED
             : ArmChoice.PERFORMER;
+        // the interleaved arm: a team per served item
+        List<ArmChoice> teams = arm != ArmChoice.INTERLEAVED ? null : List.of(
+            ArmChoice.PERFORMER, ArmChoice.SOFTMAX, r.nextBoolean() ? ArmChoice.PERFORMER
+                : ArmChoice.SOFTMAX, ArmChoice.SOFTMAX, ArmChoice.PERFORMER);
         Exposure e = new Exposure("q" + step, r.nextBoolean() ? "exp" : "other", user, arm, "v",
             List.of("a", "b", "c", "d", "e"), t, 0.5 + r.nextInt(40) / 10.0, 100 + step,
-            r.nextInt(20) == 0, 3, r.nextInt(10) == 0);
+            r.nextInt(20) == 0, 3, r.nextInt(10) == 0, teams);
         expose(e);
         sentExposures.add(e);
       } else {
@@ -243,8 +248,14 @@ class OutcomeJoinTest {
             within(1e-12));
       }
       assertThat(a.latencyMs(99)).isEqualTo(b.latencyMs(99));
+      assertThat(a.preference()).as("%s preference", k).isEqualTo(b.preference());
+      assertThat(a.credits()).as("%s credits", k).isEqualTo(b.credits());
       misses += a.resolvedAsMiss();
     }
     assertThat(misses).as("the horizon was exercised").isPositive();
+    ArmAggregate il = live.get(new OutcomeJoin.Key("exp", ArmChoice.INTERLEAVED));
+    assertThat(il.preference().users()).isEqualTo(il.hits().users());
+    assertThat(il.credits()[0] + il.credits()[1]).as("credits were given").isPositive();
+    assertThat(il.preference().preferA() + il.preference().preferB()).isPositive();
   }
 }

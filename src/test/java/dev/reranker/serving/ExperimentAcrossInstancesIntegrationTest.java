@@ -68,7 +68,7 @@ class ExperimentAcrossInstancesIntegrationTest {
   private final SplittableRandom random = new SplittableRandom(11);
   private int[] ports;
   private final Map<String, AtomicInteger> served = Map.of("ab", new AtomicInteger(),
-      "skewed", new AtomicInteger());
+      "skewed", new AtomicInteger(), "il", new AtomicInteger());
 
   @AfterEach
   void tearDown() {
@@ -104,10 +104,14 @@ class ExperimentAcrossInstancesIntegrationTest {
           EngineHarness.ADMIN_KEY);
       assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
     }
+    HttpResponse<String> il = send(ports[1], "PUT", "/admin/experiments/il",
+        "{\"type\":\"interleaving\",\"k\":5}", "X-Api-Key", EngineHarness.ADMIN_KEY);
+    assertThat(il.statusCode()).as(il.body()).isEqualTo(200);
     // shared through the experiments topic: every instance assigns alike
     await().atMost(Duration.ofSeconds(30)).until(() -> instances.stream().allMatch(c ->
         c.getBean(ExperimentRegistry.class).get("skewed") != null
-            && c.getBean(ExperimentRegistry.class).get("ab") != null));
+            && c.getBean(ExperimentRegistry.class).get("ab") != null
+            && c.getBean(ExperimentRegistry.class).get("il") != null));
     ExperimentRegistry registry = instances.get(0).getBean(ExperimentRegistry.class);
     List<String> users = new ArrayList<>();
     for (int u = 0; u < USERS; u++) {
@@ -127,6 +131,7 @@ class ExperimentAcrossInstancesIntegrationTest {
     }
     String reportA = awaitResolved(ports[0], "ab");
     awaitResolved(ports[0], "skewed");
+    String interleaved = awaitResolved(ports[2], "il");
 
     // 1. the same report from every instance, covering every user and request
     for (int port : new int[] {ports[1], ports[2]}) {
@@ -140,6 +145,20 @@ class ExperimentAcrossInstancesIntegrationTest {
     assertThat(ab.get("coverage").get("partitions")).hasSize(PARTITIONS);
     System.out.printf("three instances: %d requests served in 'ab', %d users; reports equal%n",
         served.get("ab").get(), USERS);
+
+    // the interleaving experiment: every user saw both arms' lists interleaved, and each user
+    // is counted once, by the arm their credits favour (or as a tie)
+    assertThat(body(ports[0], "/v1/experiments/il/report")).isEqualTo(interleaved);
+    JsonNode ilReport = json.readTree(interleaved);
+    assertThat(ilReport.get("arms").properties()).extracting(Map.Entry::getKey)
+        .containsExactly("interleaved");
+    JsonNode pref = ilReport.get("interleaving");
+    assertThat(pref.get("users").asInt()).isEqualTo(USERS);
+    assertThat(pref.get("prefer_performer").asInt() + pref.get("prefer_softmax").asInt()
+        + pref.get("ties").asInt()).isEqualTo(USERS);
+    assertThat(pref.get("credits_performer").asInt() + pref.get("credits_softmax").asInt())
+        .isPositive();
+    System.out.println("interleaving: " + pref);
 
     // 4. SRM: the skewed run is flagged, the unskewed one not
     JsonNode skewed = json.readTree(body(ports[1], "/v1/experiments/skewed/report"));
@@ -182,6 +201,17 @@ class ExperimentAcrossInstancesIntegrationTest {
     assertThat(counts(replay)).isEqualTo(counts(more));
     assertSameStatistics(replay, more);
     assertThat(replay.get("sample_ratio")).isEqualTo(more.get("sample_ratio"));
+    // … and for the interleaving experiment, the preference counts exactly
+    String ilAfter = awaitResolved(ports[0], "il");
+    Path ilOut = root.resolve("replay-il.json");
+    assertThat(RerankerMain.execute("experiment", "replay", "--experiment", "il",
+        "--bootstrap-servers", harness.broker.bootstrapServers(),
+        "--exposures-topic", APP + "-exposures", "--interactions-topic", APP + "-interactions",
+        "--experiments-topic", APP + "-experiments", "--out", ilOut.toString())).isZero();
+    JsonNode ilReplay = json.readTree(Files.readString(ilOut));
+    JsonNode ilOnline = json.readTree(ilAfter);
+    assertThat(counts(ilReplay)).isEqualTo(counts(ilOnline));
+    assertThat(ilReplay.get("interleaving")).isEqualTo(ilOnline.get("interleaving"));
     assertThat(again).hasSize(3);
   }
 
@@ -199,7 +229,7 @@ class ExperimentAcrossInstancesIntegrationTest {
         for (int i = 0; i < 20; i++) {
           candidates.add(items.get((u * 7 + round * 5 + i * 3) % items.size()));
         }
-        for (String experiment : List.of("ab", "skewed")) {
+        for (String experiment : List.of("ab", "skewed", "il")) {
           if (experiment.equals("skewed") && droppedFromSkewed.contains(user)) {
             continue;
           }
@@ -208,6 +238,11 @@ class ExperimentAcrossInstancesIntegrationTest {
                 Map.of("userId", user, "candidates", candidates, "k", 5, "experiment",
                     experiment)), "X-Deadline-Ms", "5000");
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            if (experiment.equals("il")) {
+              JsonNode answer = json.readTree(r.body());
+              assertThat(answer.get("arm").asString()).isEqualTo("interleaved");
+              assertThat(answer.get("items")).hasSize(5);
+            }
             served.get(experiment).incrementAndGet();
             return null;
           }));
