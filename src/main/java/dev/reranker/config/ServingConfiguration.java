@@ -213,9 +213,16 @@ class ServingConfiguration {
 
   @Bean
   ExperimentAggregates experimentAggregates(StreamsBuilderFactoryBean streams, Environment env,
-      RerankerProperties p) {
+      RerankerProperties p, UserStates states) {
     return new ExperimentAggregates(streams::getKafkaStreams, p.ingest().topic(), self(env),
-        p.experiments().reportTimeout());
+        p.experiments().reportTimeout(), () -> {
+          Map<ArmChoice, long[]> out = new EnumMap<>(ArmChoice.class);
+          for (dev.reranker.model.Arm arm : dev.reranker.model.Arm.values()) {
+            UserStates.FoldCost c = states.foldCost(arm);
+            out.put(ArmChoice.of(arm), new long[] {c.events(), c.nanos()});
+          }
+          return out;
+        });
   }
 
   @Bean

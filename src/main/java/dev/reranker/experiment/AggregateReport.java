@@ -58,6 +58,17 @@ public final class AggregateReport {
    */
   public static Map<String, Object> build(Experiment e, Map<ArmChoice, ArmAggregate> arms,
       java.util.NavigableMap<Long, Map<ArmChoice, ArmAggregate>> series, Settings s) {
+    return build(e, arms, series, s, Map.of());
+  }
+
+  /**
+   * @param foldMicrosPerEvent the encoder's time per folded event, per model arm, as the
+   *     instances measured it since they started (every event is folded for both model arms,
+   *     whatever the assignment: a cost of the arm, not of its traffic)
+   */
+  public static Map<String, Object> build(Experiment e, Map<ArmChoice, ArmAggregate> arms,
+      java.util.NavigableMap<Long, Map<ArmChoice, ArmAggregate>> series, Settings s,
+      Map<ArmChoice, Double> foldMicrosPerEvent) {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("experiment", e.id());
     doc.put("k", e.k());
@@ -75,7 +86,16 @@ public final class AggregateReport {
         continue;
       }
       users.put(arm, a.hits().users());
-      perArm.put(arm.wireName(), armReport(a, s));
+      Map<String, Object> r = armReport(a, s);
+      Double fold = arm == ArmChoice.INTERLEAVED ? sumOrNull(foldMicrosPerEvent.get(
+          ArmChoice.PERFORMER), foldMicrosPerEvent.get(ArmChoice.SOFTMAX))
+          : foldMicrosPerEvent.get(arm);
+      if (fold != null) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> cost = (Map<String, Object>) r.get("cost");
+        cost.put("fold_us_per_event", round(Math.round(fold * 100) / 100.0));
+      }
+      perArm.put(arm.wireName(), r);
     }
     doc.put("arms", perArm);
 
@@ -257,6 +277,7 @@ public final class AggregateReport {
     cost.put("latency_ms_p50", round(a.latencyMs(50)));
     cost.put("latency_ms_p99", round(a.latencyMs(99)));
     cost.put("mean_state_bytes", Math.round(a.meanStateBytes()));
+    cost.put("cpu_us_per_request", round(Math.round(a.meanCpuMicros() * 10) / 10.0));
     m.put("cost", cost);
     cost.put("latency_histogram_ms", histogram(a));
     double degradedRate = a.exposures() == 0 ? 0 : a.degraded() / (double) a.exposures();
@@ -359,6 +380,10 @@ public final class AggregateReport {
     m.put("upper_edges_ms", java.util.Arrays.stream(edges).boxed().toList());
     m.put("counts", java.util.Arrays.stream(counts).boxed().toList());
     return m;
+  }
+
+  private static Double sumOrNull(Double a, Double b) {
+    return a == null || b == null ? null : a + b;
   }
 
   /** p-values: four significant figures, so a tiny one stays visible (not 0). */

@@ -21,7 +21,7 @@ public final class ArmAggregate {
 
   /** Latencies above a minute are recorded as a minute (no request is allowed that long). */
   static final long MAX_LATENCY_US = 60_000_000L;
-  private static final int FORMAT = 3;
+  private static final int FORMAT = 4;
 
   final UserMoments hits;
   final UserMoments ndcg;
@@ -38,6 +38,7 @@ public final class ArmAggregate {
    * The interleaved arm only: interactions credited to each model arm's items, and users by the
    * arm their credit favours (ties: equal credit, or none yet).
    */
+  double cpuMicros;
   long creditsPerformer;
   long creditsSoftmax;
   long preferPerformer;
@@ -130,6 +131,11 @@ public final class ArmAggregate {
     }
   }
 
+  /** Mean CPU µs per request; 0 without exposures. */
+  public double meanCpuMicros() {
+    return exposures == 0 ? 0 : cpuMicros / exposures;
+  }
+
   /** Mean state bytes per exposure; 0 without exposures. */
   public double meanStateBytes() {
     return exposures == 0 ? 0 : stateBytes / exposures;
@@ -148,6 +154,7 @@ public final class ArmAggregate {
     firstServed = Math.min(firstServed, e.timestamp());
     lastServed = Math.max(lastServed, e.timestamp());
     stateBytes += e.stateBytes();
+    cpuMicros += Math.max(0, e.cpuMicros());
     latencyUs.recordValue(Math.clamp(Math.round(e.tookMs() * 1000), 0, MAX_LATENCY_US));
   }
 
@@ -163,6 +170,7 @@ public final class ArmAggregate {
     out.coldStarts = coldStarts + other.coldStarts;
     out.firstServed = Math.min(firstServed, other.firstServed);
     out.lastServed = Math.max(lastServed, other.lastServed);
+    out.cpuMicros = cpuMicros + other.cpuMicros;
     out.creditsPerformer = creditsPerformer + other.creditsPerformer;
     out.creditsSoftmax = creditsSoftmax + other.creditsSoftmax;
     out.preferPerformer = preferPerformer + other.preferPerformer;
@@ -190,6 +198,7 @@ public final class ArmAggregate {
       out.writeLong(coldStarts);
       out.writeLong(firstServed);
       out.writeLong(lastServed);
+      out.writeDouble(cpuMicros);
       out.writeLong(creditsPerformer);
       out.writeLong(creditsSoftmax);
       out.writeLong(preferPerformer);
@@ -223,6 +232,7 @@ public final class ArmAggregate {
       long coldStarts = in.readLong();
       long firstServed = in.readLong();
       long lastServed = in.readLong();
+      double cpuMicros = in.readDouble();
       long[] preference = new long[5];
       for (int i = 0; i < 5; i++) {
         preference[i] = in.readLong();
@@ -238,6 +248,7 @@ public final class ArmAggregate {
       out.coldStarts = coldStarts;
       out.firstServed = firstServed;
       out.lastServed = lastServed;
+      out.cpuMicros = cpuMicros;
       out.creditsPerformer = preference[0];
       out.creditsSoftmax = preference[1];
       out.preferPerformer = preference[2];

@@ -23,11 +23,14 @@ import java.util.List;
  * @param coldStart the user had no history when it was served
  * @param teams for the {@code interleaved} arm, which model arm contributed each served item
  *     ({@code performer} or {@code softmax}, one per item of {@code served}); null otherwise
+ * @param cpuMicros CPU time the request used, microseconds: its own thread's, and a worker's
+ *     while the request waited for it (work a deadline abandoned is not counted)
  */
 @JsonIgnoreProperties(value = "schemaVersion", allowGetters = true)
 public record Exposure(String requestId, String experiment, String userId, ArmChoice arm,
     String modelVersion, List<String> served, long timestamp, double tookMs, long stateBytes,
-    boolean degraded, int k, boolean coldStart, List<ArmChoice> teams) {
+    boolean degraded, int k, boolean coldStart, List<ArmChoice> teams,
+    double cpuMicros) {
 
   /** The record's schema: 1 = these fields. */
   public static final int SCHEMA_VERSION = 1;

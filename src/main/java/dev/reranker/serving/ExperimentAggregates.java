@@ -54,6 +54,9 @@ public final class ExperimentAggregates {
   private static final ObjectMapper JSON = JsonMapper.builder().build();
   static final String PATH = "/internal/experiments/";
 
+  /** One instance's answer: its partitions' shares and its fold cost per model arm. */
+  public record InstanceShare(List<PartitionShare> partitions, Map<ArmChoice, long[]> fold) {}
+
   /** One partition's share: per arm its aggregate, and its series (bucket start → aggregate). */
   public record PartitionShare(int partition, Map<ArmChoice, ArmAggregate> totals,
       Map<ArmChoice, NavigableMap<Long, ArmAggregate>> series) {}
@@ -69,7 +72,15 @@ public final class ExperimentAggregates {
    */
   public record Assembled(Map<ArmChoice, ArmAggregate> totals,
       NavigableMap<Long, Map<ArmChoice, ArmAggregate>> series, Set<Integer> partitions,
-      Set<Integer> missing, List<String> unreachable) {
+      Set<Integer> missing, List<String> unreachable, Map<ArmChoice, long[]> fold) {
+
+    /** Fold µs per event per model arm over the instances that answered; NaN without events. */
+    public Map<ArmChoice, Double> foldMicrosPerEvent() {
+      Map<ArmChoice, Double> out = new EnumMap<>(ArmChoice.class);
+      fold.forEach((arm, c) -> out.put(arm, c[0] == 0 ? Double.NaN : c[1] / 1e3 / c[0]));
+      return out;
+    }
+
     public boolean complete() {
       return missing.isEmpty();
     }
@@ -80,6 +91,7 @@ public final class ExperimentAggregates {
   private final HostInfo self;
   private final Duration timeout;
   private final HttpClient http;
+  private final Supplier<Map<ArmChoice, long[]>> localFold;
 
   /**
    * @param self this instance's {@code application.server}; null when it has none (one instance:
@@ -87,6 +99,15 @@ public final class ExperimentAggregates {
    */
   public ExperimentAggregates(Supplier<KafkaStreams> streams, String interactionsTopic,
       HostInfo self, Duration timeout) {
+    this(streams, interactionsTopic, self, timeout, () -> Map.of());
+  }
+
+  /**
+   * @param localFold this instance's fold cost per model arm since it started: {events, nanos}
+   */
+  public ExperimentAggregates(Supplier<KafkaStreams> streams, String interactionsTopic,
+      HostInfo self, Duration timeout, Supplier<Map<ArmChoice, long[]>> localFold) {
+    this.localFold = localFold;
     this.streams = streams;
     this.interactionsTopic = interactionsTopic;
     this.self = self;
@@ -127,7 +148,8 @@ public final class ExperimentAggregates {
     Map<Integer, PartitionShare> shares = new TreeMap<>();
     Set<Integer> expected = new TreeSet<>();
     List<String> unreachable = new ArrayList<>();
-    List<CompletableFuture<List<PartitionShare>>> remote = new ArrayList<>();
+    List<CompletableFuture<InstanceShare>> remote = new ArrayList<>();
+    Map<ArmChoice, long[]> fold = new EnumMap<>(ArmChoice.class);
     List<StreamsMetadata> owners = new ArrayList<>(
         ks.streamsMetadataForStore(Topics.ARM_AGGREGATES_STORE));
     boolean selfListed = false;
@@ -146,22 +168,32 @@ public final class ExperimentAggregates {
         synchronized (unreachable) {
           unreachable.add(host.host() + ":" + host.port() + " (" + rootMessage(ex) + ")");
         }
-        return List.of();
+        return new InstanceShare(List.of(), Map.of());
       }));
     }
     if (selfListed || owners.isEmpty()) {
       local(experiment).forEach(s -> shares.put(s.partition(), s));
+      addFold(fold, localFold.get());
       if (owners.isEmpty()) {
         expected.addAll(shares.keySet());
       }
     }
-    for (CompletableFuture<List<PartitionShare>> f : remote) {
-      f.join().forEach(s -> shares.putIfAbsent(s.partition(), s));
+    for (CompletableFuture<InstanceShare> f : remote) {
+      InstanceShare answer = f.join();
+      answer.partitions().forEach(s -> shares.putIfAbsent(s.partition(), s));
+      addFold(fold, answer.fold());
     }
     Set<Integer> missing = new TreeSet<>(expected);
     missing.removeAll(shares.keySet());
     java.util.Collections.sort(unreachable);
-    return combine(shares, missing, unreachable);
+    Assembled a = combine(shares, missing, unreachable);
+    return new Assembled(a.totals(), a.series(), a.partitions(), a.missing(), a.unreachable(),
+        fold);
+  }
+
+  private static void addFold(Map<ArmChoice, long[]> into, Map<ArmChoice, long[]> more) {
+    more.forEach((arm, c) -> into.merge(arm, c.clone(), (x, y) -> new long[] {x[0] + y[0],
+        x[1] + y[1]}));
   }
 
   /** Adds up shares in partition order (so the sums are the same whoever adds them). */
@@ -187,10 +219,10 @@ public final class ExperimentAggregates {
       series.put(bucket, point);
     }
     return new Assembled(totals, series, new TreeSet<>(byPartition.keySet()), missing,
-        unreachable);
+        unreachable, Map.of());
   }
 
-  private CompletableFuture<List<PartitionShare>> fetch(HostInfo host, String experiment) {
+  private CompletableFuture<InstanceShare> fetch(HostInfo host, String experiment) {
     HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":"
             + host.port() + PATH + URLEncoder.encode(experiment, StandardCharsets.UTF_8)
             + "/aggregates"))
@@ -203,8 +235,13 @@ public final class ExperimentAggregates {
     });
   }
 
+  /** This instance's answer to another's report request. */
+  public String localJson(String experiment) {
+    return toJson(local(experiment), localFold.get());
+  }
+
   /** The shares as sent between instances: aggregates in their binary form, base64. */
-  public static String toJson(List<PartitionShare> shares) {
+  static String toJson(List<PartitionShare> shares, Map<ArmChoice, long[]> fold) {
     Base64.Encoder b64 = Base64.getEncoder();
     List<Map<String, Object>> out = new ArrayList<>();
     for (PartitionShare s : shares) {
@@ -224,13 +261,21 @@ public final class ExperimentAggregates {
       m.put("series", series);
       out.add(m);
     }
-    return JSON.writeValueAsString(Map.of("partitions", out));
+    Map<String, long[]> folds = new LinkedHashMap<>();
+    fold.forEach((arm, c) -> folds.put(arm.wireName(), c));
+    return JSON.writeValueAsString(Map.of("partitions", out, "fold", folds));
   }
 
-  static List<PartitionShare> fromJson(String text) {
+  static InstanceShare fromJson(String text) {
     Base64.Decoder b64 = Base64.getDecoder();
     List<PartitionShare> out = new ArrayList<>();
-    for (tools.jackson.databind.JsonNode p : JSON.readTree(text).get("partitions")) {
+    tools.jackson.databind.JsonNode root = JSON.readTree(text);
+    Map<ArmChoice, long[]> fold = new EnumMap<>(ArmChoice.class);
+    if (root.has("fold")) {
+      root.get("fold").properties().forEach(e -> fold.put(ArmChoice.parse(e.getKey()),
+          new long[] {e.getValue().get(0).asLong(), e.getValue().get(1).asLong()}));
+    }
+    for (tools.jackson.databind.JsonNode p : root.get("partitions")) {
       Map<ArmChoice, ArmAggregate> totals = new EnumMap<>(ArmChoice.class);
       p.get("totals").properties().forEach(e -> totals.put(ArmChoice.parse(e.getKey()),
           OutcomeJoin.decode(b64.decode(e.getValue().asString()))));
@@ -243,7 +288,7 @@ public final class ExperimentAggregates {
       });
       out.add(new PartitionShare(p.get("partition").asInt(), totals, series));
     }
-    return out;
+    return new InstanceShare(out, fold);
   }
 
   private KafkaStreams running() {

@@ -69,7 +69,7 @@ class ExperimentController {
       throw ApiProblem.unavailable("experiment", ex.getMessage());
     }
     Map<String, Object> doc = AggregateReport.build(e, all.totals(), all.series(),
-        reportSettings);
+        reportSettings, all.foldMicrosPerEvent());
     Map<String, Object> coverage = new LinkedHashMap<>();
     coverage.put("partitions", all.partitions());
     coverage.put("missing_partitions", all.missing());
@@ -103,7 +103,7 @@ class ExperimentController {
     }
     try {
       return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
-          .body(ExperimentAggregates.toJson(aggregates.local(id)));
+          .body(aggregates.localJson(id));
     } catch (ExperimentAggregates.StateUnavailable ex) {
       throw ApiProblem.unavailable("experiment", ex.getMessage());
     }

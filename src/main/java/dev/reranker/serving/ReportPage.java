@@ -172,10 +172,12 @@ final class ReportPage {
                 ['metric', 'difference', '95% CI (fixed horizon)', 'p (fixed)',
                  '95% confidence sequence', 'p (sequential)', 'MDE @ 80%']);
         document.getElementById('cost').innerHTML = table(names.map(n => { const a = arms[n]; return [
-            n, fmt(a.cost.latency_ms_p50), fmt(a.cost.latency_ms_p99), fmt(a.cost.mean_state_bytes),
+            n, fmt(a.cost.latency_ms_p50), fmt(a.cost.latency_ms_p99), fmt(a.cost.cpu_us_per_request),
+            fmt(a.cost.fold_us_per_event), fmt(a.cost.mean_state_bytes),
             fmt(a.guardrails.degraded_rate), fmt(a.guardrails.cold_start_rate),
             a.guardrails.breach ? 'breach' : 'ok']; }),
-            ['arm', 'p50 ms', 'p99 ms', 'state bytes', 'degraded rate', 'cold-start rate', 'guardrails']);
+            ['arm', 'p50 ms', 'p99 ms', 'CPU µs / request', 'fold µs / event', 'state bytes',
+             'degraded rate', 'cold-start rate', 'guardrails']);
         const il = rep.interleaving;
         if (il) {
           document.getElementById('interleaving-section').hidden = false;

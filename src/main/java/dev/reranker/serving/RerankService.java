@@ -75,6 +75,8 @@ public final class RerankService {
           + "'");
     }
     long start = System.nanoTime();
+    long cpuStart = CpuTime.thread();
+    Reranker.takeWorkerCpuNanos(); // nothing left over from an earlier request on this thread
     long budget = (deadline == null ? defaultDeadline : deadline).toNanos();
     ArmChoice arm = experiment.assign(request.userId());
     int k = request.k() == null ? request.candidates().size()
@@ -96,6 +98,8 @@ public final class RerankService {
           : reranker.fallback(request.userId(), request.candidates(), k, arm, true, false);
     }
     double tookMs = (System.nanoTime() - start) / 1e6;
+    // the served answer's CPU, before any shadow run (that is the other arm's cost)
+    double cpuMicros = (CpuTime.thread() - cpuStart + Reranker.takeWorkerCpuNanos()) / 1e3;
 
     // no shadow run behind a degraded answer: agreement with a fallback order says nothing
     if (experiment.shadow() && arm.arm() != null && !result.degraded()) {
@@ -112,7 +116,8 @@ public final class RerankService {
 
     Exposure exposure = new Exposure(requestId, experiment.id(), request.userId(), result.arm(),
         result.modelVersion(), ids(result), clock.millis(), tookMs, result.stateBytes(),
-        result.degraded(), experiment.k(), result.coldStart(), teams);
+        result.degraded(), experiment.k(), result.coldStart(), teams,
+        cpuMicros);
     outcomes.exposed(exposure);
     publisher.accept(exposure);
     timer("served", result.arm(), result.degraded()).record((long) (tookMs * 1e6),

@@ -45,6 +45,21 @@ public final class Reranker {
   private final ExecutorService workers;
 
   /**
+   * CPU nanoseconds workers spent for the requests of the current (request) thread since it last
+   * asked ({@link #takeWorkerCpuNanos}): how a request's cost includes the state step it handed
+   * off.
+   */
+  private static final ThreadLocal<long[]> WORKER_CPU = ThreadLocal.withInitial(() -> new long[1]);
+
+  /** The workers' CPU nanoseconds for this thread's requests since the last call; resets. */
+  static long takeWorkerCpuNanos() {
+    long[] c = WORKER_CPU.get();
+    long n = c[0];
+    c[0] = 0;
+    return n;
+  }
+
+  /**
    * @param states where caught-up user states come from
    * @param workers run state steps that are not cheap, under the request's deadline
    */
@@ -82,9 +97,18 @@ public final class Reranker {
         case StateReader.Cheap.Current c -> user = vector(c.view());
         case StateReader.Cheap.NoHistory n -> user = null;
         case StateReader.Cheap.NotCheap n -> {
-          Future<UserVector> work = workers.submit(() -> userVector(userId, arm, model, inline));
+          long[] workerCpu = new long[1];
+          Future<UserVector> work = workers.submit(() -> {
+            long c0 = CpuTime.thread();
+            try {
+              return userVector(userId, arm, model, inline);
+            } finally {
+              workerCpu[0] = CpuTime.thread() - c0;
+            }
+          });
           long remaining = deadlineNanos - System.nanoTime();
           user = work.get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
+          WORKER_CPU.get()[0] += workerCpu[0]; // published by the future's completion
         }
       }
     } catch (StateUnavailableException | TimeoutException | RejectedExecutionException e) {

@@ -86,6 +86,7 @@ public final class UserStates {
   private final Clock clock;
   private final Settings settings;
   private final Counter foldedEvents;
+  private final Map<Arm, FoldCost> foldCosts = new java.util.EnumMap<>(Arm.class);
   private final Counter skippedEvents;
   private final Counter rebuilds;
   private final Counter partialRebuilds;
@@ -114,6 +115,12 @@ public final class UserStates {
     this.snapshotBytes = Counter.builder("reranker.state.snapshot.bytes").baseUnit("bytes")
         .register(r);
     this.catchUpTimer = Timer.builder("reranker.state.catchup").register(r);
+    for (Arm arm : Arm.values()) {
+      foldCosts.put(arm, new FoldCost(Timer.builder("reranker.state.fold")
+          .description("folding events into states (the encoder's work, without reading them)")
+          .tag("arm", arm.wireName()).register(r), Counter.builder("reranker.state.fold.events")
+          .tag("arm", arm.wireName()).register(r)));
+    }
     this.invariantViolations = Counter.builder("reranker.state.invariant.violations")
         .description("states found inconsistent with their history after a catch-up (a fold "
             + "applied twice or an event missed); each was dropped and rebuilt").register(r);
@@ -121,6 +128,35 @@ public final class UserStates {
 
   public Settings settings() {
     return settings;
+  }
+
+  /** The encoder time spent folding an arm's events on this instance, and how many it folded. */
+  public static final class FoldCost {
+    private final Timer time;
+    private final Counter events;
+
+    FoldCost(Timer time, Counter events) {
+      this.time = time;
+      this.events = events;
+    }
+
+    void record(long n, long nanos) {
+      time.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+      events.increment(n);
+    }
+
+    public long events() {
+      return (long) events.count();
+    }
+
+    public long nanos() {
+      return (long) time.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** This instance's fold cost of an arm since it started. */
+  public FoldCost foldCost(Arm arm) {
+    return foldCosts.get(arm);
   }
 
   public StateCache cache() {
@@ -479,6 +515,7 @@ public final class UserStates {
      * entry broke the folded-count invariant (dropped from the cache, to be rebuilt).
      */
     private List<String> execute(List<Job> jobs, ActiveModel model) {
+      long started = System.nanoTime();
       IncrementalEncoder encoder = model.encoder();
       List<BatchFolder.Work> batched = new ArrayList<>();
       int events = jobs.stream().mapToInt(j -> j.items().length).sum();
@@ -507,6 +544,9 @@ public final class UserStates {
       }
       if (!batched.isEmpty()) {
         model.folder().run(batched);
+      }
+      if (events > 0) {
+        foldCosts.get(model.arm()).record(events, System.nanoTime() - started);
       }
       List<String> broken = List.of();
       for (Job job : jobs) {

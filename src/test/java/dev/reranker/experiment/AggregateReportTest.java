@@ -24,7 +24,7 @@ class AggregateReportTest {
       for (int i = 0; i < n; i++) {
         hits += r.nextDouble() < p ? 1 : 0;
         a.exposed(new Exposure("r", "exp", "u" + u, ArmChoice.PERFORMER, "v", List.of("x"), 0,
-            latencyMs, 1000, degraded && i == 0, 10, false, null));
+            latencyMs, 1000, degraded && i == 0, 10, false, null, 0));
       }
       a.hits.addUser(hits, n);
       a.ndcg.addUser(hits * 0.6, n);

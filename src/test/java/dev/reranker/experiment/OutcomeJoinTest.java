@@ -95,7 +95,7 @@ class OutcomeJoinTest {
         List<String> served = List.of("a" + u, "b" + u, "c" + u, "d" + u);
         for (int s = 0; s < shown; s++) {
           expose(new Exposure("r" + request++, "exp", user, arm, "v", served, t++, 1.5 + s,
-              1000, false, 3, false, null));
+              1000, false, 3, false, null, 0));
           exposuresPerArm.merge(arm, 1L, Long::sum);
         }
         // the next interaction: a served item (rank 1..4) or something else
@@ -139,7 +139,7 @@ class OutcomeJoinTest {
   @Test
   void anInteractionBeforeTheExposureDoesNotResolveItAndTheHorizonCountsAMiss() {
     expose(new Exposure("r1", "exp", "u", ArmChoice.PERFORMER, "v", List.of("x", "y"), NOW, 2,
-        10, false, 2, false, null));
+        10, false, 2, false, null, 0));
     interact("u", "x", NOW - 5_000); // earlier than the exposure: not its outcome
     assertThat(pendingCount()).isEqualTo(1);
     driver.advanceWallClockTime(Duration.ofMinutes(2)); // sweeps, but within the horizon
@@ -161,7 +161,7 @@ class OutcomeJoinTest {
       for (int i = 0; i < 150; i++) { // (the driver flushes RocksDB after every record: slow)
         String user = "u" + (i % 50);
         expose(new Exposure("r" + round + "-" + i, "exp", user, i % 2 == 0 ? ArmChoice.PERFORMER
-            : ArmChoice.SOFTMAX, "v", List.of("a", "b"), t++, 1, 10, false, 2, false, null));
+            : ArmChoice.SOFTMAX, "v", List.of("a", "b"), t++, 1, 10, false, 2, false, null, 0));
         interact(user, "a", t++);
       }
       sizes.add(storeSize(Topics.ARM_AGGREGATES_STORE) + storeSize(Topics.PENDING_EXPOSURES_STORE)
@@ -196,7 +196,7 @@ class OutcomeJoinTest {
     // miss at the interaction)
     for (String silent : List.of("s0", "s1", "s2", "late")) {
       Exposure e = new Exposure("first-" + silent, "exp", silent, ArmChoice.PERFORMER, "v",
-          List.of("a"), t++, 1, 10, false, 3, false, null);
+          List.of("a"), t++, 1, 10, false, 3, false, null, 0);
       expose(e);
       sentExposures.add(e);
     }
@@ -213,7 +213,7 @@ class OutcomeJoinTest {
                 : ArmChoice.SOFTMAX, ArmChoice.SOFTMAX, ArmChoice.PERFORMER);
         Exposure e = new Exposure("q" + step, r.nextBoolean() ? "exp" : "other", user, arm, "v",
             List.of("a", "b", "c", "d", "e"), t, 0.5 + r.nextInt(40) / 10.0, 100 + step,
-            r.nextInt(20) == 0, 3, r.nextInt(10) == 0, teams);
+            r.nextInt(20) == 0, 3, r.nextInt(10) == 0, teams, 0);
         expose(e);
         sentExposures.add(e);
       } else {

@@ -166,6 +166,11 @@ class AbTestSimulationIntegrationTest {
       assertThat(arm.get("hr_at_k").get("value").asDouble()).isGreaterThan(0.6);
       assertThat(arm.get("cost").get("latency_ms_p50").asDouble()).isPositive();
       assertThat(arm.get("cost").get("mean_state_bytes").asLong()).isPositive();
+      assertThat(arm.get("cost").get("cpu_us_per_request").asDouble()).isPositive()
+          // one request's CPU is at most its wall time (its thread, or a worker it waits for),
+          // and the shadow run's is not the served arm's
+          .isLessThan(arm.get("cost").get("latency_ms_p99").asDouble() * 1000);
+      assertThat(arm.get("cost").get("fold_us_per_event").asDouble()).isPositive();
       long histogram = 0;
       for (JsonNode c : arm.get("cost").get("latency_histogram_ms").get("counts")) {
         histogram += c.asLong();
