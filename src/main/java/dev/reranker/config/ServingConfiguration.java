@@ -206,6 +206,12 @@ class ServingConfiguration {
   }
 
   @Bean
+  CopartitioningCheck copartitioningCheck(org.springframework.kafka.core.KafkaAdmin admin,
+      RerankerProperties p) {
+    return new CopartitioningCheck(admin, p.ingest().topic(), p.experiments().exposuresTopic());
+  }
+
+  @Bean
   NewTopic outcomesTopic(RerankerProperties p) {
     return new NewTopic(p.experiments().outcomesTopic(), p.ingest().partitions(),
         p.kafka().replicationFactor());
@@ -236,9 +242,14 @@ class ServingConfiguration {
       RerankerProperties properties, Clock clock) {
     ObjectMapper json = JsonMapper.builder().build();
     String topic = properties.experiments().exposuresTopic();
+    io.micrometer.core.instrument.Counter unpublished = io.micrometer.core.instrument.Counter
+        .builder("reranker.experiments.exposures.unpublished")
+        .description("exposures the producer could not write (missing from every report)")
+        .register(registry);
     Consumer<Exposure> publisher = e -> kafka.send(topic, e.userId(),
         json.writeValueAsString(e)).whenComplete((r, ex) -> {
           if (ex != null) {
+            unpublished.increment();
             log.warn("exposure {} not published: {}", e.requestId(), ex.getMessage());
           }
         });

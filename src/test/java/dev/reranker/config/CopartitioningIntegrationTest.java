@@ -1,0 +1,48 @@
+package dev.reranker.config;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.reranker.testing.EngineHarness;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An interactions topic that already exists with another partition count than the configured
+ * one: the exposures topic would be created with the configured count, the outcome join would
+ * see a user's exposures and interactions on different tasks and no outcome ever. The service
+ * refuses to start, naming both topics and the fix.
+ */
+class CopartitioningIntegrationTest {
+
+  @TempDir
+  Path root;
+  private EngineHarness harness;
+
+  @AfterEach
+  void tearDown() {
+    if (harness != null) {
+      harness.close();
+    }
+  }
+
+  @Test
+  void aServiceWhoseExposuresAreNotCopartitionedWithItsInteractionsDoesNotStart()
+      throws Exception {
+    harness = new EngineHarness(root);
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+        harness.broker.bootstrapServers()))) {
+      admin.createTopics(List.of(new NewTopic("copart-interactions", 2, (short) 1))).all().get();
+    }
+    assertThatThrownBy(() -> harness.start("copart", "a", "reranker.ingest.partitions=4"))
+        .rootCause()
+        .hasMessageContaining("copart-exposures has 4 partitions and copart-interactions has 2")
+        .hasMessageContaining("co-partitioned");
+  }
+}
