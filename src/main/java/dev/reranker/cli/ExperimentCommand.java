@@ -105,6 +105,9 @@ final class ExperimentCommand implements Runnable {
         + "reranker.experiments.max-cold-start-rate.")
     Double maxColdStartRate;
 
+    @Option(names = "--max-error-rate", description = "As reranker.experiments.max-error-rate.")
+    Double maxErrorRate;
+
     @Option(names = "--timeout", defaultValue = "PT60S",
         description = "Give up reading a topic after this long, ISO-8601 (default: "
             + "${DEFAULT-VALUE}).")
@@ -127,7 +130,8 @@ final class ExperimentCommand implements Runnable {
               maxP99Ms == null ? d.maxP99Ms() : maxP99Ms,
               maxDegradedRate == null ? d.maxDegradedRate() : maxDegradedRate,
               maxColdStartRate == null ? d.maxColdStartRate() : maxColdStartRate,
-              targetMde == null ? d.targetMde() : targetMde));
+              targetMde == null ? d.targetMde() : targetMde,
+              maxErrorRate == null ? d.maxErrorRate() : maxErrorRate));
       report.put("replay", Map.of("exposure_records", exposures.size(), "interaction_records",
           interactions.size(), "skipped_exposure_records", r.skippedExposures(),
           "skipped_interaction_records", r.skippedInteractions(), "horizon", horizon.toString()));

@@ -70,6 +70,7 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
    * @param maxColdStartRate guardrail: share of exposures to users without history (default 0.5)
    * @param targetMde the difference in the primary metric the experiment should be able to
    *     detect; the report says how many days of traffic that still needs (default 0.01)
+   * @param maxErrorRate guardrail: share of an arm's requests that fail (default 0.001)
    * @param reportTimeout how long the report waits for each other instance's aggregates
    */
   public record Experiments(@DefaultValue(Experiment.DEFAULT_ID) String defaultId,
@@ -77,7 +78,7 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
       @DefaultValue(Topics.EXPOSURES) String exposuresTopic,
       @DefaultValue(Topics.OUTCOMES) String outcomesTopic, Duration horizon,
       Duration sweepInterval, Duration seriesBucket, Double sequentialTau, Double maxP99Ms,
-      Double maxDegradedRate, Double maxColdStartRate, Double targetMde,
+      Double maxDegradedRate, Double maxColdStartRate, Double targetMde, Double maxErrorRate,
       @DefaultValue("5s") Duration reportTimeout) {
 
     public OutcomeJoin.Settings joinSettings() {
@@ -94,7 +95,8 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
           maxP99Ms == null ? d.maxP99Ms() : maxP99Ms,
           maxDegradedRate == null ? d.maxDegradedRate() : maxDegradedRate,
           maxColdStartRate == null ? d.maxColdStartRate() : maxColdStartRate,
-          targetMde == null ? d.targetMde() : targetMde);
+          targetMde == null ? d.targetMde() : targetMde,
+          maxErrorRate == null ? d.maxErrorRate() : maxErrorRate);
     }
   }
 

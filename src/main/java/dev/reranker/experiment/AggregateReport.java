@@ -27,11 +27,13 @@ public final class AggregateReport {
    *     often than this is a breach (its states are being lost)
    * @param targetMde the primary metric's difference the experiment is meant to detect: the report
    *     says how many more users and days that needs at the traffic so far
+   * @param maxErrorRate guardrail: an arm whose requests fail (500, nothing served) more often than
+   *     this is a breach
    */
   public record Settings(double tau, double maxP99Ms, double maxDegradedRate,
-      double maxColdStartRate, double targetMde) {
+      double maxColdStartRate, double targetMde, double maxErrorRate) {
     public static Settings defaults() {
-      return new Settings(0.02, 50, 0.01, 0.5, 0.01);
+      return new Settings(0.02, 50, 0.01, 0.5, 0.01, 0.001);
     }
   }
 
@@ -282,6 +284,8 @@ public final class AggregateReport {
     cost.put("latency_histogram_ms", histogram(a));
     double degradedRate = a.exposures() == 0 ? 0 : a.degraded() / (double) a.exposures();
     double coldRate = a.exposures() == 0 ? 0 : a.coldStarts() / (double) a.exposures();
+    long requests = a.exposures() + a.errors();
+    double errorRate = requests == 0 ? 0 : a.errors() / (double) requests;
     Map<String, Object> guard = new LinkedHashMap<>();
     guard.put("latency_ms_p99", round(a.latencyMs(99)));
     guard.put("p99_ms_limit", s.maxP99Ms());
@@ -289,6 +293,9 @@ public final class AggregateReport {
     guard.put("degraded_rate_limit", s.maxDegradedRate());
     guard.put("cold_start_rate", round(coldRate));
     guard.put("cold_start_rate_limit", s.maxColdStartRate());
+    guard.put("errors", a.errors());
+    guard.put("error_rate", round(errorRate));
+    guard.put("error_rate_limit", s.maxErrorRate());
     List<String> breaches = new java.util.ArrayList<>();
     if (a.latencyMs(99) > s.maxP99Ms()) {
       breaches.add("p99 latency");
@@ -298,6 +305,9 @@ public final class AggregateReport {
     }
     if (coldRate > s.maxColdStartRate()) {
       breaches.add("cold-start rate");
+    }
+    if (errorRate > s.maxErrorRate()) {
+      breaches.add("error rate");
     }
     guard.put("breaches", breaches);
     guard.put("breach", !breaches.isEmpty());

@@ -21,7 +21,7 @@ public final class ArmAggregate {
 
   /** Latencies above a minute are recorded as a minute (no request is allowed that long). */
   static final long MAX_LATENCY_US = 60_000_000L;
-  private static final int FORMAT = 4;
+  private static final int FORMAT = 5;
 
   final UserMoments hits;
   final UserMoments ndcg;
@@ -39,6 +39,8 @@ public final class ArmAggregate {
    * arm their credit favours (ties: equal credit, or none yet).
    */
   double cpuMicros;
+  /** Requests of the arm that failed (no list served; not in {@link #exposures}). */
+  long errors;
   long creditsPerformer;
   long creditsSoftmax;
   long preferPerformer;
@@ -131,6 +133,11 @@ public final class ArmAggregate {
     }
   }
 
+  /** Requests of the arm that failed after assignment (answered 500, nothing served). */
+  public long errors() {
+    return errors;
+  }
+
   /** Mean CPU µs per request; 0 without exposures. */
   public double meanCpuMicros() {
     return exposures == 0 ? 0 : cpuMicros / exposures;
@@ -146,8 +153,12 @@ public final class ArmAggregate {
     return latencyUs.getTotalCount() == 0 ? 0 : latencyUs.getValueAtPercentile(percentile) / 1e3;
   }
 
-  /** An exposure served. */
+  /** An exposure served (a failed request: an error). */
   void exposed(Exposure e) {
+    if (e.error()) {
+      errors++;
+      return;
+    }
     exposures++;
     degraded += e.degraded() ? 1 : 0;
     coldStarts += e.coldStart() ? 1 : 0;
@@ -171,6 +182,7 @@ public final class ArmAggregate {
     out.firstServed = Math.min(firstServed, other.firstServed);
     out.lastServed = Math.max(lastServed, other.lastServed);
     out.cpuMicros = cpuMicros + other.cpuMicros;
+    out.errors = errors + other.errors;
     out.creditsPerformer = creditsPerformer + other.creditsPerformer;
     out.creditsSoftmax = creditsSoftmax + other.creditsSoftmax;
     out.preferPerformer = preferPerformer + other.preferPerformer;
@@ -199,6 +211,7 @@ public final class ArmAggregate {
       out.writeLong(firstServed);
       out.writeLong(lastServed);
       out.writeDouble(cpuMicros);
+      out.writeLong(errors);
       out.writeLong(creditsPerformer);
       out.writeLong(creditsSoftmax);
       out.writeLong(preferPerformer);
@@ -233,6 +246,7 @@ public final class ArmAggregate {
       long firstServed = in.readLong();
       long lastServed = in.readLong();
       double cpuMicros = in.readDouble();
+      long errors = in.readLong();
       long[] preference = new long[5];
       for (int i = 0; i < 5; i++) {
         preference[i] = in.readLong();
@@ -249,6 +263,7 @@ public final class ArmAggregate {
       out.firstServed = firstServed;
       out.lastServed = lastServed;
       out.cpuMicros = cpuMicros;
+      out.errors = errors;
       out.creditsPerformer = preference[0];
       out.creditsSoftmax = preference[1];
       out.preferPerformer = preference[2];

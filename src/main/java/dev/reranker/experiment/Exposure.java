@@ -25,15 +25,24 @@ import java.util.List;
  *     ({@code performer} or {@code softmax}, one per item of {@code served}); null otherwise
  * @param cpuMicros CPU time the request used, microseconds: its own thread's, and a worker's
  *     while the request waited for it (work a deadline abandoned is not counted)
+ * @param error the request failed after the user was assigned (answered 500; {@code served} is
+ *     empty): counted against the arm's error rate, not in its quality metrics
  */
 @JsonIgnoreProperties(value = "schemaVersion", allowGetters = true)
 public record Exposure(String requestId, String experiment, String userId, ArmChoice arm,
     String modelVersion, List<String> served, long timestamp, double tookMs, long stateBytes,
     boolean degraded, int k, boolean coldStart, List<ArmChoice> teams,
-    double cpuMicros) {
+    double cpuMicros, boolean error) {
 
   /** The record's schema: 1 = these fields. */
   public static final int SCHEMA_VERSION = 1;
+
+  /** A request of this arm that failed: no list was served. */
+  public static Exposure failed(String requestId, String experiment, String userId, ArmChoice arm,
+      long timestamp, double tookMs, int k) {
+    return new Exposure(requestId, experiment, userId, arm, null, List.of(), timestamp, tookMs, 0,
+        false, k, false, null, 0, true);
+  }
 
   @JsonProperty("schemaVersion")
   public int schemaVersion() {

@@ -305,6 +305,10 @@ public final class OutcomeJoin {
             + "list or k");
         return;
       }
+      if (e.error()) { // a failed request: nothing was served, nothing to resolve
+        update(new Key(e.experiment(), e.arm()), a -> a.exposed(e));
+        return;
+      }
       Bytes pendingKey = pendingKey(e.userId(), e.timestamp(), e.requestId());
       if (pending.get(pendingKey) != null) {
         return; // the same exposure twice (a producer retry): counted once

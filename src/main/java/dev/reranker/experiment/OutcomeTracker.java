@@ -103,6 +103,9 @@ public final class OutcomeTracker {
 
   /** Records an exposure (the user's previous unresolved one, if any, is replaced). */
   public void exposed(Exposure e) {
+    if (e.error()) {
+      return; // nothing was served: the durable report counts it against the arm's error rate
+    }
     Map<String, Exposure> pending = pendingByExperiment.computeIfAbsent(e.experiment(),
         x -> new ConcurrentHashMap<>());
     pending.put(e.userId(), e);

@@ -93,7 +93,13 @@ public final class ReplayJoin {
   public static Map<OutcomeJoin.Key, ArmAggregate> replay(List<Exposure> exposures,
       List<Interaction> interactions, Duration horizon, long now) {
     Map<String, List<Event>> byUser = new HashMap<>();
+    Map<OutcomeJoin.Key, ArmAggregate> out = new HashMap<>();
     for (Exposure e : exposures) {
+      if (e.error()) { // a failed request: counted, nothing to resolve
+        out.computeIfAbsent(new OutcomeJoin.Key(e.experiment(), e.arm()),
+            k -> new ArmAggregate()).exposed(e);
+        continue;
+      }
       byUser.computeIfAbsent(e.userId(), u -> new ArrayList<>())
           .add(new Event(e.timestamp(), 0, e, null));
     }
@@ -101,7 +107,6 @@ public final class ReplayJoin {
       byUser.computeIfAbsent(i.userId(), u -> new ArrayList<>())
           .add(new Event(i.timestamp(), 1, null, i));
     }
-    Map<OutcomeJoin.Key, ArmAggregate> out = new HashMap<>();
     // (experiment, arm, user) → {hits, ndcg, reciprocal rank, resolved}
     Map<List<Object>, double[]> totals = new HashMap<>();
     Map<OutcomeJoin.Key, Long> misses = new HashMap<>();

@@ -87,15 +87,26 @@ public final class RerankService {
     String requestId = UUID.randomUUID().toString();
     RerankResult result;
     List<ArmChoice> teams = null;
-    if (arm == ArmChoice.INTERLEAVED) {
-      Interleaved both = interleaved(request.userId(), request.candidates(), k, start + budget,
-          inline, stateReachable, requestId);
-      result = both.result();
-      teams = both.teams();
-    } else {
-      result = stateReachable || inline != null || arm.arm() == null
-          ? reranker.rerank(request.userId(), request.candidates(), k, arm, start + budget, inline)
-          : reranker.fallback(request.userId(), request.candidates(), k, arm, true, false);
+    try {
+      if (arm == ArmChoice.INTERLEAVED) {
+        Interleaved both = interleaved(request.userId(), request.candidates(), k, start + budget,
+            inline, stateReachable, requestId);
+        result = both.result();
+        teams = both.teams();
+      } else {
+        result = stateReachable || inline != null || arm.arm() == null
+            ? reranker.rerank(request.userId(), request.candidates(), k, arm, start + budget,
+                inline)
+            : reranker.fallback(request.userId(), request.candidates(), k, arm, true, false);
+      }
+    } catch (RuntimeException e) {
+      // the arm failed this user: it counts against the arm's error rate (the request is
+      // answered 500 by the caller's error handling)
+      Exposure failed = Exposure.failed(requestId, experiment.id(), request.userId(), arm,
+          clock.millis(), (System.nanoTime() - start) / 1e6, experiment.k());
+      outcomes.exposed(failed);
+      publisher.accept(failed);
+      throw e;
     }
     double tookMs = (System.nanoTime() - start) / 1e6;
     // the served answer's CPU, before any shadow run (that is the other arm's cost)
@@ -116,8 +127,7 @@ public final class RerankService {
 
     Exposure exposure = new Exposure(requestId, experiment.id(), request.userId(), result.arm(),
         result.modelVersion(), ids(result), clock.millis(), tookMs, result.stateBytes(),
-        result.degraded(), experiment.k(), result.coldStart(), teams,
-        cpuMicros);
+        result.degraded(), experiment.k(), result.coldStart(), teams, cpuMicros, false);
     outcomes.exposed(exposure);
     publisher.accept(exposure);
     timer("served", result.arm(), result.degraded()).record((long) (tookMs * 1e6),

@@ -14,8 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * An interactions topic that already exists with another partition count than the configured
- * one: the exposures topic would be created with the configured count, the outcome join would
+ * An interactions topic that already exists with more partitions than the configured count: the exposures topic would be created with the configured count, the outcome join would
  * see a user's exposures and interactions on different tasks and no outcome ever. The service
  * refuses to start, naming both topics and the fix.
  */
@@ -38,11 +37,13 @@ class CopartitioningIntegrationTest {
     harness = new EngineHarness(root);
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
         harness.broker.bootstrapServers()))) {
-      admin.createTopics(List.of(new NewTopic("copart-interactions", 2, (short) 1))).all().get();
+      // more than configured: Spring's KafkaAdmin raises a topic's partitions to the configured
+      // count, but never lowers them
+      admin.createTopics(List.of(new NewTopic("copart-interactions", 6, (short) 1))).all().get();
     }
     assertThatThrownBy(() -> harness.start("copart", "a", "reranker.ingest.partitions=4"))
         .rootCause()
-        .hasMessageContaining("copart-exposures has 4 partitions and copart-interactions has 2")
+        .hasMessageContaining("copart-exposures has 4 partitions and copart-interactions has 6")
         .hasMessageContaining("co-partitioned");
   }
 }

@@ -24,7 +24,7 @@ class AggregateReportTest {
       for (int i = 0; i < n; i++) {
         hits += r.nextDouble() < p ? 1 : 0;
         a.exposed(new Exposure("r", "exp", "u" + u, ArmChoice.PERFORMER, "v", List.of("x"), 0,
-            latencyMs, 1000, degraded && i == 0, 10, false, null, 0));
+            latencyMs, 1000, degraded && i == 0, 10, false, null, 0, false));
       }
       a.hits.addUser(hits, n);
       a.ndcg.addUser(hits * 0.6, n);
@@ -87,6 +87,32 @@ class AggregateReportTest {
     Map<String, Object> softmax = (Map<String, Object>) ((Map<String, Object>) doc.get("arms"))
         .get("softmax");
     assertThat(((Map<String, Object>) softmax.get("guardrails")).get("breach")).isEqualTo(true);
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void failedRequestsCountAgainstTheArmsErrorRateNotItsQuality() {
+    SplittableRandom r = new SplittableRandom(13);
+    ArmAggregate performer = arm(r, 1000, 0.3, 2, false);
+    ArmAggregate softmax = arm(r, 1000, 0.3, 2, false);
+    double hits = softmax.hits().ratio();
+    long exposures = softmax.exposures();
+    for (int i = 0; i < 30; i++) { // ≈ 0.3 % of its requests: above the 0.1 % limit
+      softmax.exposed(Exposure.failed("f" + i, "exp", "u" + i, ArmChoice.SOFTMAX, 0, 1, 10));
+    }
+    Map<String, Object> doc = AggregateReport.build(experiment, Map.of(ArmChoice.PERFORMER,
+        performer, ArmChoice.SOFTMAX, softmax), AggregateReport.Settings.defaults());
+    Map<String, Object> arms = (Map<String, Object>) doc.get("arms");
+    Map<String, Object> guard = (Map<String, Object>) ((Map<String, Object>) arms.get("softmax"))
+        .get("guardrails");
+    assertThat(guard.get("errors")).isEqualTo(30L);
+    assertThat((Double) guard.get("error_rate")).isCloseTo(30.0 / (exposures + 30), within(1e-6));
+    assertThat((List<String>) guard.get("breaches")).containsExactly("error rate");
+    assertThat(((Map<String, Object>) ((Map<String, Object>) arms.get("performer"))
+        .get("guardrails")).get("breach")).isEqualTo(false);
+    // not exposures, not outcomes
+    assertThat(softmax.exposures()).isEqualTo(exposures);
+    assertThat(softmax.hits().ratio()).isEqualTo(hits);
   }
 
   @Test

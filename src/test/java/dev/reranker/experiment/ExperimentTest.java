@@ -112,7 +112,7 @@ class ExperimentTest {
     OutcomeTracker t = new OutcomeTracker();
     t.exposed(new Exposure("r1", "e", "u", ArmChoice.PERFORMER, "v", List.of("a", "b", "c"),
         1_000, 2.0,
-        100, false, 2, false, null, 0));
+        100, false, 2, false, null, 0, false));
     t.interacted("u", "c", 500); // before the exposure: ignored
     t.interacted("other", "a", 2_000); // another user
     t.interacted("u", "b", 2_000); // the join: rank 2
@@ -130,7 +130,7 @@ class ExperimentTest {
     for (int i = 0; i < 12; i++) {
       t.exposed(new Exposure("r" + i, "e", "u" + i,
           i % 2 == 0 ? ArmChoice.PERFORMER : ArmChoice.SOFTMAX, "v",
-          List.of("a", "b"), 1_000 + i, i, 100 + i, false, 2, false, null, 0));
+          List.of("a", "b"), 1_000 + i, i, 100 + i, false, 2, false, null, 0, false));
       t.interacted("u" + i, "a", 2_000 + i);
       t.agreement("e", new OutcomeTracker.Agreement(1, 1, i, i, ArmChoice.PERFORMER));
     }
@@ -149,7 +149,7 @@ class ExperimentTest {
 
     // unresolved exposures wait one horizon, then a sweep drops them
     t.exposed(new Exposure("x", "e", "idle", ArmChoice.PERFORMER, "v", List.of("a"), 10_000, 1, 1,
-        false, 1, false, null, 0));
+        false, 1, false, null, 0, false));
     assertThat(t.pendingCount()).isEqualTo(1);
     t.sweep(10_000 + OutcomeTracker.HORIZON_MS);
     assertThat(t.pendingCount()).isEqualTo(1);

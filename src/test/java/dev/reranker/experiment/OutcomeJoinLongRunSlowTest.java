@@ -134,7 +134,8 @@ class OutcomeJoinLongRunSlowTest {
             served.add(items.get(r.nextInt(items.size())));
           }
           Exposure e = new Exposure("q" + request++, experiment, user, arm, "v1", served,
-              now + s, 0.5 + r.nextInt(200) / 10.0, 9000, r.nextInt(100) == 0, 10, r.nextInt(50) == 0, null, 0);
+              now + s, 0.5 + r.nextInt(200) / 10.0, 9000, r.nextInt(100) == 0, 10,
+              r.nextInt(50) == 0, null, 0, false);
           join.process(new Record<>(user, tag('E', json.writeValueAsBytes(e)), now));
           if (r.nextInt(10) < 7) { // 30 % never come back: misses at the horizon
             String item = r.nextInt(3) == 0 ? served.get(r.nextInt(10))

@@ -95,7 +95,7 @@ class OutcomeJoinTest {
         List<String> served = List.of("a" + u, "b" + u, "c" + u, "d" + u);
         for (int s = 0; s < shown; s++) {
           expose(new Exposure("r" + request++, "exp", user, arm, "v", served, t++, 1.5 + s,
-              1000, false, 3, false, null, 0));
+              1000, false, 3, false, null, 0, false));
           exposuresPerArm.merge(arm, 1L, Long::sum);
         }
         // the next interaction: a served item (rank 1..4) or something else
@@ -139,7 +139,7 @@ class OutcomeJoinTest {
   @Test
   void anInteractionBeforeTheExposureDoesNotResolveItAndTheHorizonCountsAMiss() {
     expose(new Exposure("r1", "exp", "u", ArmChoice.PERFORMER, "v", List.of("x", "y"), NOW, 2,
-        10, false, 2, false, null, 0));
+        10, false, 2, false, null, 0, false));
     interact("u", "x", NOW - 5_000); // earlier than the exposure: not its outcome
     assertThat(pendingCount()).isEqualTo(1);
     driver.advanceWallClockTime(Duration.ofMinutes(2)); // sweeps, but within the horizon
@@ -161,7 +161,8 @@ class OutcomeJoinTest {
       for (int i = 0; i < 150; i++) { // (the driver flushes RocksDB after every record: slow)
         String user = "u" + (i % 50);
         expose(new Exposure("r" + round + "-" + i, "exp", user, i % 2 == 0 ? ArmChoice.PERFORMER
-            : ArmChoice.SOFTMAX, "v", List.of("a", "b"), t++, 1, 10, false, 2, false, null, 0));
+            : ArmChoice.SOFTMAX, "v", List.of("a", "b"), t++, 1, 10, false, 2, false, null, 0,
+            false));
         interact(user, "a", t++);
       }
       sizes.add(storeSize(Topics.ARM_AGGREGATES_STORE) + storeSize(Topics.PENDING_EXPOSURES_STORE)
@@ -196,7 +197,7 @@ class OutcomeJoinTest {
     // miss at the interaction)
     for (String silent : List.of("s0", "s1", "s2", "late")) {
       Exposure e = new Exposure("first-" + silent, "exp", silent, ArmChoice.PERFORMER, "v",
-          List.of("a"), t++, 1, 10, false, 3, false, null, 0);
+          List.of("a"), t++, 1, 10, false, 3, false, null, 0, false);
       expose(e);
       sentExposures.add(e);
     }
@@ -213,9 +214,14 @@ class OutcomeJoinTest {
                 : ArmChoice.SOFTMAX, ArmChoice.SOFTMAX, ArmChoice.PERFORMER);
         Exposure e = new Exposure("q" + step, r.nextBoolean() ? "exp" : "other", user, arm, "v",
             List.of("a", "b", "c", "d", "e"), t, 0.5 + r.nextInt(40) / 10.0, 100 + step,
-            r.nextInt(20) == 0, 3, r.nextInt(10) == 0, teams, 0);
+            r.nextInt(20) == 0, 3, r.nextInt(10) == 0, teams, 0, false);
         expose(e);
         sentExposures.add(e);
+        if (r.nextInt(25) == 0) { // now and then a request of the arm fails
+          Exposure failed = Exposure.failed("f" + step, e.experiment(), user, arm, t, 3, 3);
+          expose(failed);
+          sentExposures.add(failed);
+        }
       } else {
         String item = List.of("a", "b", "c", "d", "e", "x", "y").get(r.nextInt(7));
         interact(user, item, t);
@@ -231,6 +237,7 @@ class OutcomeJoinTest {
         sentInteractions, Duration.ofHours(24), time.millis());
     assertThat(live.keySet()).isEqualTo(replayed.keySet()).hasSizeGreaterThanOrEqualTo(3);
     long misses = 0;
+    long errors = 0;
     for (OutcomeJoin.Key k : live.keySet()) {
       ArmAggregate a = live.get(k);
       ArmAggregate b = replayed.get(k);
@@ -249,10 +256,13 @@ class OutcomeJoinTest {
       }
       assertThat(a.latencyMs(99)).isEqualTo(b.latencyMs(99));
       assertThat(a.preference()).as("%s preference", k).isEqualTo(b.preference());
+      assertThat(a.errors()).as("%s errors", k).isEqualTo(b.errors());
+      errors += a.errors();
       assertThat(a.credits()).as("%s credits", k).isEqualTo(b.credits());
       misses += a.resolvedAsMiss();
     }
     assertThat(misses).as("the horizon was exercised").isPositive();
+    assertThat(errors).as("failed requests were counted").isPositive();
     ArmAggregate il = live.get(new OutcomeJoin.Key("exp", ArmChoice.INTERLEAVED));
     assertThat(il.preference().users()).isEqualTo(il.hits().users());
     assertThat(il.credits()[0] + il.credits()[1]).as("credits were given").isPositive();

@@ -246,4 +246,47 @@ class RerankerTest {
     assertThat(r.coldStart()).isFalse();
     assertThat(r.arm()).isEqualTo(ArmChoice.SOFTMAX);
   }
+
+  @Test
+  void aRequestThatFailsAfterAssignmentIsPublishedAsTheArmsError() {
+    StateReader broken = new StateReader() {
+      @Override
+      public ModelRegistry models() {
+        return states.models();
+      }
+
+      @Override
+      public int softmaxWindow() {
+        return 20;
+      }
+
+      @Override
+      public Optional<StateView> read(String userId, Arm arm) {
+        throw new IllegalStateException("a corrupt state");
+      }
+
+      @Override
+      public Cheap readIfCheap(String userId, Arm arm) {
+        throw new IllegalStateException("a corrupt state");
+      }
+    };
+    List<dev.reranker.experiment.Exposure> published = new ArrayList<>();
+    dev.reranker.experiment.ExperimentRegistry experiments =
+        new dev.reranker.experiment.ExperimentRegistry(List.of(
+            dev.reranker.experiment.Experiment.create("all-softmax", null,
+                Map.of(ArmChoice.SOFTMAX, 1.0), false, 5)), "all-softmax");
+    RerankService service = new RerankService(new Reranker(broken, popularity, workers),
+        experiments, new dev.reranker.experiment.OutcomeTracker(), published::add,
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), Duration.ofSeconds(5),
+        Clock.systemUTC());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> service.rerank(
+        new RerankApi.RerankRequest("u", List.of("i1", "i2"), 2, null, null), null))
+        .hasMessageContaining("a corrupt state");
+    assertThat(published).singleElement().satisfies(e -> {
+      assertThat(e.error()).isTrue();
+      assertThat(e.arm()).isEqualTo(ArmChoice.SOFTMAX);
+      assertThat(e.served()).isEmpty();
+      assertThat(e.experiment()).isEqualTo("all-softmax");
+    });
+  }
 }
