@@ -179,7 +179,8 @@ public final class AggregateReport {
     double days = (last - first) / (double) DAY_MS;
     // users arrive ever more slowly as an experiment ages (returning users are not new), so this
     // linear rate is optimistic: a lower bound on the days left
-    double perDay = days <= 0 ? Double.NaN : users / days;
+    // under an hour of traffic says nothing about a daily rate (and a day's cycle is not seen yet)
+    double perDay = days < 1.0 / 24 ? Double.NaN : users / days;
     m.put("users_per_day", Double.isFinite(perDay) ? Math.round(perDay) : null);
     Double daysLeft = null;
     if (more == 0) {

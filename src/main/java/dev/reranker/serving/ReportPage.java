@@ -76,8 +76,9 @@ final class ReportPage {
         const svg = el('svg', { width: w, height: h, id: 'series-svg', role: 'img' });
         el('line', { x1: pad, y1: h - pad, x2: w - pad, y2: h - pad, stroke: '#999' }, svg);
         el('line', { x1: pad, y1: pad, x2: pad, y2: h - pad, stroke: '#999' }, svg);
-        const t0 = series.length ? series[0].bucket_start : 0;
-        const t1 = series.length ? series[series.length - 1].bucket_start : 1;
+        const shown = series.filter(p => arms.some(a => p[a] && p[a].ci95));
+        const t0 = shown.length ? shown[0].bucket_start : 0;
+        const t1 = shown.length ? shown[shown.length - 1].bucket_start : 1;
         const vals = series.flatMap(p => arms.filter(a => p[a] && p[a].ci95).flatMap(a => p[a].ci95));
         const lo = Math.max(0, Math.min(...vals, 1) - 0.02), hi = Math.min(1, Math.max(...vals, 0) + 0.02);
         const x = t => pad + (w - 2 * pad) * (t1 === t0 ? 0.5 : (t - t0) / (t1 - t0));
@@ -99,7 +100,7 @@ final class ReportPage {
           const t = el('text', { x: 4, y: y(v) + 4, 'font-size': 10 }, svg); t.textContent = fmt(v);
         }
         const tx = el('text', { x: pad, y: h - 12, 'font-size': 11 }, svg);
-        tx.textContent = series.length ? new Date(t0).toISOString().slice(0, 16) + ' → '
+        tx.textContent = shown.length ? new Date(t0).toISOString().slice(0, 16) + ' → '
             + new Date(t1).toISOString().slice(0, 16) + ' UTC (cumulative, as of each bucket)' : 'no points yet';
         return svg;
       }
@@ -191,8 +192,9 @@ final class ReportPage {
         document.getElementById('power').innerHTML = pw ? '<p>With ' + fmt(pw.users_so_far)
             + ' users, the smallest ' + pw.metric + ' difference detectable at 80% power is '
             + fmt(pw.mde_at_80pct_power) + '. Target ' + fmt(pw.target_mde) + ': '
-            + (pw.more_users_needed === 0 ? 'reached.' : fmt(pw.more_users_needed) + ' more users, at least '
-            + fmt(pw.days_left_at_least) + ' days at ' + fmt(pw.users_per_day) + ' users/day.') + '</p>'
+            + (pw.more_users_needed === 0 ? 'reached.' : fmt(pw.more_users_needed) + ' more users'
+            + (pw.days_left_at_least === null ? ' (under an hour of traffic: no daily rate yet).'
+            : ', at least ' + fmt(pw.days_left_at_least) + ' days at ' + fmt(pw.users_per_day) + ' users/day.')) + '</p>'
             : '<p>not enough users yet</p>';
         const legend = '<p class="legend">' + names.map(n =>
             '<span style="color:' + COLORS[n] + '">■ ' + n + '</span>').join('') + '</p>';

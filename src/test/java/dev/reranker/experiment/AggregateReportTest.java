@@ -65,6 +65,17 @@ class AggregateReportTest {
     assertThat(verdict.get("leader")).isEqualTo("performer");
     assertThat(verdict.get("significant_sequential")).isEqualTo(true);
     assertThat(verdict.get("guardrail_breach")).isEqualTo(false);
+    // power: the MDE from the difference's standard error; the traffic came all at once (served
+    // time 0), so there is no daily rate to project days from
+    Map<String, Object> power = (Map<String, Object>) doc.get("power");
+    Comparison.FixedHorizon ndcg = Comparison.fixedHorizon(performer.ndcg().ratio(),
+        performer.ndcg().ratioVariance(), softmax.ndcg().ratio(),
+        softmax.ndcg().ratioVariance());
+    assertThat((Double) power.get("mde_at_80pct_power")).isCloseTo(
+        Comparison.minimumDetectableEffect(ndcg.standardError(), 0.05, 0.8), within(1e-6));
+    assertThat(power.get("users_so_far")).isEqualTo(6000L);
+    assertThat(power.get("users_per_day")).isNull();
+    assertThat(power.get("days_left_at_least")).isNull();
     Map<String, Object> cost = (Map<String, Object>) p.get("cost");
     assertThat((Double) cost.get("latency_ms_p50")).isCloseTo(2.0, within(0.03));
     assertThat(cost.get("mean_state_bytes")).isEqualTo(1000L);
