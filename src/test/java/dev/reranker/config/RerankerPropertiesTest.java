@@ -34,6 +34,25 @@ class RerankerPropertiesTest {
     assertThat(p.experiments().topic()).isEqualTo(Topics.EXPERIMENTS);
     assertThat(p.ingest().topic()).isEqualTo(Topics.INTERACTIONS);
     assertThat(p.ingest().dlqTopic()).isEqualTo(Topics.DEAD_LETTERS);
+    assertThat(p.experiments().joinSettings()).isEqualTo(
+        dev.reranker.experiment.OutcomeJoin.Settings.defaults());
+    assertThat(p.experiments().reportSettings()).isEqualTo(
+        dev.reranker.experiment.AggregateReport.Settings.defaults());
+  }
+
+  @Test
+  void experimentSettingsOverrideOnlyThemselves() {
+    RerankerProperties p = bind(Map.of("reranker.experiments.horizon", "2h",
+        "reranker.experiments.target-mde", "0.005"));
+    var join = p.experiments().joinSettings();
+    assertThat(join.horizon()).isEqualTo(Duration.ofHours(2));
+    assertThat(join.sweepEvery()).isEqualTo(
+        dev.reranker.experiment.OutcomeJoin.Settings.defaults().sweepEvery());
+    assertThat(join.exposuresTopic()).isEqualTo(Topics.EXPOSURES);
+    var report = p.experiments().reportSettings();
+    assertThat(report.targetMde()).isEqualTo(0.005);
+    assertThat(report.tau()).isEqualTo(
+        dev.reranker.experiment.AggregateReport.Settings.defaults().tau());
   }
 
   @Test
