@@ -46,6 +46,17 @@ public final class RerankService {
     this.registry = registry;
     this.defaultDeadline = defaultDeadline;
     this.clock = clock;
+    // registered up front, at 0: a series that appears only with the first degraded answer makes
+    // a dashboard's or an alert's ratio absent, not 0, until then
+    for (ArmChoice arm : ArmChoice.values()) {
+      degraded(arm);
+    }
+  }
+
+  private Counter degraded(ArmChoice arm) {
+    return degradedCounters.computeIfAbsent(arm, a -> Counter.builder("reranker.rerank.degraded")
+        .description("answers that are the fallback order for want of time or state")
+        .tag("arm", a.wireName()).register(registry));
   }
 
   public Duration defaultDeadline() {
@@ -133,8 +144,7 @@ public final class RerankService {
     timer("served", result.arm(), result.degraded()).record((long) (tookMs * 1e6),
         TimeUnit.NANOSECONDS);
     if (result.degraded()) {
-      degradedCounters.computeIfAbsent(result.arm(), a -> Counter.builder(
-          "reranker.rerank.degraded").tag("arm", a.wireName()).register(registry)).increment();
+      degraded(result.arm()).increment();
     }
     return new RerankApi.RerankResponse(requestId, request.userId(), experiment.id(), result.arm(),
         result.modelVersion(), result.statePosition(), result.items().stream()
