@@ -44,12 +44,25 @@ public final class InProcessKafkaBroker implements AutoCloseable {
    * @param port the client port, or 0 for a free one
    */
   public static InProcessKafkaBroker start(Path dataDir, int port) {
+    return start(dataDir, port, 0);
+  }
+
+  /**
+   * Formats (if needed) and starts a broker.
+   *
+   * @param dataDir its log and metadata directory (a restart on the same one keeps the data)
+   * @param port the client port, or 0 for a free one
+   * @param controllerPort the KRaft controller's port, or 0 for a free one
+   */
+  public static InProcessKafkaBroker start(Path dataDir, int port, int controllerPort) {
     long started = System.nanoTime();
     try {
       Files.createDirectories(dataDir);
       int[] free = freePorts(2, port); // distinct from each other and from a configured port
       int clientPort = port == 0 ? free[0] : port;
-      int controllerPort = free[1];
+      if (controllerPort == 0) {
+        controllerPort = free[1] == clientPort ? freePorts(1, clientPort)[0] : free[1];
+      }
       Properties p = new Properties();
       p.put("process.roles", "broker,controller");
       p.put("node.id", "1");
