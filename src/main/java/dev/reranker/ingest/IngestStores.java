@@ -10,6 +10,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
@@ -40,7 +41,113 @@ public final class IngestStores {
   }
 
   private static ReadOnlyKeyValueStore<Bytes, byte[]> store(KafkaStreams ks, String name) {
-    return ks.store(StoreQueryParameters.fromNameAndType(name,
-        QueryableStoreTypes.<Bytes, byte[]>keyValueStore()).enableStaleStores());
+    return unavailableWhenMoved(ks.store(StoreQueryParameters.fromNameAndType(name,
+        QueryableStoreTypes.<Bytes, byte[]>keyValueStore()).enableStaleStores()));
+  }
+
+  /**
+   * The store, with a read that finds it closed under it — its task migrating in a rebalance,
+   * found by the process fault test as 500s — turned into {@link StateUnavailableException}, which
+   * requests answer degraded, like a store that was not there to begin with.
+   */
+  static ReadOnlyKeyValueStore<Bytes, byte[]> unavailableWhenMoved(
+      ReadOnlyKeyValueStore<Bytes, byte[]> store) {
+    return new ReadOnlyKeyValueStore<>() {
+      @Override
+      public byte[] get(Bytes key) {
+        try {
+          return store.get(key);
+        } catch (InvalidStateStoreException e) {
+          throw moved(e);
+        }
+      }
+
+      @Override
+      public KeyValueIterator<Bytes, byte[]> range(Bytes from, Bytes to) {
+        try {
+          return iterator(store.range(from, to));
+        } catch (InvalidStateStoreException e) {
+          throw moved(e);
+        }
+      }
+
+      @Override
+      public KeyValueIterator<Bytes, byte[]> reverseRange(Bytes from, Bytes to) {
+        try {
+          return iterator(store.reverseRange(from, to));
+        } catch (InvalidStateStoreException e) {
+          throw moved(e);
+        }
+      }
+
+      @Override
+      public KeyValueIterator<Bytes, byte[]> all() {
+        try {
+          return iterator(store.all());
+        } catch (InvalidStateStoreException e) {
+          throw moved(e);
+        }
+      }
+
+      @Override
+      public <PS extends org.apache.kafka.common.serialization.Serializer<P>, P>
+          KeyValueIterator<Bytes, byte[]> prefixScan(P prefix, PS serializer) {
+        try {
+          return iterator(store.prefixScan(prefix, serializer));
+        } catch (InvalidStateStoreException e) {
+          throw moved(e);
+        }
+      }
+
+      @Override
+      public long approximateNumEntries() {
+        try {
+          return store.approximateNumEntries();
+        } catch (InvalidStateStoreException e) {
+          throw moved(e);
+        }
+      }
+    };
+  }
+
+  private static KeyValueIterator<Bytes, byte[]> iterator(KeyValueIterator<Bytes, byte[]> it) {
+    return new KeyValueIterator<>() {
+      @Override
+      public boolean hasNext() {
+        try {
+          return it.hasNext();
+        } catch (InvalidStateStoreException e) {
+          throw moved(e);
+        }
+      }
+
+      @Override
+      public org.apache.kafka.streams.KeyValue<Bytes, byte[]> next() {
+        try {
+          return it.next();
+        } catch (InvalidStateStoreException e) {
+          throw moved(e);
+        }
+      }
+
+      @Override
+      public Bytes peekNextKey() {
+        try {
+          return it.peekNextKey();
+        } catch (InvalidStateStoreException e) {
+          throw moved(e);
+        }
+      }
+
+      @Override
+      public void close() {
+        it.close();
+      }
+    };
+  }
+
+  private static StateUnavailableException moved(InvalidStateStoreException e) {
+    return new StateUnavailableException("a state store moved during the read: "
+        + e.getMessage(), e);
   }
 }

@@ -18,10 +18,10 @@ import org.springframework.web.client.RestClient;
 /**
  * Sends a request for a user whose partition another instance owns to that instance (Kafka Streams
  * {@code queryMetadataForKey}, with each instance's {@code application.server}). If the owner
- * cannot be reached in time, the request is answered here: from a local standby copy of the
- * user's history if this instance hosts one (a state rebuilt from it), else degraded — without a
- * copy the user would look like a new one, and a cold-start order would be served as if it were
- * the model's. A forwarded request carries a header so it is never forwarded twice.
+ * cannot be reached in time, the request is answered from a standby copy of the user's history:
+ * here if this instance hosts one, else by an instance that does (forwarded to it); with no copy
+ * reachable, degraded — without a copy the user would look like a new one, and a cold-start order
+ * would be served as if it were the model's. A forwarded request carries a header so it is never forwarded twice.
  */
 public final class OwnerRouter {
 
@@ -96,18 +96,40 @@ public final class OwnerRouter {
     }
     HostInfo owner = m.activeHost();
     try {
-      return new Route(client(deadline).post()
-          .uri("http://" + owner.host() + ":" + owner.port() + "/v1/rerank")
-          .header(FORWARDED_HEADER, "1")
-          .header(RerankController.DEADLINE_HEADER, Long.toString(deadline.toMillis()))
-          .body(request)
-          .retrieve()
-          .body(RerankApi.RerankResponse.class), true);
+      return new Route(forward(owner, request, deadline), true);
     } catch (RuntimeException e) {
       boolean standby = m.standbyHosts().contains(self);
-      log.warn("owner {} of user {} unreachable ({}); answering locally {}", owner,
-          request.userId(), e.getMessage(), standby ? "from the standby copy" : "(degraded)");
-      return standby ? Route.LOCAL : Route.DEGRADED;
+      if (standby) {
+        log.warn("owner {} of user {} unreachable ({}); answering from the standby copy here",
+            owner, request.userId(), e.getMessage());
+        return Route.LOCAL;
+      }
+      // an instance that holds a standby copy answers from it (until the group notices the
+      // owner is gone and makes a standby the owner, which takes a session timeout)
+      for (HostInfo copy : m.standbyHosts()) {
+        try {
+          RerankApi.RerankResponse r = forward(copy, request, deadline);
+          log.warn("owner {} of user {} unreachable ({}); answered by {} from its standby copy",
+              owner, request.userId(), e.getMessage(), copy);
+          return new Route(r, true);
+        } catch (RuntimeException again) {
+          // try the next copy
+        }
+      }
+      log.warn("owner {} of user {} unreachable ({}) and no standby copy answered; degraded",
+          owner, request.userId(), e.getMessage());
+      return Route.DEGRADED;
     }
+  }
+
+  private RerankApi.RerankResponse forward(HostInfo to, RerankApi.RerankRequest request,
+      Duration deadline) {
+    return client(deadline).post()
+        .uri("http://" + to.host() + ":" + to.port() + "/v1/rerank")
+        .header(FORWARDED_HEADER, "1")
+        .header(RerankController.DEADLINE_HEADER, Long.toString(deadline.toMillis()))
+        .body(request)
+        .retrieve()
+        .body(RerankApi.RerankResponse.class);
   }
 }

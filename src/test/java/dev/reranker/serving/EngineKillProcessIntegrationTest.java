@@ -1,0 +1,313 @@
+package dev.reranker.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.reranker.ingest.InProcessKafkaBroker;
+import dev.reranker.model.Arm;
+import dev.reranker.model.ModelArtifacts;
+import dev.reranker.model.PlainWeights;
+import dev.reranker.testing.JarProcess;
+import dev.reranker.testing.TestModels;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Fault scenarios 1 and 4 of the multi-process suite: a broker process ({@code broker}) and three
+ * engine processes ({@code serve}, {@code application.server} set), a load driver reranking
+ * through all three while events stream in; then one engine is SIGKILLed. Measured: the time from
+ * the kill until the live instances answer every user un-degraded again, 5xx answers (must be
+ * none), degraded answers; with one standby replica and without. When the stream ends, every
+ * user's state, read through the service, equals the batch encoding of the events produced for
+ * them: nothing lost, nothing applied twice.
+ */
+class EngineKillProcessIntegrationTest {
+
+  private static final int USERS = 40;
+  private static final String KEY = "fault-key";
+
+  @TempDir
+  Path root;
+  private final List<JarProcess> processes = new ArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(2)).build();
+  private final JsonMapper json = JsonMapper.builder().build();
+
+  @AfterEach
+  void tearDown(org.junit.jupiter.api.TestInfo test) throws Exception {
+    for (JarProcess p : processes) {
+      p.close();
+    }
+    // the processes' logs, kept for a person (the temporary directory goes)
+    Path keep = Path.of("target/fault-logs", test.getTestMethod().orElseThrow().getName());
+    java.nio.file.Files.createDirectories(keep);
+    try (var logs = java.nio.file.Files.list(root)) {
+      for (Path log : logs.filter(f -> f.toString().endsWith(".log")).toList()) {
+        java.nio.file.Files.copy(log, keep.resolve(log.getFileName()),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+  }
+
+  @Test
+  void withOneStandbyAKilledInstancesUsersAreServedUndegradedWithinTenSeconds() throws Exception {
+    Result r = run(1);
+    assertThat(r.serverErrors()).as("5xx answers").isZero();
+    assertThat(r.failover()).as("kill → every user un-degraded again")
+        .isLessThan(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void withoutStandbysTheyAreServedDegradedUntilTheirPartitionsAreRestored() throws Exception {
+    Result r = run(0);
+    assertThat(r.serverErrors()).as("5xx answers").isZero();
+    assertThat(r.failover()).isLessThan(Duration.ofSeconds(90));
+  }
+
+  record Result(Duration failover, long requests, long serverErrors, long degraded,
+      long lostInFlight) {}
+
+  private Result run(int standbys) throws Exception {
+    ModelArtifacts.TrainedModel performer = TestModels.model(Arm.PERFORMER, 31);
+    ModelArtifacts.save(performer, root.resolve("models/performer"));
+    ModelArtifacts.save(TestModels.model(Arm.SOFTMAX, 32), root.resolve("models/softmax"));
+    int[] ports = InProcessKafkaBroker.freePorts(4);
+    String servers = "localhost:" + ports[3];
+    JarProcess broker = JarProcess.start("broker", root.resolve("broker.log"),
+        List.of("-Xmx384m"), "broker", "--port", Integer.toString(ports[3]), "--data-dir",
+        root.resolve("kafka").toString());
+    processes.add(broker);
+    broker.awaitLog("broker listening on", Duration.ofSeconds(120));
+    List<JarProcess> engines = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      JarProcess e = JarProcess.start("engine-" + i, root.resolve("engine-" + i + ".log"),
+          List.of("-Xmx640m"), "serve",
+          "--spring.kafka.bootstrap-servers=" + servers,
+          "--server.port=" + ports[i],
+          "--spring.kafka.streams.application-id=fault",
+          "--spring.kafka.streams.state-dir=" + root.resolve("streams-" + i),
+          "--spring.kafka.streams.properties.application.server=localhost:" + ports[i],
+          "--spring.kafka.streams.properties.num.standby.replicas=" + standbys,
+          // a dead member is noticed after the session timeout: 10 s, not Kafka's 45 s
+          "--spring.kafka.streams.properties.session.timeout.ms=10000",
+          "--spring.kafka.streams.properties.heartbeat.interval.ms=2000",
+          "--reranker.models.performer=" + root.resolve("models/performer"),
+          "--reranker.models.softmax=" + root.resolve("models/softmax"),
+          "--reranker.ingest.partitions=6",
+          "--reranker.ingest.flush-interval=50ms",
+          "--reranker.security.admin-api-key=" + KEY,
+          "--reranker.experiments.definitions[0].id=perf",
+          "--reranker.experiments.definitions[0].weights.performer=100",
+          "--reranker.experiments.definitions[0].k=10",
+          "--logging.level.root=WARN");
+      processes.add(e);
+      engines.add(e);
+    }
+    for (int i = 0; i < 3; i++) {
+      awaitReady(ports[i], engines.get(i), Duration.ofSeconds(180));
+    }
+
+    // the load: events at a steady rate, reranks through every live instance
+    List<String> items = performer.items().ids();
+    Map<String, List<long[]>> produced = new ConcurrentHashMap<>(); // user → (item index, time)
+    AtomicBoolean producing = new AtomicBoolean(true);
+    AtomicBoolean reranking = new AtomicBoolean(true);
+    Thread producer = new Thread(() -> produce(servers, items, produced, producing));
+    producer.start();
+    // the first events of every user reach their states before the kill
+    Thread.sleep(8_000);
+    boolean[] live = {true, true, true};
+    AtomicLong requests = new AtomicLong();
+    AtomicLong serverErrors = new AtomicLong();
+    AtomicLong degraded = new AtomicLong();
+    AtomicLong lostInFlight = new AtomicLong();
+    AtomicLong lastBadNanos = new AtomicLong();
+    AtomicLong killNanos = new AtomicLong(Long.MAX_VALUE);
+    ExecutorService drivers = Executors.newFixedThreadPool(4);
+    for (int d = 0; d < 4; d++) {
+      int seed = d;
+      drivers.submit(() -> {
+        SplittableRandom r = new SplittableRandom(seed);
+        int n = 0;
+        while (reranking.get()) {
+          int instance = n++ % 3;
+          if (!live[instance]) {
+            continue;
+          }
+          String user = "u" + r.nextInt(USERS);
+          long sent = System.nanoTime();
+          try {
+            HttpResponse<String> a = rerank(ports[instance], user, items.subList(0, 10), 10);
+            requests.incrementAndGet();
+            boolean bad = a.statusCode() >= 500;
+            if (bad) {
+              if (serverErrors.incrementAndGet() <= 3) {
+                System.out.println("5xx from instance " + instance + ": " + a.body());
+              }
+            } else if (a.statusCode() == 200
+                && json.readTree(a.body()).get("degraded").asBoolean()) {
+              degraded.incrementAndGet();
+              bad = true;
+            }
+            if (bad && sent > killNanos.get()) {
+              lastBadNanos.accumulateAndGet(System.nanoTime(), Math::max);
+            }
+          } catch (ConnectException | java.net.http.HttpConnectTimeoutException e) {
+            lostInFlight.incrementAndGet(); // to the killed instance, sent before its death
+          } catch (Exception e) {
+            if (live[instance]) {
+              lostInFlight.incrementAndGet();
+            }
+          }
+        }
+        return null;
+      });
+    }
+    Thread.sleep(4_000);
+    // SIGKILL engine 2 under load; the drivers stop sending to it
+    live[2] = false;
+    killNanos.set(System.nanoTime());
+    engines.get(2).kill();
+    Thread.sleep(standbys > 0 ? 15_000 : 10_000);
+    // no bad answer for a while: the failover is over
+    long quiet = 0;
+    long waitStart = System.nanoTime();
+    while (System.nanoTime() - waitStart < Duration.ofSeconds(120).toNanos()) {
+      long last = Math.max(lastBadNanos.get(), killNanos.get());
+      quiet = System.nanoTime() - last;
+      if (quiet > Duration.ofSeconds(8).toNanos()) {
+        break;
+      }
+      Thread.sleep(500);
+    }
+    Duration failover = Duration.ofNanos(Math.max(0, lastBadNanos.get() - killNanos.get()));
+    producing.set(false);
+    producer.join();
+    reranking.set(false);
+    drivers.shutdown();
+    drivers.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+    Result result = new Result(failover, requests.get(), serverErrors.get(), degraded.get(),
+        lostInFlight.get());
+    System.out.printf(Locale.ROOT, "| standby replicas %d | failover %.1f s | requests %,d | 5xx %d"
+        + " | degraded %,d | in flight to the killed process %d |%n", standbys,
+        failover.toMillis() / 1e3, result.requests(), result.serverErrors(), result.degraded(),
+        result.lostInFlight());
+
+    // every user's state, through the live instances, is the batch encoding of their events
+    PlainWeights weights = performer.plainWeights();
+    for (int u = 0; u < USERS; u++) {
+      String user = "u" + u;
+      List<long[]> events = produced.get(user);
+      JsonNode answer = awaitPosition(ports[u % 2], user, items, events.size());
+      float[] expected = TestModels.batchUserVector(performer, events.stream()
+          .map(e -> items.get((int) e[0])).toList(), events.stream().map(e -> e[1]).toList());
+      for (JsonNode item : answer.get("items")) {
+        double want = weights.score(expected, performer.items().indexOf(
+            item.get("itemId").asString()));
+        assertThat(item.get("score").asDouble()).as(user + " " + item.get("itemId"))
+            .isCloseTo(want, org.assertj.core.api.Assertions.within(1e-4 + 1e-4 * Math.abs(want)));
+      }
+    }
+    return result;
+  }
+
+  private void produce(String servers, List<String> items, Map<String, List<long[]>> produced,
+      AtomicBoolean running) {
+    try (KafkaProducer<String, String> p = new KafkaProducer<>(Map.of("bootstrap.servers",
+        servers, "acks", "all", "enable.idempotence", "true", "linger.ms", "5"),
+        new StringSerializer(), new StringSerializer())) {
+      SplittableRandom r = new SplittableRandom(7);
+      long t = System.currentTimeMillis() - 3_600_000;
+      int n = 0;
+      while (running.get()) {
+        String user = "u" + (n % USERS);
+        int item = r.nextInt(items.size());
+        t += 1 + r.nextInt(1000);
+        String value = dev.reranker.data.InteractionJson.toJson(new dev.reranker.data.Interaction(
+            user, items.get(item), t, dev.reranker.data.EventType.VIEW, "ev-" + n));
+        p.send(new ProducerRecord<>("interactions", user, value));
+        produced.computeIfAbsent(user, x -> java.util.Collections.synchronizedList(
+            new ArrayList<>())).add(new long[] {item, t});
+        n++;
+        if (n % 20 == 0) {
+          Thread.sleep(100); // ≈ 200 events/s
+        }
+      }
+      p.flush();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private JsonNode awaitPosition(int port, String user, List<String> items, int events)
+      throws Exception {
+    long deadline = System.currentTimeMillis() + 120_000;
+    JsonNode last = null;
+    while (System.currentTimeMillis() < deadline) {
+      HttpResponse<String> r = rerank(port, user, items, items.size());
+      if (r.statusCode() == 200) {
+        last = json.readTree(r.body());
+        if (!last.get("degraded").asBoolean() && last.get("statePosition").asLong() == events) {
+          return last;
+        }
+      }
+      Thread.sleep(300);
+    }
+    throw new AssertionError(user + " never reached position " + events + ": " + last);
+  }
+
+  private HttpResponse<String> rerank(int port, String user, List<String> candidates, int k)
+      throws Exception {
+    String body = "{\"userId\":\"" + user + "\",\"experiment\":\"perf\",\"k\":" + k
+        + ",\"candidates\":" + json.writeValueAsString(candidates) + "}";
+    return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/rerank"))
+        .header("Content-Type", "application/json").header("X-Deadline-Ms", "2000")
+        .timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private void awaitReady(int port, JarProcess process, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.alive()) {
+        throw new AssertionError("engine on " + port + " exited: " + process.tail());
+      }
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://localhost:"
+            + port + "/actuator/health/readiness")).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (java.io.IOException e) {
+        // not listening yet
+      }
+      Thread.sleep(500);
+    }
+    throw new AssertionError("engine on " + port + " not ready in " + timeout + ": "
+        + process.tail());
+  }
+}
