@@ -458,8 +458,11 @@ public final class OutcomeJoin {
       }
       userOutcomes.put(userKey, next.array());
       if (settings.outcomesTopic() != null) {
+        // stamped with the wall clock, not the event's time (that is in the record): a broker
+        // refuses records stamped far from its clock (log.message.timestamp.*.max.ms), and a
+        // refused record stops the stream thread
         context.forward(new Record<>(e.userId(), JSON.writeValueAsBytes(ResolvedOutcome.of(e,
-            rank, itemId, at, expired, team)), at));
+            rank, itemId, at, expired, team)), clock.millis()));
       }
     }
 

@@ -87,15 +87,72 @@ class EngineKillProcessIntegrationTest {
     assertThat(r.failover()).isLessThan(Duration.ofSeconds(90));
   }
 
+  /**
+   * Scenario 3: a rolling restart as Kubernetes does one — each engine in turn taken out of the
+   * load balancer, sent SIGTERM, and started again on its state directory — with no failed
+   * request: in-flight requests drain, forwarded ones find the user's new owner or a standby copy.
+   */
+  @Test
+  void aRollingRestartFailsNoRequest() throws Exception {
+    List<Duration> shutdowns = new ArrayList<>();
+    List<Duration> startups = new ArrayList<>();
+    Result r = run(1, (engines, live, faultNanos) -> {
+      faultNanos.set(System.nanoTime());
+      for (int i = 0; i < 3; i++) {
+        live[i] = false; // readiness DOWN: the balancer sends nothing new
+        faultNanos.set(System.nanoTime());
+        Thread.sleep(1_000);
+        long t0 = System.nanoTime();
+        int code = engines.get(i).terminate(Duration.ofSeconds(60));
+        shutdowns.add(Duration.ofNanos(System.nanoTime() - t0));
+        assertThat(code).as("engine " + i + " after SIGTERM: " + engines.get(i).tail())
+            .isIn(0, 143);
+        long t1 = System.nanoTime();
+        JarProcess again = startEngine(i, 1, ports, servers, 1);
+        engines.set(i, again);
+        awaitReady(ports[i], again, Duration.ofSeconds(180));
+        startups.add(Duration.ofNanos(System.nanoTime() - t1));
+        live[i] = true;
+        faultNanos.set(System.nanoTime());
+        Thread.sleep(3_000);
+      }
+    });
+    System.out.println("| rolling restart | SIGTERM → exit " + shutdowns + " | start → ready "
+        + startups + " |");
+    assertThat(r.serverErrors()).as("5xx answers").isZero();
+    assertThat(r.lostInFlight()).as("requests to live instances that failed").isZero();
+    assertThat(shutdowns).allMatch(d -> d.compareTo(Duration.ofSeconds(45)) < 0);
+  }
+
   record Result(Duration failover, long requests, long serverErrors, long degraded,
       long lostInFlight) {}
 
+  /** What a scenario does to the running engines; the drivers skip instances marked not live. */
+  interface Fault {
+    void inject(List<JarProcess> engines, boolean[] live, AtomicLong faultNanos) throws Exception;
+  }
+
   private Result run(int standbys) throws Exception {
+    return run(standbys, (engines, live, faultNanos) -> {
+      // SIGKILL engine 2 under load; the drivers stop sending to it
+      live[2] = false;
+      faultNanos.set(System.nanoTime());
+      engines.get(2).kill();
+      Thread.sleep(standbys > 0 ? 15_000 : 10_000);
+    });
+  }
+
+  private int[] ports;
+  private String servers;
+
+  private Result run(int standbys, Fault fault) throws Exception {
     ModelArtifacts.TrainedModel performer = TestModels.model(Arm.PERFORMER, 31);
     ModelArtifacts.save(performer, root.resolve("models/performer"));
     ModelArtifacts.save(TestModels.model(Arm.SOFTMAX, 32), root.resolve("models/softmax"));
-    int[] ports = InProcessKafkaBroker.freePorts(4);
-    String servers = "localhost:" + ports[3];
+    ports = InProcessKafkaBroker.freePorts(4);
+    servers = "localhost:" + ports[3];
+    int[] ports = this.ports;
+    String servers = this.servers;
     JarProcess broker = JarProcess.start("broker", root.resolve("broker.log"),
         List.of("-Xmx384m"), "broker", "--port", Integer.toString(ports[3]), "--data-dir",
         root.resolve("kafka").toString());
@@ -103,28 +160,7 @@ class EngineKillProcessIntegrationTest {
     broker.awaitLog("broker listening on", Duration.ofSeconds(120));
     List<JarProcess> engines = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      JarProcess e = JarProcess.start("engine-" + i, root.resolve("engine-" + i + ".log"),
-          List.of("-Xmx640m"), "serve",
-          "--spring.kafka.bootstrap-servers=" + servers,
-          "--server.port=" + ports[i],
-          "--spring.kafka.streams.application-id=fault",
-          "--spring.kafka.streams.state-dir=" + root.resolve("streams-" + i),
-          "--spring.kafka.streams.properties.application.server=localhost:" + ports[i],
-          "--spring.kafka.streams.properties.num.standby.replicas=" + standbys,
-          // a dead member is noticed after the session timeout: 10 s, not Kafka's 45 s
-          "--spring.kafka.streams.properties.session.timeout.ms=10000",
-          "--spring.kafka.streams.properties.heartbeat.interval.ms=2000",
-          "--reranker.models.performer=" + root.resolve("models/performer"),
-          "--reranker.models.softmax=" + root.resolve("models/softmax"),
-          "--reranker.ingest.partitions=6",
-          "--reranker.ingest.flush-interval=50ms",
-          "--reranker.security.admin-api-key=" + KEY,
-          "--reranker.experiments.definitions[0].id=perf",
-          "--reranker.experiments.definitions[0].weights.performer=100",
-          "--reranker.experiments.definitions[0].k=10",
-          "--logging.level.root=WARN");
-      processes.add(e);
-      engines.add(e);
+      engines.add(startEngine(i, standbys, ports, servers, 0));
     }
     for (int i = 0; i < 3; i++) {
       awaitReady(ports[i], engines.get(i), Duration.ofSeconds(180));
@@ -139,7 +175,7 @@ class EngineKillProcessIntegrationTest {
     producer.start();
     // the first events of every user reach their states before the kill
     Thread.sleep(8_000);
-    boolean[] live = {true, true, true};
+    boolean[] live = new boolean[] {true, true, true};
     AtomicLong requests = new AtomicLong();
     AtomicLong serverErrors = new AtomicLong();
     AtomicLong degraded = new AtomicLong();
@@ -187,11 +223,7 @@ class EngineKillProcessIntegrationTest {
       });
     }
     Thread.sleep(4_000);
-    // SIGKILL engine 2 under load; the drivers stop sending to it
-    live[2] = false;
-    killNanos.set(System.nanoTime());
-    engines.get(2).kill();
-    Thread.sleep(standbys > 0 ? 15_000 : 10_000);
+    fault.inject(engines, live, killNanos);
     // no bad answer for a while: the failover is over
     long quiet = 0;
     long waitStart = System.nanoTime();
@@ -234,6 +266,32 @@ class EngineKillProcessIntegrationTest {
     return result;
   }
 
+  private JarProcess startEngine(int i, int standbys, int[] ports, String servers, int run)
+      throws java.io.IOException {
+    JarProcess e = JarProcess.start("engine-" + i, root.resolve("engine-" + i
+        + (run == 0 ? "" : "-run" + run) + ".log"), List.of("-Xmx640m"), "serve",
+        "--spring.kafka.bootstrap-servers=" + servers,
+        "--server.port=" + ports[i],
+        "--spring.kafka.streams.application-id=fault",
+        "--spring.kafka.streams.state-dir=" + root.resolve("streams-" + i),
+        "--spring.kafka.streams.properties.application.server=localhost:" + ports[i],
+        "--spring.kafka.streams.properties.num.standby.replicas=" + standbys,
+        // a dead member is noticed after the session timeout: 10 s, not Kafka's 45 s
+        "--spring.kafka.streams.properties.session.timeout.ms=10000",
+        "--spring.kafka.streams.properties.heartbeat.interval.ms=2000",
+        "--reranker.models.performer=" + root.resolve("models/performer"),
+        "--reranker.models.softmax=" + root.resolve("models/softmax"),
+        "--reranker.ingest.partitions=6",
+        "--reranker.ingest.flush-interval=50ms",
+        "--reranker.security.admin-api-key=" + KEY,
+        "--reranker.experiments.definitions[0].id=perf",
+        "--reranker.experiments.definitions[0].weights.performer=100",
+        "--reranker.experiments.definitions[0].k=10",
+        "--logging.level.root=WARN");
+    processes.add(e);
+    return e;
+  }
+
   private void produce(String servers, List<String> items, Map<String, List<long[]>> produced,
       AtomicBoolean running) {
     try (KafkaProducer<String, String> p = new KafkaProducer<>(Map.of("bootstrap.servers",
@@ -245,7 +303,7 @@ class EngineKillProcessIntegrationTest {
       while (running.get()) {
         String user = "u" + (n % USERS);
         int item = r.nextInt(items.size());
-        t += 1 + r.nextInt(1000);
+        t += 1 + r.nextInt(3); // ≈ 400 ms of event time per second: never ahead of the clock
         String value = dev.reranker.data.InteractionJson.toJson(new dev.reranker.data.Interaction(
             user, items.get(item), t, dev.reranker.data.EventType.VIEW, "ev-" + n));
         p.send(new ProducerRecord<>("interactions", user, value));
