@@ -429,11 +429,13 @@ public final class OutcomeJoin {
       double n0 = b == null ? 0 : b.getDouble();
       double r0 = b == null ? 0 : b.getDouble();
       double c0 = b == null ? 0 : b.getDouble();
-      // the interleaved arm: the user's credits so far (performer's items, softmax's items)
-      boolean interleaved = e.teams() != null;
+      // the interleaved arm: the user's credits so far (performer's items, softmax's items). Every
+      // user of the arm is counted in the preference, also one whose exposures were degraded (no
+      // teams, no credit: a tie), as the replay counts them
+      boolean interleaved = e.arm() == ArmChoice.INTERLEAVED;
       long a0 = b != null && b.remaining() >= 16 ? b.getLong() : 0;
       long s0 = b != null && b.remaining() >= 8 ? b.getLong() : 0;
-      ArmChoice team = interleaved && !expired && rank > 0 && rank <= e.teams().size()
+      ArmChoice team = e.teams() != null && !expired && rank > 0 && rank <= e.teams().size()
           ? e.teams().get(rank - 1) : null;
       long a1 = a0 + (team == ArmChoice.PERFORMER ? 1 : 0);
       long s1 = s0 + (team == ArmChoice.SOFTMAX ? 1 : 0);

@@ -208,8 +208,8 @@ class OutcomeJoinTest {
         int group = Integer.parseInt(user.substring(1)) % 4;
         ArmChoice arm = group == 0 ? ArmChoice.SOFTMAX : group == 1 ? ArmChoice.INTERLEAVED
             : ArmChoice.PERFORMER;
-        // the interleaved arm: a team per served item
-        List<ArmChoice> teams = arm != ArmChoice.INTERLEAVED ? null : List.of(
+        // the interleaved arm: a team per served item (none when it was served degraded)
+        List<ArmChoice> teams = arm != ArmChoice.INTERLEAVED || r.nextInt(5) == 0 ? null : List.of(
             ArmChoice.PERFORMER, ArmChoice.SOFTMAX, r.nextBoolean() ? ArmChoice.PERFORMER
                 : ArmChoice.SOFTMAX, ArmChoice.SOFTMAX, ArmChoice.PERFORMER);
         Exposure e = new Exposure("q" + step, r.nextBoolean() ? "exp" : "other", user, arm, "v",
