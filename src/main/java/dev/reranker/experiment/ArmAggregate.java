@@ -21,7 +21,13 @@ public final class ArmAggregate {
 
   /** Latencies above a minute are recorded as a minute (no request is allowed that long). */
   static final long MAX_LATENCY_US = 60_000_000L;
-  private static final int FORMAT = 5;
+  private static final int FORMAT = 6;
+  /**
+   * Scratch for encoding the histogram, one per thread: its full capacity (≈ 23 KB for 2 digits
+   * up to a minute) is needed to encode, though the encoding itself is ≈ 1.3 KB, and an aggregate
+   * is encoded on every outcome the join resolves.
+   */
+  private static final ThreadLocal<ByteBuffer> SCRATCH = new ThreadLocal<>();
 
   final UserMoments hits;
   final UserMoments ndcg;
@@ -218,8 +224,16 @@ public final class ArmAggregate {
       out.writeLong(preferSoftmax);
       out.writeLong(preferenceTies);
       out.writeDouble(stateBytes);
-      ByteBuffer histogram = ByteBuffer.allocate(latencyUs.getNeededByteBufferCapacity());
-      int n = latencyUs.encodeIntoCompressedByteBuffer(histogram);
+      // not the compressed (deflated) form: it is 6× slower (≈ 30 vs 5 µs) for ≈ 20 % fewer
+      // bytes, the counts being varint- and zero-run-encoded already
+      ByteBuffer histogram = SCRATCH.get();
+      int capacity = latencyUs.getNeededByteBufferCapacity();
+      if (histogram == null || histogram.capacity() < capacity) {
+        histogram = ByteBuffer.allocate(capacity);
+        SCRATCH.set(histogram);
+      }
+      histogram.clear();
+      int n = latencyUs.encodeIntoByteBuffer(histogram);
       out.writeInt(n);
       out.write(histogram.array(), 0, n);
     } catch (IOException e) {
@@ -254,7 +268,7 @@ public final class ArmAggregate {
       double stateBytes = in.readDouble();
       byte[] h = new byte[in.readInt()];
       in.readFully(h);
-      Histogram histogram = Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(h), 0);
+      Histogram histogram = Histogram.decodeFromByteBuffer(ByteBuffer.wrap(h), 0);
       ArmAggregate out = new ArmAggregate(m[0], m[1], m[2], histogram);
       out.exposures = exposures;
       out.degraded = degraded;
@@ -271,7 +285,9 @@ public final class ArmAggregate {
       out.preferenceTies = preference[4];
       out.stateBytes = stateBytes;
       return out;
-    } catch (IOException | java.util.zip.DataFormatException e) {
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) { // truncated or garbled bytes
       throw new IllegalArgumentException("corrupt aggregate", e);
     }
   }

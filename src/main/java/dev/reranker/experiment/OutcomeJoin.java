@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -175,21 +176,43 @@ public final class OutcomeJoin {
     return out;
   }
 
-  /** One task's series: per key, bucket start (epoch ms) → the aggregate as of that bucket. */
-  public static Map<Key, NavigableMap<Long, ArmAggregate>> series(
-      ReadOnlyKeyValueStore<Bytes, byte[]> store) {
-    Map<Key, NavigableMap<Long, ArmAggregate>> out = new HashMap<>();
-    try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
+  /** One experiment's aggregates in one store, per arm (its keys begin with the id and a 0). */
+  public static Map<ArmChoice, ArmAggregate> aggregates(
+      ReadOnlyKeyValueStore<Bytes, byte[]> store, String experiment) {
+    Map<ArmChoice, ArmAggregate> out = new EnumMap<>(ArmChoice.class);
+    try (KeyValueIterator<Bytes, byte[]> it = store.prefixScan(prefix(experiment),
+        Serdes.Bytes().serializer())) {
+      while (it.hasNext()) {
+        KeyValue<Bytes, byte[]> kv = it.next();
+        out.put(Key.fromBytes(kv.key.get()).arm(), ArmAggregate.fromBytes(kv.value));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One experiment's series in one store: per arm, bucket start (epoch ms) → the aggregate as of
+   * that bucket.
+   */
+  public static Map<ArmChoice, NavigableMap<Long, ArmAggregate>> series(
+      ReadOnlyKeyValueStore<Bytes, byte[]> store, String experiment) {
+    Map<ArmChoice, NavigableMap<Long, ArmAggregate>> out = new EnumMap<>(ArmChoice.class);
+    try (KeyValueIterator<Bytes, byte[]> it = store.prefixScan(prefix(experiment),
+        Serdes.Bytes().serializer())) {
       while (it.hasNext()) {
         KeyValue<Bytes, byte[]> kv = it.next();
         byte[] k = kv.key.get();
         Key key = Key.fromBytes(java.util.Arrays.copyOf(k, k.length - 9));
         long bucket = ByteBuffer.wrap(k, k.length - 8, 8).getLong();
-        out.computeIfAbsent(key, x -> new TreeMap<>()).put(bucket,
+        out.computeIfAbsent(key.arm(), x -> new TreeMap<>()).put(bucket,
             ArmAggregate.fromBytes(kv.value));
       }
     }
     return out;
+  }
+
+  private static Bytes prefix(String experiment) {
+    return Bytes.wrap((experiment + '\u0000').getBytes(StandardCharsets.UTF_8));
   }
 
   /** An aggregate's key. */
@@ -210,7 +233,7 @@ public final class OutcomeJoin {
     }
   }
 
-  /** Key and value of one encoded aggregate, for moving a task's store over HTTP. */
+  /** An aggregate's bytes as the stores hold them (to move a task's share over HTTP). */
   public static byte[] encode(ArmAggregate a) {
     return a.toBytes();
   }
@@ -299,8 +322,7 @@ public final class OutcomeJoin {
         onDropped.accept("unreadable exposure: " + ex.getMessage());
         return;
       }
-      if (e.userId() == null || !e.userId().equals(key) || e.arm() == null
-          || e.experiment() == null || e.served() == null || e.k() < 1) {
+      if (!joinable(e, key)) {
         onDropped.accept("exposure without user (or keyed by another), arm, experiment, served "
             + "list or k");
         return;
@@ -402,9 +424,10 @@ public final class OutcomeJoin {
       try (KeyValueIterator<Bytes, byte[]> it = pending.all()) {
         while (it.hasNext()) {
           KeyValue<Bytes, byte[]> kv = it.next();
-          Exposure e = JSON.readValue(kv.value, Exposure.class);
-          if (e.timestamp() < cutoff) {
-            resolve(e, 0, null, now, true);
+          // the served time is in the key: only the expired are parsed (the sweep reads a whole
+          // horizon of pending exposures every minute)
+          if (servedTime(kv.key) < cutoff) {
+            resolve(JSON.readValue(kv.value, Exposure.class), 0, null, now, true);
             done.add(kv.key);
           }
         }
@@ -475,6 +498,23 @@ public final class OutcomeJoin {
       aggregates.put(k, a.toBytes());
       changed.add(key);
     }
+  }
+
+  /**
+   * Whether the join can use an exposure read under {@code key}: keyed by its user (the key
+   * decides the partition), with an arm, an experiment, a served list and k ≥ 1. The live join and
+   * the replay apply this one rule.
+   */
+  static boolean joinable(Exposure e, String key) {
+    return key != null && e.userId() != null && e.userId().equals(key) && e.arm() != null
+        && e.experiment() != null && e.served() != null && e.k() >= 1;
+  }
+
+  /** The served time of a {@link #pendingKey}. */
+  static long servedTime(Bytes pendingKey) {
+    ByteBuffer b = ByteBuffer.wrap(pendingKey.get());
+    int userLength = b.getShort() & 0xffff;
+    return b.getLong(2 + userLength) ^ Long.MIN_VALUE;
   }
 
   /** [u16 length][user][8-byte time, sign flipped: ordered][request id]. */

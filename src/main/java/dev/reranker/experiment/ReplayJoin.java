@@ -46,8 +46,7 @@ public final class ReplayJoin {
       } catch (RuntimeException ex) {
         e = null;
       }
-      if (e == null || r.key() == null || e.userId() == null || !e.userId().equals(r.key())
-          || e.arm() == null || e.experiment() == null || e.served() == null || e.k() < 1) {
+      if (e == null || !OutcomeJoin.joinable(e, r.key())) {
         skippedE++;
         continue;
       }

@@ -55,57 +55,33 @@ public final class IngestStores {
     return new ReadOnlyKeyValueStore<>() {
       @Override
       public byte[] get(Bytes key) {
-        try {
-          return store.get(key);
-        } catch (InvalidStateStoreException e) {
-          throw moved(e);
-        }
+        return guarded(() -> store.get(key));
       }
 
       @Override
       public KeyValueIterator<Bytes, byte[]> range(Bytes from, Bytes to) {
-        try {
-          return iterator(store.range(from, to));
-        } catch (InvalidStateStoreException e) {
-          throw moved(e);
-        }
+        return iterator(guarded(() -> store.range(from, to)));
       }
 
       @Override
       public KeyValueIterator<Bytes, byte[]> reverseRange(Bytes from, Bytes to) {
-        try {
-          return iterator(store.reverseRange(from, to));
-        } catch (InvalidStateStoreException e) {
-          throw moved(e);
-        }
+        return iterator(guarded(() -> store.reverseRange(from, to)));
       }
 
       @Override
       public KeyValueIterator<Bytes, byte[]> all() {
-        try {
-          return iterator(store.all());
-        } catch (InvalidStateStoreException e) {
-          throw moved(e);
-        }
+        return iterator(guarded(store::all));
       }
 
       @Override
       public <PS extends org.apache.kafka.common.serialization.Serializer<P>, P>
           KeyValueIterator<Bytes, byte[]> prefixScan(P prefix, PS serializer) {
-        try {
-          return iterator(store.prefixScan(prefix, serializer));
-        } catch (InvalidStateStoreException e) {
-          throw moved(e);
-        }
+        return iterator(guarded(() -> store.prefixScan(prefix, serializer)));
       }
 
       @Override
       public long approximateNumEntries() {
-        try {
-          return store.approximateNumEntries();
-        } catch (InvalidStateStoreException e) {
-          throw moved(e);
-        }
+        return guarded(store::approximateNumEntries);
       }
     };
   }
@@ -114,29 +90,17 @@ public final class IngestStores {
     return new KeyValueIterator<>() {
       @Override
       public boolean hasNext() {
-        try {
-          return it.hasNext();
-        } catch (InvalidStateStoreException e) {
-          throw moved(e);
-        }
+        return guarded(it::hasNext);
       }
 
       @Override
       public org.apache.kafka.streams.KeyValue<Bytes, byte[]> next() {
-        try {
-          return it.next();
-        } catch (InvalidStateStoreException e) {
-          throw moved(e);
-        }
+        return guarded(it::next);
       }
 
       @Override
       public Bytes peekNextKey() {
-        try {
-          return it.peekNextKey();
-        } catch (InvalidStateStoreException e) {
-          throw moved(e);
-        }
+        return guarded(it::peekNextKey);
       }
 
       @Override
@@ -144,6 +108,14 @@ public final class IngestStores {
         it.close();
       }
     };
+  }
+
+  private static <T> T guarded(Supplier<T> read) {
+    try {
+      return read.get();
+    } catch (InvalidStateStoreException e) {
+      throw moved(e);
+    }
   }
 
   private static StateUnavailableException moved(InvalidStateStoreException e) {

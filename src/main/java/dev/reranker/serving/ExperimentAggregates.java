@@ -24,14 +24,12 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.HostInfo;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import tools.jackson.databind.ObjectMapper;
@@ -131,9 +129,8 @@ public final class ExperimentAggregates {
         ReadOnlyKeyValueStore<Bytes, byte[]> series = ks.store(StoreQueryParameters.fromNameAndType(
             Topics.ARM_SERIES_STORE, QueryableStoreTypes.<Bytes, byte[]>keyValueStore())
             .withPartition(p));
-        out.add(new PartitionShare(p, forExperiment(OutcomeJoin.aggregates(prefixed(totals,
-            experiment)), experiment), seriesFor(OutcomeJoin.series(prefixed(series, experiment)),
-            experiment)));
+        out.add(new PartitionShare(p, OutcomeJoin.aggregates(totals, experiment),
+            OutcomeJoin.series(series, experiment)));
       } catch (InvalidStateStoreException e) {
         throw new StateUnavailable("partition " + p + "'s experiment stores are not queryable ("
             + e.getMessage() + ")");
@@ -309,55 +306,6 @@ public final class ExperimentAggregates {
         }
       }
     }));
-    return out;
-  }
-
-  /** The store's records of one experiment (keys start with its id and a zero byte). */
-  private static ReadOnlyKeyValueStore<Bytes, byte[]> prefixed(
-      ReadOnlyKeyValueStore<Bytes, byte[]> store, String experiment) {
-    Bytes prefix = Bytes.wrap((experiment + '\u0000').getBytes(StandardCharsets.UTF_8));
-    return new ReadOnlyKeyValueStore<>() {
-      @Override
-      public byte[] get(Bytes key) {
-        return store.get(key);
-      }
-
-      @Override
-      public KeyValueIterator<Bytes, byte[]> range(Bytes from, Bytes to) {
-        return store.range(from, to);
-      }
-
-      @Override
-      public KeyValueIterator<Bytes, byte[]> all() {
-        return store.prefixScan(prefix, Serdes.Bytes().serializer());
-      }
-
-      @Override
-      public long approximateNumEntries() {
-        return store.approximateNumEntries();
-      }
-    };
-  }
-
-  private static Map<ArmChoice, ArmAggregate> forExperiment(
-      Map<OutcomeJoin.Key, ArmAggregate> all, String experiment) {
-    Map<ArmChoice, ArmAggregate> out = new EnumMap<>(ArmChoice.class);
-    all.forEach((k, a) -> {
-      if (k.experiment().equals(experiment)) {
-        out.put(k.arm(), a);
-      }
-    });
-    return out;
-  }
-
-  private static Map<ArmChoice, NavigableMap<Long, ArmAggregate>> seriesFor(
-      Map<OutcomeJoin.Key, NavigableMap<Long, ArmAggregate>> all, String experiment) {
-    Map<ArmChoice, NavigableMap<Long, ArmAggregate>> out = new EnumMap<>(ArmChoice.class);
-    all.forEach((k, m) -> {
-      if (k.experiment().equals(experiment)) {
-        out.put(k.arm(), m);
-      }
-    });
     return out;
   }
 

@@ -99,7 +99,7 @@ class EngineKillProcessIntegrationTest {
     Result r = run(1, (engines, live, faultNanos) -> {
       faultNanos.set(System.nanoTime());
       for (int i = 0; i < 3; i++) {
-        live[i] = false; // readiness DOWN: the balancer sends nothing new
+        live.set(i, 0); // readiness DOWN: the balancer sends nothing new
         faultNanos.set(System.nanoTime());
         Thread.sleep(1_000);
         long t0 = System.nanoTime();
@@ -112,7 +112,7 @@ class EngineKillProcessIntegrationTest {
         engines.set(i, again);
         awaitReady(ports[i], again, Duration.ofSeconds(180));
         startups.add(Duration.ofNanos(System.nanoTime() - t1));
-        live[i] = true;
+        live.set(i, 1);
         faultNanos.set(System.nanoTime());
         Thread.sleep(3_000);
       }
@@ -129,13 +129,14 @@ class EngineKillProcessIntegrationTest {
 
   /** What a scenario does to the running engines; the drivers skip instances marked not live. */
   interface Fault {
-    void inject(List<JarProcess> engines, boolean[] live, AtomicLong faultNanos) throws Exception;
+    void inject(List<JarProcess> engines, java.util.concurrent.atomic.AtomicIntegerArray live,
+        AtomicLong faultNanos) throws Exception;
   }
 
   private Result run(int standbys) throws Exception {
     return run(standbys, (engines, live, faultNanos) -> {
       // SIGKILL engine 2 under load; the drivers stop sending to it
-      live[2] = false;
+      live.set(2, 0);
       faultNanos.set(System.nanoTime());
       engines.get(2).kill();
       Thread.sleep(standbys > 0 ? 15_000 : 10_000);
@@ -175,7 +176,9 @@ class EngineKillProcessIntegrationTest {
     producer.start();
     // the first events of every user reach their states before the kill
     Thread.sleep(8_000);
-    boolean[] live = new boolean[] {true, true, true};
+    // read by the driver threads, written by the scenario: atomic, so a change is seen at once
+    java.util.concurrent.atomic.AtomicIntegerArray live =
+        new java.util.concurrent.atomic.AtomicIntegerArray(new int[] {1, 1, 1});
     AtomicLong requests = new AtomicLong();
     AtomicLong serverErrors = new AtomicLong();
     AtomicLong degraded = new AtomicLong();
@@ -190,7 +193,7 @@ class EngineKillProcessIntegrationTest {
         int n = 0;
         while (reranking.get()) {
           int instance = n++ % 3;
-          if (!live[instance]) {
+          if (live.get(instance) == 0) {
             continue;
           }
           String user = "u" + r.nextInt(USERS);
@@ -214,7 +217,7 @@ class EngineKillProcessIntegrationTest {
           } catch (ConnectException | java.net.http.HttpConnectTimeoutException e) {
             lostInFlight.incrementAndGet(); // to the killed instance, sent before its death
           } catch (Exception e) {
-            if (live[instance]) {
+            if (live.get(instance) == 1) {
               lostInFlight.incrementAndGet();
             }
           }
