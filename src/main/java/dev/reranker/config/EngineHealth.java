@@ -24,7 +24,9 @@ import org.springframework.stereotype.Component;
  * a partial history; with Kafka 4.1 RUNNING was measured to come after restoration, but that is
  * not a documented promise, so readiness asks the restore listener), and the shared experiment
  * changes read (else users
- * could be assigned by the configured weights for a moment). Part of the readiness health group;
+ * could be assigned by the configured weights for a moment), and the Kafka cluster reachable
+ * ({@link BrokerReachability}; Streams stays RUNNING through a broker outage, retrying, so it
+ * does not tell; {@code reranker.kafka.readiness-requires-broker=false} leaves this out). Part of the readiness health group;
  * its details are shown only to admin callers ({@code show-details: when-authorized}).
  */
 @Component("engine")
@@ -36,11 +38,15 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
   private final StreamsBuilderFactoryBean streams;
   private final ExperimentLog experiments;
   private final RestorationTracker restoration;
+  private final BrokerReachability broker;
+  private final boolean requireBroker;
   private final AtomicBoolean warmed = new AtomicBoolean();
 
   EngineHealth(UserStates states, StreamsBuilderFactoryBean streams, ExperimentLog experiments,
-      RestorationTracker restoration) {
+      RestorationTracker restoration, BrokerReachability broker, RerankerProperties properties) {
     this.states = states;
+    this.broker = broker;
+    this.requireBroker = properties.kafka().readinessRequiresBroker();
     this.streams = streams;
     this.experiments = experiments;
     this.restoration = restoration;
@@ -88,15 +94,18 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
     KafkaStreams.State state = ks == null ? null : ks.state();
     boolean experimentsRead = experiments.caughtUp();
     int restoring = restoration.restoring();
+    boolean brokerReachable = broker.reachable();
     boolean ready = warmed.get() && state == KafkaStreams.State.RUNNING && restoring == 0
-        && experimentsRead;
+        && experimentsRead && (brokerReachable || !requireBroker);
     Health.Builder b = ready ? Health.up() : Health.outOfService();
     b.withDetail("modelsWarmed", warmed.get())
         .withDetail("kafkaStreams", String.valueOf(state))
         .withDetail("restoringStores", restoring)
         .withDetail("restoreRecordsRemaining", restoration.remainingRecords())
         .withDetail("inputLagRecords", ks == null ? -1 : inputLag(ks))
-        .withDetail("experimentsRead", experimentsRead);
+        .withDetail("experimentsRead", experimentsRead)
+        .withDetail("brokerReachable", brokerReachable)
+        .withDetail("brokerLastReachedMsAgo", broker.millisSinceReached());
     states.models().all().forEach((arm, m) -> b.withDetail("model." + arm.wireName(), m.version()));
     return b.build();
   }

@@ -40,12 +40,15 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
    *     benchmark can tell what HTTP itself costs on a machine
    * @param publicStateEndpoint serve {@code GET /v1/users/{id}/state} without the admin key (off
    *     by default: it tells anyone any user's event count and last event time)
+   * @param exposureQueueCapacity exposures held for the producer while it is blocked (the
+   *     cluster away); beyond this many they are dropped and counted. ≈ 1 KB each on the heap
    */
   public record Serving(@DefaultValue("200ms") Duration deadline,
       @DefaultValue("1048576") long maxBodyBytes,
       @DefaultValue("64") int maxConcurrentRequests, @DefaultValue("4") int workerThreads,
       @DefaultValue("false") boolean transportProbe,
-      @DefaultValue("false") boolean publicStateEndpoint) {}
+      @DefaultValue("false") boolean publicStateEndpoint,
+      @DefaultValue("50000") int exposureQueueCapacity) {}
 
   /**
    * @param defaultId the experiment a request without one joins
@@ -193,7 +196,19 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
    *     {@code spring.kafka.bootstrap-servers} is configured)
    * @param embeddedPort its client port (0: any free port)
    * @param replicationFactor of the topics the engine creates
+   * @param brokerCheckInterval how often the engine asks the cluster for its brokers (readiness
+   *     and {@code reranker.kafka.broker.reachable})
+   * @param brokerUnreachableAfter readiness goes DOWN once no check has reached a broker for this
+   *     long (a few missed checks, not one slow answer); it comes UP with the next good check
+   * @param readinessRequiresBroker whether readiness goes DOWN while the brokers are unreachable.
+   *     On by default, as an operator expects a readiness that says "not taking part"; note that
+   *     when every instance loses the cluster together a Kubernetes Service then has no ready
+   *     endpoint, although each instance would still answer from its cached states. Turn it off
+   *     to keep serving through a cluster outage (the gauge and the alert still tell)
    */
   public record Kafka(@DefaultValue("data/kafka") String embeddedDataDir,
-      @DefaultValue("0") int embeddedPort, @DefaultValue("1") short replicationFactor) {}
+      @DefaultValue("0") int embeddedPort, @DefaultValue("1") short replicationFactor,
+      @DefaultValue("2s") Duration brokerCheckInterval,
+      @DefaultValue("6s") Duration brokerUnreachableAfter,
+      @DefaultValue("true") boolean readinessRequiresBroker) {}
 }

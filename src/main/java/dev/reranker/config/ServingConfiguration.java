@@ -10,6 +10,7 @@ import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.experiment.Exposure;
 import dev.reranker.experiment.OutcomeTracker;
 import dev.reranker.ingest.IngestStores;
+import dev.reranker.serving.ExposurePublisher;
 import dev.reranker.serving.ExperimentAggregates;
 import dev.reranker.serving.ItemPopularity;
 import dev.reranker.serving.OwnerRouter;
@@ -211,6 +212,16 @@ class ServingConfiguration {
     return new CopartitioningCheck(admin, p.ingest().topic(), p.experiments().exposuresTopic());
   }
 
+  /** Readiness and the broker gauges: is the Kafka cluster reachable from here. */
+  @Bean
+  BrokerReachability brokerReachability(org.springframework.kafka.core.KafkaAdmin admin,
+      RerankerProperties p, MeterRegistry registry) {
+    BrokerReachability b = BrokerReachability.overAdmin(admin.getConfigurationProperties(),
+        p.kafka().brokerCheckInterval(), p.kafka().brokerUnreachableAfter());
+    b.bindTo(registry);
+    return b;
+  }
+
   @Bean
   NewTopic outcomesTopic(RerankerProperties p) {
     return new NewTopic(p.experiments().outcomesTopic(), p.ingest().partitions(),
@@ -236,23 +247,23 @@ class ServingConfiguration {
     return p.experiments().reportSettings();
   }
 
-  @Bean
-  RerankService rerankService(Reranker reranker, ExperimentRegistry experiments,
-      OutcomeTracker outcomes, KafkaTemplate<String, String> kafka, MeterRegistry registry,
-      RerankerProperties properties, Clock clock) {
+  /**
+   * Exposures leave the request threads through a bounded queue (see {@link ExposurePublisher}):
+   * a request never waits on Kafka. Closed after the web server has drained its requests.
+   */
+  @Bean(destroyMethod = "close")
+  ExposurePublisher exposurePublisher(KafkaTemplate<String, String> kafka, MeterRegistry registry,
+      RerankerProperties properties) {
     ObjectMapper json = JsonMapper.builder().build();
     String topic = properties.experiments().exposuresTopic();
-    io.micrometer.core.instrument.Counter unpublished = io.micrometer.core.instrument.Counter
-        .builder("reranker.experiments.exposures.unpublished")
-        .description("exposures the producer could not write (missing from every report)")
-        .register(registry);
-    Consumer<Exposure> publisher = e -> kafka.send(topic, e.userId(),
-        json.writeValueAsString(e)).whenComplete((r, ex) -> {
-          if (ex != null) {
-            unpublished.increment();
-            log.warn("exposure {} not published: {}", e.requestId(), ex.getMessage());
-          }
-        });
+    return new ExposurePublisher(e -> kafka.send(topic, e.userId(), json.writeValueAsString(e)),
+        properties.serving().exposureQueueCapacity(), registry);
+  }
+
+  @Bean
+  RerankService rerankService(Reranker reranker, ExperimentRegistry experiments,
+      OutcomeTracker outcomes, ExposurePublisher publisher, MeterRegistry registry,
+      RerankerProperties properties, Clock clock) {
     return new RerankService(reranker, experiments, outcomes, publisher, registry,
         properties.serving().deadline(), clock);
   }

@@ -36,7 +36,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Fault scenarios 1 and 4 of the multi-process suite: a broker process ({@code broker}) and three
+ * The multi-process fault suite: a broker process ({@code broker}) and three
  * engine processes ({@code serve}, {@code application.server} set), a load driver reranking
  * through all three while events stream in; then one engine is SIGKILLed. Measured: the time from
  * the kill until the live instances answer every user un-degraded again, 5xx answers (must be
@@ -124,6 +124,78 @@ class EngineKillProcessIntegrationTest {
     assertThat(shutdowns).allMatch(d -> d.compareTo(Duration.ofSeconds(45)) < 0);
   }
 
+  /**
+   * Scenario 2: the broker process SIGKILLed mid-stream and started again on its data directory.
+   * Every engine's readiness goes DOWN (the cluster unreachable) and UP again by itself, no
+   * engine process is restarted, reranks are answered throughout (from the cached states) with no
+   * 5xx, and the final states equal the batch encodings: nothing lost, nothing applied twice
+   * (exactly-once transactions aborted by the crash are replayed).
+   */
+  @Test
+  void aBrokerKilledAndRestartedMidStreamLosesNothingAndNoEngineNeedsARestart() throws Exception {
+    long[] downMs = new long[3];
+    long[] upMs = new long[3];
+    long[] outage = new long[4]; // broker start ms, requests before, requests after, outage ms
+    AtomicLong answered = new AtomicLong();
+    Result r = run(1, (engines, live, faultNanos) -> {
+      long t0 = System.nanoTime();
+      faultNanos.set(t0);
+      broker.kill();
+      for (int i = 0; i < 3; i++) {
+        awaitReadiness(ports[i], engines.get(i), 503, Duration.ofSeconds(60));
+        downMs[i] = (System.nanoTime() - t0) / 1_000_000;
+      }
+      outage[1] = countAnswers();
+      Thread.sleep(5_000); // the outage goes on: requests are still answered
+      outage[2] = countAnswers();
+      long t1 = System.nanoTime();
+      outage[0] = startBroker("broker-restarted.log").toMillis();
+      for (int i = 0; i < 3; i++) {
+        awaitReadiness(ports[i], engines.get(i), 200, Duration.ofSeconds(120));
+        upMs[i] = (System.nanoTime() - t1) / 1_000_000;
+      }
+      outage[3] = (System.nanoTime() - t0) / 1_000_000;
+      Thread.sleep(3_000);
+    });
+    System.out.printf(Locale.ROOT, "| broker SIGKILL + restart | readiness DOWN after %s ms | "
+        + "broker restart %,d ms | readiness UP %s ms after the restart began | outage %,d ms | "
+        + "answers in 5 s of outage %,d |%n", java.util.Arrays.toString(downMs), outage[0],
+        java.util.Arrays.toString(upMs), outage[3], outage[2] - outage[1]);
+    assertThat(r.serverErrors()).as("5xx answers").isZero();
+    assertThat(r.lostInFlight()).as("failed requests").isZero();
+    assertThat(outage[2] - outage[1]).as("answers while the broker was down").isPositive();
+  }
+
+  private final AtomicLong answers = new AtomicLong();
+
+  private long countAnswers() {
+    return answers.get();
+  }
+
+  private void awaitReadiness(int port, JarProcess process, int status, Duration timeout)
+      throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    int last = -1;
+    while (System.nanoTime() < deadline) {
+      if (!process.alive()) {
+        throw new AssertionError("engine on " + port + " exited: " + process.tail());
+      }
+      try {
+        last = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port
+            + "/actuator/health/readiness")).timeout(Duration.ofSeconds(5)).build(),
+            HttpResponse.BodyHandlers.ofString()).statusCode();
+        if (last == status) {
+          return;
+        }
+      } catch (java.io.IOException e) {
+        last = -1;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("engine on " + port + ": readiness " + last + ", not " + status
+        + " within " + timeout + ": " + process.tail());
+  }
+
   record Result(Duration failover, long requests, long serverErrors, long degraded,
       long lostInFlight) {}
 
@@ -145,20 +217,17 @@ class EngineKillProcessIntegrationTest {
 
   private int[] ports;
   private String servers;
+  private final AtomicLong failedSends = new AtomicLong();
 
   private Result run(int standbys, Fault fault) throws Exception {
     ModelArtifacts.TrainedModel performer = TestModels.model(Arm.PERFORMER, 31);
     ModelArtifacts.save(performer, root.resolve("models/performer"));
     ModelArtifacts.save(TestModels.model(Arm.SOFTMAX, 32), root.resolve("models/softmax"));
-    ports = InProcessKafkaBroker.freePorts(4);
+    ports = InProcessKafkaBroker.freePorts(5);
     servers = "localhost:" + ports[3];
     int[] ports = this.ports;
     String servers = this.servers;
-    JarProcess broker = JarProcess.start("broker", root.resolve("broker.log"),
-        List.of("-Xmx384m"), "broker", "--port", Integer.toString(ports[3]), "--data-dir",
-        root.resolve("kafka").toString());
-    processes.add(broker);
-    broker.awaitLog("broker listening on", Duration.ofSeconds(120));
+    startBroker("broker.log");
     List<JarProcess> engines = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       engines.add(startEngine(i, standbys, ports, servers, 0));
@@ -201,6 +270,9 @@ class EngineKillProcessIntegrationTest {
           try {
             HttpResponse<String> a = rerank(ports[instance], user, items.subList(0, 10), 10);
             requests.incrementAndGet();
+            if (a.statusCode() == 200) {
+              answers.incrementAndGet();
+            }
             boolean bad = a.statusCode() >= 500;
             if (bad) {
               if (serverErrors.incrementAndGet() <= 3) {
@@ -218,6 +290,9 @@ class EngineKillProcessIntegrationTest {
             lostInFlight.incrementAndGet(); // to the killed instance, sent before its death
           } catch (Exception e) {
             if (live.get(instance) == 1) {
+              if (lostInFlight.get() < 3) {
+                System.out.println("request to instance " + instance + " failed: " + e);
+              }
               lostInFlight.incrementAndGet();
             }
           }
@@ -244,6 +319,11 @@ class EngineKillProcessIntegrationTest {
     reranking.set(false);
     drivers.shutdown();
     drivers.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(failedSends.get()).as("events the test's producer could not write").isZero();
+    for (int i = 0; i < 3; i++) {
+      assertThat(engines.get(i).alive() || live.get(i) == 0).as("engine " + i + " still running")
+          .isTrue();
+    }
     Result result = new Result(failover, requests.get(), serverErrors.get(), degraded.get(),
         lostInFlight.get());
     System.out.printf(Locale.ROOT, "| standby replicas %d | failover %.1f s | requests %,d | 5xx %d"
@@ -267,6 +347,17 @@ class EngineKillProcessIntegrationTest {
       }
     }
     return result;
+  }
+
+  private JarProcess broker;
+
+  /** The broker process, on the same ports and data directory each time. */
+  private Duration startBroker(String log) throws Exception {
+    broker = JarProcess.start("broker", root.resolve(log), List.of("-Xmx384m"), "broker",
+        "--port", Integer.toString(ports[3]), "--controller-port", Integer.toString(ports[4]),
+        "--data-dir", root.resolve("kafka").toString());
+    processes.add(broker);
+    return broker.awaitLog("broker listening on", Duration.ofSeconds(120));
   }
 
   private JarProcess startEngine(int i, int standbys, int[] ports, String servers, int run)
@@ -309,7 +400,11 @@ class EngineKillProcessIntegrationTest {
         t += 1 + r.nextInt(3); // ≈ 400 ms of event time per second: never ahead of the clock
         String value = dev.reranker.data.InteractionJson.toJson(new dev.reranker.data.Interaction(
             user, items.get(item), t, dev.reranker.data.EventType.VIEW, "ev-" + n));
-        p.send(new ProducerRecord<>("interactions", user, value));
+        p.send(new ProducerRecord<>("interactions", user, value), (md, ex) -> {
+          if (ex != null && failedSends.incrementAndGet() <= 3) {
+            System.out.println("event not acknowledged: " + ex);
+          }
+        });
         produced.computeIfAbsent(user, x -> java.util.Collections.synchronizedList(
             new ArrayList<>())).add(new long[] {item, t});
         n++;
