@@ -313,7 +313,7 @@ public final class RerankBenchmark {
    * connection's own byte buffer (no per-byte stream calls): whatever the client spends is counted
    * in the HTTP phase's CPU, so it is kept to a few syscalls and a scan per response.
    */
-  private static final class LoopbackConnection {
+  static final class LoopbackConnection {
     private final java.net.Socket socket;
     private final java.io.OutputStream out;
     private final java.io.InputStream in;

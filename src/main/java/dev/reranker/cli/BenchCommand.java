@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks: each prints a table and writes one JSON object (--out).",
     subcommands = {BenchAttentionCommand.class, BenchIngestCommand.class,
-        BenchRerankCommand.class})
+        BenchRerankCommand.class, BenchSoakCommand.class, BenchRestoreCommand.class})
 final class BenchCommand implements Runnable {
 
   @CommandLine.Spec

@@ -41,6 +41,7 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
   private final BrokerReachability broker;
   private final boolean requireBroker;
   private final AtomicBoolean warmed = new AtomicBoolean();
+  private final AtomicBoolean lastReady = new AtomicBoolean();
 
   EngineHealth(UserStates states, StreamsBuilderFactoryBean streams, ExperimentLog experiments,
       RestorationTracker restoration, BrokerReachability broker, RerankerProperties properties) {
@@ -97,6 +98,13 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
     boolean brokerReachable = broker.reachable();
     boolean ready = warmed.get() && state == KafkaStreams.State.RUNNING && restoring == 0
         && experimentsRead && (brokerReachable || !requireBroker);
+    if (lastReady.getAndSet(ready) != ready) {
+      // a person reading the log at 3 a.m. sees when and why readiness changed (observed when a
+      // probe asks: the change happened at most one probe period earlier)
+      log.info("readiness {}: models warmed {}, Kafka Streams {}, restoring stores {}, "
+          + "experiments read {}, Kafka reachable {}", ready ? "UP" : "DOWN", warmed.get(), state,
+          restoring, experimentsRead, brokerReachable);
+    }
     Health.Builder b = ready ? Health.up() : Health.outOfService();
     b.withDetail("modelsWarmed", warmed.get())
         .withDetail("kafkaStreams", String.valueOf(state))
