@@ -381,7 +381,10 @@ class EngineKillProcessIntegrationTest {
         "--reranker.experiments.definitions[0].id=perf",
         "--reranker.experiments.definitions[0].weights.performer=100",
         "--reranker.experiments.definitions[0].k=10",
-        "--logging.level.root=WARN");
+        "--logging.level.root=WARN",
+        "--logging.level.org.apache.kafka.streams=" + (run > 0 ? "INFO" : "WARN"),
+        "--logging.level.org.apache.kafka.clients.consumer=" + (run > 0 ? "INFO" : "WARN"),
+        "--logging.level.dev.reranker.config=INFO");
     processes.add(e);
     return e;
   }
@@ -446,18 +449,38 @@ class EngineKillProcessIntegrationTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** Waits for readiness UP; says every 10 s what readiness still waits on (its details). */
   private void awaitReady(int port, JarProcess process, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    long said = start;
     while (System.nanoTime() < deadline) {
       if (!process.alive()) {
         throw new AssertionError("engine on " + port + " exited: " + process.tail());
       }
       try {
+        long sent = System.nanoTime();
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://localhost:"
-            + port + "/actuator/health/readiness")).build(), HttpResponse.BodyHandlers.ofString());
+            + port + "/actuator/health/readiness")).header("X-Api-Key", KEY)
+            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        long took = (System.nanoTime() - sent) / 1_000_000;
+        if (took > 1_000) {
+          System.out.printf(Locale.ROOT, "readiness of engine on %d took %,d ms to answer%n",
+              port, took);
+        }
         if (r.statusCode() == 200) {
           return;
         }
+        if (System.nanoTime() - said > 10_000_000_000L) {
+          said = System.nanoTime();
+          JsonNode engine = json.readTree(r.body()).path("components").path("engine")
+              .path("details");
+          System.out.printf(Locale.ROOT, "engine on %d not ready after %.0f s: %s%n", port,
+              (said - start) / 1e9, engine);
+        }
+      } catch (java.net.http.HttpTimeoutException e) {
+        System.out.printf(Locale.ROOT, "readiness of engine on %d: no answer in 5 s (%.0f s "
+            + "after start)%n", port, (System.nanoTime() - start) / 1e9);
       } catch (java.io.IOException e) {
         // not listening yet
       }
