@@ -1,19 +1,12 @@
 package dev.reranker.bench;
 
-import dev.reranker.attention.FavorProjection;
-import dev.reranker.attention.FeatureMap;
 import dev.reranker.config.RerankerApplication;
 import dev.reranker.data.EventType;
-import dev.reranker.data.IdMap;
 import dev.reranker.data.Interaction;
 import dev.reranker.data.InteractionJson;
 import dev.reranker.experiment.ArmChoice;
 import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.ingest.IngestMetrics;
-import dev.reranker.model.Arm;
-import dev.reranker.model.ModelArtifacts;
-import dev.reranker.model.ModelConfig;
-import dev.reranker.model.ModelWeights;
 import dev.reranker.serving.RerankApi;
 import dev.reranker.serving.RerankService;
 import java.io.PrintStream;
@@ -76,7 +69,7 @@ public final class RerankBenchmark {
     }
   }
 
-  static final int ITEMS = 5_000;
+  static final int ITEMS = BenchModels.ITEMS;
   static final String RERANK_PATH = "/v1/rerank";
   static final String PROBE_PATH = "/v1/transport-probe";
 
@@ -91,18 +84,7 @@ public final class RerankBenchmark {
 
   public Map<String, Object> run() throws Exception {
     Path work = Files.createTempDirectory("reranker-bench-rerank");
-    List<String> items = new ArrayList<>();
-    for (int i = 0; i < ITEMS; i++) {
-      items.add("item-" + i);
-    }
-    for (Arm arm : Arm.values()) {
-      ModelConfig c = ModelConfig.builder(ITEMS, arm).dim(64).layers(2).heads(2).ffnDim(256)
-          .kernel(FeatureMap.Kernel.SOFTMAX).features(64).rowNorms(FavorProjection.RowNorms.CHI)
-          .chunk(256).dropout(0.1).seed(options.seed() + arm.ordinal()).build();
-      ModelArtifacts.save(ModelArtifacts.TrainedModel.of(c, ModelWeights.initialize(c),
-          IdMap.of(items), Map.of("purpose", "benchmark (random weights)"), Map.of()),
-          work.resolve("models/" + arm.wireName()));
-    }
+    List<String> items = BenchModels.save(work, options.seed(), "benchmark (random weights)");
     List<String> args = new ArrayList<>(List.of(
         "--server.port=0", "--reranker.kafka.embedded-data-dir=" + work.resolve("kafka"),
         "--spring.kafka.streams.state-dir=" + work.resolve("streams"),

@@ -1,10 +1,7 @@
 package dev.reranker.bench;
 
-import dev.reranker.attention.FavorProjection;
-import dev.reranker.attention.FeatureMap;
 import dev.reranker.config.RerankerApplication;
 import dev.reranker.data.EventType;
-import dev.reranker.data.IdMap;
 import dev.reranker.data.Interaction;
 import dev.reranker.data.InteractionJson;
 import dev.reranker.data.Topics;
@@ -13,10 +10,6 @@ import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.ingest.InProcessKafkaBroker;
 import dev.reranker.ingest.IngestMetrics;
 import dev.reranker.ingest.RestorationTracker;
-import dev.reranker.model.Arm;
-import dev.reranker.model.ModelArtifacts;
-import dev.reranker.model.ModelConfig;
-import dev.reranker.model.ModelWeights;
 import dev.reranker.serving.RerankApi;
 import dev.reranker.serving.RerankService;
 import java.io.IOException;
@@ -25,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -71,7 +63,7 @@ public final class RestoreBenchmark {
     }
   }
 
-  static final int ITEMS = 5_000;
+  static final int ITEMS = BenchModels.ITEMS;
   private static final String APP_ID = "restore-bench";
 
   private final Options options;
@@ -84,18 +76,7 @@ public final class RestoreBenchmark {
 
   public Map<String, Object> run() throws Exception {
     Path work = Files.createTempDirectory("reranker-bench-restore");
-    List<String> items = new ArrayList<>();
-    for (int i = 0; i < ITEMS; i++) {
-      items.add("item-" + i);
-    }
-    for (Arm arm : Arm.values()) {
-      ModelConfig c = ModelConfig.builder(ITEMS, arm).dim(64).layers(2).heads(2).ffnDim(256)
-          .kernel(FeatureMap.Kernel.SOFTMAX).features(64).rowNorms(FavorProjection.RowNorms.CHI)
-          .chunk(256).dropout(0.1).seed(options.seed() + arm.ordinal()).build();
-      ModelArtifacts.save(ModelArtifacts.TrainedModel.of(c, ModelWeights.initialize(c),
-          IdMap.of(items), Map.of("purpose", "benchmark (random weights)"), Map.of()),
-          work.resolve("models/" + arm.wireName()));
-    }
+    List<String> items = BenchModels.save(work, options.seed(), "benchmark (random weights)");
     Path stateDir = work.resolve("streams");
     try (InProcessKafkaBroker broker = InProcessKafkaBroker.start(work.resolve("kafka"), 0, 0)) {
       String servers = broker.bootstrapServers();

@@ -1,19 +1,12 @@
 package dev.reranker.bench;
 
-import dev.reranker.attention.FavorProjection;
-import dev.reranker.attention.FeatureMap;
 import dev.reranker.config.RerankerApplication;
 import dev.reranker.data.EventType;
-import dev.reranker.data.IdMap;
 import dev.reranker.data.Interaction;
 import dev.reranker.data.InteractionJson;
 import dev.reranker.experiment.ArmChoice;
 import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.ingest.IngestMetrics;
-import dev.reranker.model.Arm;
-import dev.reranker.model.ModelArtifacts;
-import dev.reranker.model.ModelConfig;
-import dev.reranker.model.ModelWeights;
 import dev.reranker.serving.RerankApi;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintStream;
@@ -100,7 +93,7 @@ public final class SoakBenchmark {
     }
   }
 
-  static final int ITEMS = 5_000;
+  static final int ITEMS = BenchModels.ITEMS;
   private static final double MB = 1024.0 * 1024.0;
 
   private final Options options;
@@ -114,18 +107,7 @@ public final class SoakBenchmark {
 
   public Map<String, Object> run() throws Exception {
     Path work = Files.createTempDirectory("reranker-soak");
-    List<String> items = new ArrayList<>();
-    for (int i = 0; i < ITEMS; i++) {
-      items.add("item-" + i);
-    }
-    for (Arm arm : Arm.values()) {
-      ModelConfig c = ModelConfig.builder(ITEMS, arm).dim(64).layers(2).heads(2).ffnDim(256)
-          .kernel(FeatureMap.Kernel.SOFTMAX).features(64).rowNorms(FavorProjection.RowNorms.CHI)
-          .chunk(256).dropout(0.1).seed(options.seed() + arm.ordinal()).build();
-      ModelArtifacts.save(ModelArtifacts.TrainedModel.of(c, ModelWeights.initialize(c),
-          IdMap.of(items), Map.of("purpose", "soak (random weights)"), Map.of()),
-          work.resolve("models/" + arm.wireName()));
-    }
+    List<String> items = BenchModels.save(work, options.seed(), "soak (random weights)");
     List<String> args = new ArrayList<>(List.of(
         "--server.port=0", "--reranker.kafka.embedded-data-dir=" + work.resolve("kafka"),
         "--spring.kafka.streams.state-dir=" + work.resolve("streams"),
@@ -554,7 +536,6 @@ public final class SoakBenchmark {
     private double maxMs;
     private double totalMs;
     private double heapAfterMb = Double.NaN;
-    private volatile boolean ignoreExplicit = true;
 
     GcWatch() {
       for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
@@ -581,7 +562,7 @@ public final class SoakBenchmark {
           }
           synchronized (this) {
             heapAfterMb = after / MB;
-            if (explicit && ignoreExplicit) {
+            if (explicit) { // the benchmark's own live-heap measurements
               return;
             }
             count++;
