@@ -159,7 +159,8 @@ class ServingConfiguration {
     // reaches every instance or none
     return new ExperimentRegistry(list, cfg.defaultId(), e -> {
       try {
-        kafka.send(cfg.topic(), e.id(), ExperimentLog.toJson(e)).get(10, TimeUnit.SECONDS);
+        return kafka.send(cfg.topic(), e.id(), ExperimentLog.toJson(e)).get(10, TimeUnit.SECONDS)
+            .getRecordMetadata().offset();
       } catch (InterruptedException ex) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while sharing experiment " + e.id(), ex);

@@ -30,7 +30,8 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>So every instance assigns users alike, admin changes survive restarts, and an instance
  * started later catches up. What the topic holds for an id wins over the {@code config/}
  * definition of the same id. Two admins changing the same experiment at once through different
- * instances: the record written last wins everywhere. A record that cannot be read is logged with
+ * instances: the record written last wins everywhere (each instance keeps, per id, the version at the
+ * highest offset it has seen, its own writes included). A record that cannot be read is logged with
  * its offset and reason and skipped; tombstones are ignored (experiments are not deleted).
  */
 public final class ExperimentLog implements AutoCloseable {
@@ -179,7 +180,7 @@ public final class ExperimentLog implements AutoCloseable {
         throw new IllegalArgumentException("key '" + r.key() + "' is not the experiment's id '"
             + e.id() + "'");
       }
-      registry.apply(e);
+      registry.apply(e, r.offset());
     } catch (IllegalArgumentException ex) {
       skipped.incrementAndGet();
       log.warn("skipped {} record at offset {}: {}", topic, r.offset(), ex.getMessage());
