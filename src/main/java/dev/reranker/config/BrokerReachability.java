@@ -28,7 +28,7 @@ import org.springframework.context.SmartLifecycle;
  * a test can move both; the service uses {@link System#nanoTime()} and {@link #adminProbe}.
  * Transitions are logged once each (WARN on loss, INFO on return, with the outage's length).
  */
-final class BrokerReachability implements SmartLifecycle {
+final class BrokerReachability implements SmartLifecycle, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(BrokerReachability.class);
 
@@ -39,6 +39,8 @@ final class BrokerReachability implements SmartLifecycle {
   private final String servers;
   private final AutoCloseable onClose;
   /** Ticker value of the last successful check; the start counts as one (a grace to connect). */
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final AtomicLong lastReachedNanos;
   private final AtomicLong lostAtNanos = new AtomicLong(-1);
   private volatile ScheduledExecutorService scheduler;
@@ -144,10 +146,22 @@ final class BrokerReachability implements SmartLifecycle {
     if (s != null) {
       s.shutdownNow();
     }
-    try {
-      onClose.close();
-    } catch (Exception e) {
-      log.debug("closing the broker check's admin client", e);
+  }
+
+  /**
+   * Stops checking and closes the admin client. The bean's destroy method: it also runs when the
+   * context fails to start, where {@link #stop()} is not called (the client, created with the
+   * bean, kept reconnecting to the broker for the life of the JVM).
+   */
+  @Override
+  public void close() {
+    stop();
+    if (closed.compareAndSet(false, true)) {
+      try {
+        onClose.close();
+      } catch (Exception e) {
+        log.debug("closing the broker check's admin client", e);
+      }
     }
   }
 

@@ -42,8 +42,11 @@ class BenchSoakCommandIntegrationTest {
     assertThat(samples.get(5).get("live_heap_mb").asDouble()).isPositive();
     JsonNode summary = json.get("summary");
     assertThat(summary.get("errors").asLong()).isZero();
+    // within the 4 MiB budget, give or take the entries being evicted right then: Caffeine's
+    // maximumWeight may be exceeded "temporarily while evicting" (its documented contract; CI
+    // sampled 4.009 MiB once). Unbounded, 500 users' states would be several times the budget.
     assertThat(samples.get(5).get("cache_mb").asDouble()).as("states cached").isPositive()
-        .isLessThanOrEqualTo(4.0);
+        .isLessThanOrEqualTo(4.0 * 1.05);
     assertThat(summary.get("requests").asLong()).isBetween(600L, 1400L); // 40/s for 30 s
     assertThat(summary.get("events_ingested").asLong()).isPositive();
     assertThat(summary.get("memory_flat").isBoolean()).isTrue();

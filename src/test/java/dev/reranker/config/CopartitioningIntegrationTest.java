@@ -1,9 +1,12 @@
 package dev.reranker.config;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.reranker.testing.EngineHarness;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
@@ -16,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * An interactions topic that already exists with more partitions than the configured count: the exposures topic would be created with the configured count, the outcome join would
  * see a user's exposures and interactions on different tasks and no outcome ever. The service
- * refuses to start, naming both topics and the fix.
+ * refuses to start, naming both topics and the fix, and leaves no client of its own running.
  */
 class CopartitioningIntegrationTest {
 
@@ -45,5 +48,11 @@ class CopartitioningIntegrationTest {
         .rootCause()
         .hasMessageContaining("copart-exposures has 4 partitions and copart-interactions has 6")
         .hasMessageContaining("co-partitioned");
+    // what the failed context had created is closed with it: the broker check's admin client
+    // once outlived it, reconnecting to the broker for the rest of the JVM's life
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+            .filter(n -> n.contains("reranker-broker-check") || n.equals("broker-check"))
+            .toList()).isEmpty());
   }
 }
