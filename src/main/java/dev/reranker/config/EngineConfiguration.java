@@ -109,14 +109,19 @@ class EngineConfiguration {
     return new RestorationTracker();
   }
 
+  @Bean
+  StreamsStartup streamsStartup(RestorationTracker restoration) {
+    return new StreamsStartup(restoration);
+  }
+
   /**
    * What the topology needs from Kafka Streams beyond {@code spring.kafka.streams.*}: the
    * production error handler that keeps a refused dead-letter record from stopping ingestion, and
-   * the restore listener readiness waits on.
+   * the restore and state listeners readiness waits on.
    */
   @Bean
   StreamsBuilderFactoryBeanConfigurer ingestStreamsConfigurer(IngestSettings settings,
-      IngestMetrics metrics, RestorationTracker restoration) {
+      IngestMetrics metrics, RestorationTracker restoration, StreamsStartup startup) {
     return factory -> {
       java.util.Properties p = factory.getStreamsConfiguration();
       if (p != null) {
@@ -125,6 +130,7 @@ class EngineConfiguration {
         factory.setStreamsConfiguration(p);
       }
       factory.setStateRestoreListener(restoration);
+      factory.setStateListener(startup);
       // stop after the web server: on SIGTERM Boot's graceful shutdown (phase DEFAULT − 1024)
       // drains the requests in flight first, then the server stops (DEFAULT − 2048), and only
       // then do the stores close. With the factory's own phase (DEFAULT − 1000) the stores

@@ -18,16 +18,18 @@ import org.springframework.stereotype.Component;
 
 /**
  * Readiness of the engine: every configured model loaded and warmed up (its encoder and batched
- * pass run once, so the first request does not pay for JIT and ND4J initialisation), Kafka
- * Streams RUNNING with none of this instance's active stores still restoring from its changelog
- * (restoration runs on Streams' state updater thread, and a request served while it runs would see
- * a partial history; with Kafka 4.1 RUNNING was measured to come after restoration, but that is
- * not a documented promise, so readiness asks the restore listener), and the shared experiment
- * changes read (else users
- * could be assigned by the configured weights for a moment), and the Kafka cluster reachable
- * ({@link BrokerReachability}; Streams stays RUNNING through a broker outage, retrying, so it
- * does not tell; {@code reranker.kafka.readiness-requires-broker=false} leaves this out). Part of the readiness health group;
- * its details are shown only to admin callers ({@code show-details: when-authorized}).
+ * pass run once, so the first request does not pay for JIT and ND4J initialisation), start-up
+ * over ({@link StreamsStartup}: Kafka Streams RUNNING once with none of this instance's active
+ * stores still restoring from its changelog — restoration runs on Streams' state updater thread,
+ * and a request served while it runs would see a partial history; with Kafka 4.1 RUNNING was
+ * measured to come after restoration, but that is not a documented promise, so readiness asks the
+ * restore listener) and, after it, Kafka Streams RUNNING or REBALANCING (a group change does not
+ * take every instance out of the balancer at once; see {@link StreamsStartup}), the shared
+ * experiment changes read (else users could be assigned by the configured weights for a moment),
+ * and the Kafka cluster reachable ({@link BrokerReachability}; Streams stays RUNNING through a
+ * broker outage, retrying, so it does not tell; {@code reranker.kafka.readiness-requires-broker=false}
+ * leaves this out). Part of the readiness health group; its details are shown only to admin
+ * callers ({@code show-details: when-authorized}).
  */
 @Component("engine")
 class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
@@ -39,13 +41,16 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
   private final ExperimentLog experiments;
   private final RestorationTracker restoration;
   private final BrokerReachability broker;
+  private final StreamsStartup startup;
   private final boolean requireBroker;
   private final AtomicBoolean warmed = new AtomicBoolean();
   private final AtomicBoolean lastReady = new AtomicBoolean();
 
   EngineHealth(UserStates states, StreamsBuilderFactoryBean streams, ExperimentLog experiments,
-      RestorationTracker restoration, BrokerReachability broker, RerankerProperties properties) {
+      RestorationTracker restoration, BrokerReachability broker, StreamsStartup startup,
+      RerankerProperties properties) {
     this.states = states;
+    this.startup = startup;
     this.broker = broker;
     this.requireBroker = properties.kafka().readinessRequiresBroker();
     this.streams = streams;
@@ -89,6 +94,23 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
     return lag;
   }
 
+  /**
+   * The readiness rule. Until start-up is over: Kafka Streams RUNNING with nothing restoring.
+   * After it: RUNNING or REBALANCING, whatever is restoring (a task taken over from another
+   * instance; its users' requests are answered degraded meanwhile); any other state (shutting
+   * down, failed) is not ready.
+   */
+  static boolean ready(boolean warmed, boolean startedUp, KafkaStreams.State state,
+      int restoring, boolean experimentsRead, boolean brokerOk) {
+    if (!warmed || !experimentsRead || !brokerOk || state == null) {
+      return false;
+    }
+    if (!startedUp) {
+      return state == KafkaStreams.State.RUNNING && restoring == 0;
+    }
+    return state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING;
+  }
+
   @Override
   public Health health() {
     KafkaStreams ks = streams.getKafkaStreams();
@@ -96,17 +118,21 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
     boolean experimentsRead = experiments.caughtUp();
     int restoring = restoration.restoring();
     boolean brokerReachable = broker.reachable();
-    boolean ready = warmed.get() && state == KafkaStreams.State.RUNNING && restoring == 0
-        && experimentsRead && (brokerReachable || !requireBroker);
+    if (state == KafkaStreams.State.RUNNING && restoring == 0) {
+      startup.markDone();
+    }
+    boolean ready = ready(warmed.get(), startup.done(), state, restoring, experimentsRead,
+        brokerReachable || !requireBroker);
     if (lastReady.getAndSet(ready) != ready) {
       // a person reading the log at 3 a.m. sees when and why readiness changed (observed when a
       // probe asks: the change happened at most one probe period earlier)
-      log.info("readiness {}: models warmed {}, Kafka Streams {}, restoring stores {}, "
-          + "experiments read {}, Kafka reachable {}", ready ? "UP" : "DOWN", warmed.get(), state,
-          restoring, experimentsRead, brokerReachable);
+      log.info("readiness {}: models warmed {}, started up {}, Kafka Streams {}, restoring "
+          + "stores {}, experiments read {}, Kafka reachable {}", ready ? "UP" : "DOWN",
+          warmed.get(), startup.done(), state, restoring, experimentsRead, brokerReachable);
     }
     Health.Builder b = ready ? Health.up() : Health.outOfService();
     b.withDetail("modelsWarmed", warmed.get())
+        .withDetail("startedUp", startup.done())
         .withDetail("kafkaStreams", String.valueOf(state))
         .withDetail("restoringStores", restoring)
         .withDetail("restoreRecordsRemaining", restoration.remainingRecords())

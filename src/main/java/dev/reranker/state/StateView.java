@@ -20,6 +20,18 @@ public record StateView(Arm arm, String modelVersion, float[] userVector, long f
   /** Copies an entry's state under its lock. */
   static StateView of(Arm arm, CachedState entry) {
     entry.lock().lock();
+    return copyAndUnlock(arm, entry);
+  }
+
+  /** {@link #of}, or null at once when another thread holds the entry's lock. */
+  static StateView tryOf(Arm arm, CachedState entry) {
+    if (!entry.lock().tryLock()) {
+      return null;
+    }
+    return copyAndUnlock(arm, entry);
+  }
+
+  private static StateView copyAndUnlock(Arm arm, CachedState entry) {
     try {
       var s = entry.state();
       boolean any = s.position() > 0;

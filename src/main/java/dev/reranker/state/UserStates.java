@@ -259,14 +259,22 @@ public final class UserStates {
           && entry.state().modelVersion().equals(model.version())
           && (arm == Arm.PERFORMER ? behind <= maxPendingPerformer
               && entry.historyPosition() >= extent.first() : behind == 0);
-      if (!cheap) {
+      if (!cheap || entry.lock().isLocked()) {
+        // a locked entry is being folded or snapshotted, by the stream thread as a rule, which
+        // can wait on Kafka meanwhile (a store write waiting for the producer's metadata while the
+        // cluster is away): waiting for it belongs where the request's deadline can abandon it.
+        // In the broker-kill fault test a request thread waited here for longer than the
+        // client's 10 s timeout.
         return StateReader.Cheap.NOT_CHEAP;
       }
       // nothing pending: the cached entry is current (a fold racing with this read only makes it
       // newer); else the catch-up folds the few pending events
       CachedState state = behind == 0 ? entry : current(userId, arm);
-      return state == null ? StateReader.Cheap.NO_HISTORY
-          : new StateReader.Cheap.Current(StateView.of(arm, state));
+      if (state == null) {
+        return StateReader.Cheap.NO_HISTORY;
+      }
+      StateView view = StateView.tryOf(arm, state);
+      return view == null ? StateReader.Cheap.NOT_CHEAP : new StateReader.Cheap.Current(view);
     }
 
     /**
@@ -589,6 +597,8 @@ public final class UserStates {
         if (entry == null) {
           continue;
         }
+        byte[] bytes;
+        long position;
         entry.lock().lock();
         try {
           long unsaved = entry.historyPosition() - entry.snapshotPosition();
@@ -596,18 +606,29 @@ public final class UserStates {
               || (unsaved > 0 && now - entry.snapshotMillis() >= settings.snapshotInterval()
                   .toMillis())
               || (force && unsaved > 0);
-          if (due && !entry.partial()) {
-            byte[] bytes = entry.state().toBytes();
-            snapshots.save(user, model.version(), new SnapshotStore.Snapshot(
-                entry.historyPosition(), bytes));
-            entry.snapshotted(entry.historyPosition(), now);
-            snapshotCount.increment();
-            snapshotBytes.increment(bytes.length + 8);
-            written.put(user, entry.historyPosition());
+          if (!due || entry.partial()) {
+            continue;
+          }
+          bytes = entry.state().toBytes();
+          position = entry.historyPosition();
+        } finally {
+          entry.lock().unlock();
+        }
+        // written without the entry's lock: a store write can wait on Kafka (its changelog's
+        // producer, the cluster away), and requests read the entry meanwhile. The bytes are the
+        // state at `position`, whatever the entry has folded since.
+        snapshots.save(user, model.version(), new SnapshotStore.Snapshot(position, bytes));
+        entry.lock().lock();
+        try {
+          if (position > entry.snapshotPosition()) {
+            entry.snapshotted(position, now);
           }
         } finally {
           entry.lock().unlock();
         }
+        snapshotCount.increment();
+        snapshotBytes.increment(bytes.length + 8);
+        written.put(user, position);
       }
       return written;
     }

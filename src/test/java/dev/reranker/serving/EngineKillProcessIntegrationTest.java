@@ -96,12 +96,48 @@ class EngineKillProcessIntegrationTest {
   void aRollingRestartFailsNoRequest() throws Exception {
     List<Duration> shutdowns = new ArrayList<>();
     List<Duration> startups = new ArrayList<>();
+    // the engines not being restarted stay in the balancer through the group changes: probed
+    // every second, as a Kubernetes readiness probe would (which removes a pod after 2 × 5 s)
+    AtomicLong probes = new AtomicLong();
+    AtomicLong othersUnready = new AtomicLong();
+    List<String> unreadyDetails = java.util.Collections.synchronizedList(new ArrayList<>());
     Result r = run(1, (engines, live, faultNanos) -> {
       faultNanos.set(System.nanoTime());
       for (int i = 0; i < 3; i++) {
         live.set(i, 0); // readiness DOWN: the balancer sends nothing new
         faultNanos.set(System.nanoTime());
         Thread.sleep(1_000);
+        final int restarting = i;
+        AtomicBoolean watching = new AtomicBoolean(true);
+        Thread watcher = new Thread(() -> {
+          while (watching.get()) {
+            for (int j = 0; j < 3; j++) {
+              if (j == restarting) {
+                continue;
+              }
+              try {
+                HttpResponse<String> h = http.send(HttpRequest.newBuilder(URI.create(
+                    "http://localhost:" + ports[j] + "/actuator/health/readiness"))
+                    .header("X-Api-Key", KEY).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+                probes.incrementAndGet();
+                if (h.statusCode() != 200) {
+                  othersUnready.incrementAndGet();
+                  unreadyDetails.add("engine " + j + " while engine " + restarting
+                      + " restarted: " + h.body());
+                }
+              } catch (Exception e) {
+                // no answer in 5 s is not an unready answer; the request counts say the rest
+              }
+            }
+            try {
+              Thread.sleep(1_000);
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+        }, "readiness-watch");
+        watcher.start();
         long t0 = System.nanoTime();
         int code = engines.get(i).terminate(Duration.ofSeconds(60));
         shutdowns.add(Duration.ofNanos(System.nanoTime() - t0));
@@ -115,11 +151,18 @@ class EngineKillProcessIntegrationTest {
         live.set(i, 1);
         faultNanos.set(System.nanoTime());
         Thread.sleep(3_000);
+        watching.set(false);
+        watcher.join();
       }
     });
     System.out.println("| rolling restart | SIGTERM → exit " + shutdowns + " | start → ready "
-        + startups + " |");
+        + startups + " | the other engines unready in " + othersUnready.get() + " of "
+        + probes.get() + " probes |");
+    unreadyDetails.stream().limit(5).forEach(System.out::println);
     assertThat(r.serverErrors()).as("5xx answers").isZero();
+    assertThat(othersUnready.get()).as("unready answers of the engines not being restarted: "
+        + unreadyDetails.stream().limit(3).toList()).isZero();
+    assertThat(probes.get()).as("readiness probes answered").isPositive();
     assertThat(r.lostInFlight()).as("requests to live instances that failed").isZero();
     assertThat(shutdowns).allMatch(d -> d.compareTo(Duration.ofSeconds(45)) < 0);
   }

@@ -21,7 +21,7 @@ class UserStatesTest {
   final ModelArtifacts.TrainedModel performer = TestModels.model(Arm.PERFORMER, 3);
   final ModelArtifacts.TrainedModel softmax = TestModels.model(Arm.SOFTMAX, 4);
 
-  UserStates.Session states(InMemoryHistory history, InMemorySnapshots snapshots,
+  UserStates.Session states(InMemoryHistory history, SnapshotStore snapshots,
       int batchThreshold, int historyLimit, long snapshotEvery) {
     UserStates shared = new UserStates(
         new ModelRegistry(Map.of(Arm.PERFORMER, new ActiveModel(performer),
@@ -113,6 +113,85 @@ class UserStatesTest {
     states.current("a", Arm.PERFORMER);
     cache.invalidateAll();
     assertThat(states.currentIfCheap("a", Arm.PERFORMER, 8)).isEqualTo(StateReader.Cheap.NOT_CHEAP);
+  }
+
+  /**
+   * A request never waits for an entry another thread holds: the stream thread can hold one while
+   * it waits on Kafka (the broker-kill fault test saw a request wait past the client's 10 s).
+   */
+  @Test
+  void aLockedEntryIsNotCheapAndTheCheapPathDoesNotWaitForIt() throws Exception {
+    InMemoryHistory history = new InMemoryHistory(10_000);
+    UserStates.Session states = states(history, new InMemorySnapshots(), 1_000_000, 10_000, 1000);
+    feed(history, "a", 20, 1);
+    CachedState entry = states.current("a", Arm.PERFORMER);
+    java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Thread holder = new Thread(() -> {
+      entry.lock().lock();
+      try {
+        held.countDown();
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        entry.lock().unlock();
+      }
+    });
+    holder.start();
+    held.await();
+    try {
+      StateReader.Cheap quick = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+          Duration.ofSeconds(5), () -> states.currentIfCheap("a", Arm.PERFORMER, 8));
+      assertThat(quick).isEqualTo(StateReader.Cheap.NOT_CHEAP);
+    } finally {
+      release.countDown();
+      holder.join();
+    }
+    assertThat(states.currentIfCheap("a", Arm.PERFORMER, 8))
+        .isInstanceOf(StateReader.Cheap.Current.class);
+  }
+
+  /** A snapshot is written without the entry's lock: a slow store write does not hold readers. */
+  @Test
+  void aSnapshotBeingWrittenDoesNotHoldTheEntry() throws Exception {
+    InMemoryHistory history = new InMemoryHistory(10_000);
+    java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    InMemorySnapshots stored = new InMemorySnapshots();
+    SnapshotStore slow = new SnapshotStore() {
+      @Override
+      public java.util.Optional<Snapshot> load(String userId, String modelVersion) {
+        return stored.load(userId, modelVersion);
+      }
+
+      @Override
+      public void save(String userId, String modelVersion, Snapshot snapshot) {
+        writing.countDown();
+        try {
+          release.await(); // as a changelog write waiting for the producer's metadata
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        stored.save(userId, modelVersion, snapshot);
+      }
+    };
+    UserStates.Session states = states(history, slow, 1_000_000, 10_000, 1000);
+    feed(history, "a", 20, 1);
+    states.current("a", Arm.PERFORMER);
+    Thread snapshotter = new Thread(() -> states.snapshotDue(List.of("a"), true));
+    snapshotter.start();
+    writing.await();
+    try {
+      StateReader.Cheap quick = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+          Duration.ofSeconds(5), () -> states.currentIfCheap("a", Arm.PERFORMER, 8));
+      assertThat(current(quick).historyPosition()).isEqualTo(20);
+    } finally {
+      release.countDown();
+      snapshotter.join();
+    }
+    assertThat(stored.size()).isEqualTo(1);
+    assertThat(states.snapshotDue(List.of("a"), true)).as("nothing unsaved any more").isEmpty();
   }
 
   @Test
