@@ -24,7 +24,8 @@ import org.springframework.stereotype.Component;
  * and a request served while it runs would see a partial history; with Kafka 4.1 RUNNING was
  * measured to come after restoration, but that is not a documented promise, so readiness asks the
  * restore listener) and, after it, Kafka Streams RUNNING or REBALANCING (a group change does not
- * take every instance out of the balancer at once; see {@link StreamsStartup}), the shared
+ * take every instance out of the balancer at once; see {@link StreamsStartup}) with no active
+ * store restoring (a partition moving here with a changelog to restore), the shared
  * experiment changes read (else users could be assigned by the configured weights for a moment),
  * and the Kafka cluster reachable ({@link BrokerReachability}; Streams stays RUNNING through a
  * broker outage, retrying, so it does not tell; {@code reranker.kafka.readiness-requires-broker=false}
@@ -95,18 +96,17 @@ class EngineHealth implements HealthIndicator, SmartInitializingSingleton {
   }
 
   /**
-   * The readiness rule. Until start-up is over: Kafka Streams RUNNING with nothing restoring.
-   * After it: RUNNING or REBALANCING, whatever is restoring (a task taken over from another
-   * instance; its users' requests are answered degraded meanwhile); any other state (shutting
-   * down, failed) is not ready.
+   * The readiness rule. Nothing of this instance's active stores restoring, ever (a request
+   * served meanwhile could see a partial history). Until start-up is over: Kafka Streams RUNNING.
+   * After it: RUNNING or REBALANCING; any other state (shutting down, failed) is not ready.
    */
   static boolean ready(boolean warmed, boolean startedUp, KafkaStreams.State state,
       int restoring, boolean experimentsRead, boolean brokerOk) {
-    if (!warmed || !experimentsRead || !brokerOk || state == null) {
+    if (!warmed || !experimentsRead || !brokerOk || state == null || restoring > 0) {
       return false;
     }
     if (!startedUp) {
-      return state == KafkaStreams.State.RUNNING && restoring == 0;
+      return state == KafkaStreams.State.RUNNING;
     }
     return state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING;
   }

@@ -14,8 +14,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 /**
- * Readiness waits for start-up (RUNNING with nothing restoring) once; after it, a rebalance or a
- * restoring task does not make the instance unready, shutting down or failing does.
+ * Readiness waits for start-up (RUNNING with nothing restoring) once; after it, a rebalance does
+ * not make the instance unready; a restoring store, shutting down or failing does.
  */
 class ReadinessRuleTest {
 
@@ -29,10 +29,11 @@ class ReadinessRuleTest {
   }
 
   @Test
-  void afterStartUpARebalanceOrARestoringTaskKeepsTheInstanceReady() {
+  void afterStartUpARebalanceKeepsTheInstanceReadyARestoringStoreDoesNot() {
     assertThat(EngineHealth.ready(true, true, REBALANCING, 0, true, true)).isTrue();
-    assertThat(EngineHealth.ready(true, true, REBALANCING, 3, true, true)).isTrue();
-    assertThat(EngineHealth.ready(true, true, RUNNING, 2, true, true)).isTrue();
+    assertThat(EngineHealth.ready(true, true, RUNNING, 0, true, true)).isTrue();
+    assertThat(EngineHealth.ready(true, true, REBALANCING, 3, true, true)).isFalse();
+    assertThat(EngineHealth.ready(true, true, RUNNING, 2, true, true)).isFalse();
     for (var s : new org.apache.kafka.streams.KafkaStreams.State[] {PENDING_SHUTDOWN, NOT_RUNNING,
         PENDING_ERROR, ERROR}) {
       assertThat(EngineHealth.ready(true, true, s, 0, true, true)).as(s.name()).isFalse();
