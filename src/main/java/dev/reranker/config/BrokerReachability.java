@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
@@ -39,8 +40,7 @@ final class BrokerReachability implements SmartLifecycle, AutoCloseable {
   private final String servers;
   private final AutoCloseable onClose;
   /** Ticker value of the last successful check; the start counts as one (a grace to connect). */
-  private final java.util.concurrent.atomic.AtomicBoolean closed =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicLong lastReachedNanos;
   private final AtomicLong lostAtNanos = new AtomicLong(-1);
   private volatile ScheduledExecutorService scheduler;
