@@ -47,7 +47,11 @@ class BenchSoakCommandIntegrationTest {
     // sampled 4.009 MiB once). Unbounded, 500 users' states would be several times the budget.
     assertThat(samples.get(5).get("cache_mb").asDouble()).as("states cached").isPositive()
         .isLessThanOrEqualTo(4.0 * 1.05);
-    assertThat(summary.get("requests").asLong()).isBetween(600L, 1400L); // 40/s for 30 s
+    // 40/s for 30 s: the pacer never sends ahead of its schedule (a promise), and a loaded machine
+    // may fall behind it (not one): bounded above, and every sample above served some
+    double lastSampleSeconds = samples.get(5).get("seconds").asDouble();
+    assertThat(summary.get("requests").asLong()).isPositive()
+        .isLessThanOrEqualTo((long) Math.ceil(40 * (lastSampleSeconds + 1)) + 2);
     assertThat(summary.get("events_ingested").asLong()).isPositive();
     assertThat(summary.get("memory_flat").isBoolean()).isTrue();
     assertThat(summary.get("rss_mb").get("mean").asDouble()).isPositive();

@@ -125,9 +125,16 @@ class RerankDuringIngestionIntegrationTest {
       clients.add(th);
     }
     // steady production, in small batches: requests run between the stream thread's folds
+    // paced by the clients: each batch waits for a request answered since the one before, so the
+    // requests race the ingestion however slow the machine is (140 batches: > 300 requests by
+    // construction, not by speed)
     for (int from = 0; from < events.size(); from += 30) {
+      long answered = served.get();
       harness.produce("race", events.subList(from, Math.min(events.size(), from + 30)));
       Thread.sleep(5);
+      while (served.get() < answered + 3 && errors.isEmpty()) {
+        Thread.sleep(1);
+      }
     }
     await().atMost(Duration.ofSeconds(120)).until(() ->
         EngineHarness.metrics(app).appliedCount() == events.size());
