@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
         + "histories, exact softmax attention as the A/B baseline.",
     subcommands = {ServeCommand.class, ProduceCommand.class, TrainCommand.class,
         TrainDemoCommand.class, EvaluateCommand.class, BenchCommand.class,
-        ExperimentCommand.class, BrokerCommand.class,
+        ExperimentCommand.class, BrokerCommand.class, RepartitionCommand.class,
         CommandLine.HelpCommand.class})
 public final class RerankerMain implements Runnable {
 

@@ -14,7 +14,6 @@ import dev.reranker.state.UserStates;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -71,17 +70,6 @@ class EngineConfiguration {
   @Bean
   IngestSettings ingestSettings(RerankerProperties properties) {
     return properties.ingest().settings();
-  }
-
-  @Bean
-  NewTopic interactionsTopic(RerankerProperties p) {
-    return new NewTopic(p.ingest().topic(), p.ingest().partitions(), p.kafka().replicationFactor());
-  }
-
-  @Bean
-  NewTopic deadLetterTopic(RerankerProperties p) {
-    return new NewTopic(p.ingest().dlqTopic(), p.ingest().partitions(),
-        p.kafka().replicationFactor());
   }
 
   /** The topology, added to the builder Spring Kafka manages. */

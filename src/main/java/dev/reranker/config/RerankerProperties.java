@@ -205,10 +205,14 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
    *     when every instance loses the cluster together a Kubernetes Service then has no ready
    *     endpoint, although each instance would still answer from its cached states. Turn it off
    *     to keep serving through a cluster outage (the gauge and the alert still tell)
+   * @param topicCheckTimeout how long the start-up check of the topics ({@code KafkaTopics}:
+   *     create the missing, compare the partition counts) waits for the cluster before it lets
+   *     the start go on unchecked
    */
   public record Kafka(@DefaultValue("data/kafka") String embeddedDataDir,
       @DefaultValue("0") int embeddedPort, @DefaultValue("1") short replicationFactor,
       @DefaultValue("2s") Duration brokerCheckInterval,
       @DefaultValue("6s") Duration brokerUnreachableAfter,
-      @DefaultValue("true") boolean readinessRequiresBroker) {}
+      @DefaultValue("true") boolean readinessRequiresBroker,
+      @DefaultValue("30s") Duration topicCheckTimeout) {}
 }

@@ -32,7 +32,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +41,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.kafka.config.StreamsBuilderFactoryBean;
-import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import tools.jackson.databind.ObjectMapper;
@@ -99,11 +97,22 @@ class ServingConfiguration {
     };
   }
 
-  /** Shared experiment changes: one partition (one order), compacted (the latest per id). */
+  /**
+   * The engine's topics: created when missing, never changed, their partition counts checked
+   * before Kafka Streams starts ({@link KafkaTopics}). The user-keyed ones (interactions, dead
+   * letters, exposures, outcomes) have {@code reranker.ingest.partitions}; the experiments topic
+   * one partition (one order), compacted (the latest per id).
+   */
   @Bean
-  NewTopic experimentsTopic(RerankerProperties p) {
-    return TopicBuilder.name(p.experiments().topic()).partitions(1)
-        .replicas(p.kafka().replicationFactor()).compact().build();
+  KafkaTopics kafkaTopics(org.springframework.kafka.core.KafkaAdmin admin, RerankerProperties p,
+      Environment env) {
+    String applicationId = env.getProperty("spring.kafka.streams.application-id",
+        env.getProperty("spring.application.name", "reranker"));
+    return new KafkaTopics(new KafkaTopics.Plan(List.of(p.ingest().topic(),
+        p.experiments().exposuresTopic(), p.ingest().dlqTopic(), p.experiments().outcomesTopic()),
+        p.ingest().partitions(), List.of(p.experiments().topic()),
+        java.util.Set.of(p.experiments().topic()), p.kafka().replicationFactor(), applicationId),
+        admin.getConfigurationProperties(), p.kafka().topicCheckTimeout());
   }
 
   @Bean(destroyMethod = "close")
@@ -200,19 +209,6 @@ class ServingConfiguration {
     return new Reranker(states, popularity, rerankWorkers);
   }
 
-  /** Co-partitioned with the interactions (same count, same key): the join needs it. */
-  @Bean
-  NewTopic exposuresTopic(RerankerProperties p) {
-    return new NewTopic(p.experiments().exposuresTopic(), p.ingest().partitions(),
-        p.kafka().replicationFactor());
-  }
-
-  @Bean
-  CopartitioningCheck copartitioningCheck(org.springframework.kafka.core.KafkaAdmin admin,
-      RerankerProperties p) {
-    return new CopartitioningCheck(admin, p.ingest().topic(), p.experiments().exposuresTopic());
-  }
-
   /** Readiness and the broker gauges: is the Kafka cluster reachable from here. */
   @Bean
   BrokerReachability brokerReachability(org.springframework.kafka.core.KafkaAdmin admin,
@@ -221,12 +217,6 @@ class ServingConfiguration {
         p.kafka().brokerCheckInterval(), p.kafka().brokerUnreachableAfter());
     b.bindTo(registry);
     return b;
-  }
-
-  @Bean
-  NewTopic outcomesTopic(RerankerProperties p) {
-    return new NewTopic(p.experiments().outcomesTopic(), p.ingest().partitions(),
-        p.kafka().replicationFactor());
   }
 
   @Bean
