@@ -7,6 +7,9 @@ import dev.reranker.experiment.ArmChoice;
 import dev.reranker.experiment.Experiment;
 import dev.reranker.experiment.ExperimentLog;
 import dev.reranker.experiment.ReplayJoin;
+import dev.reranker.data.Interaction;
+import dev.reranker.ingest.EventAcceptance;
+import dev.reranker.ingest.IngestSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,6 +111,17 @@ final class ExperimentCommand implements Runnable {
     @Option(names = "--max-error-rate", description = "As reranker.experiments.max-error-rate.")
     Double maxErrorRate;
 
+    @Option(names = "--future-tolerance", description = "As reranker.ingest.future-tolerance, "
+        + "ISO-8601 (default: the service's default).")
+    Duration futureTolerance;
+
+    @Option(names = "--history-limit", description = "As reranker.ingest.history-limit (a "
+        + "repeated event id is ignored while the first is among the user's last this many).")
+    Integer historyLimit;
+
+    @Option(names = "--max-record-bytes", description = "As reranker.ingest.max-record-bytes.")
+    Integer maxRecordBytes;
+
     @Option(names = "--timeout", defaultValue = "PT60S",
         description = "Give up reading a topic after this long, ISO-8601 (default: "
             + "${DEFAULT-VALUE}).")
@@ -119,9 +133,26 @@ final class ExperimentCommand implements Runnable {
         throw new IllegalArgumentException(Experiment.ID_RULE);
       }
       Experiment definition = definition();
-      List<ReplayJoin.KeyedRecord> exposures = readAll(exposuresTopic);
-      List<ReplayJoin.KeyedRecord> interactions = readAll(interactionsTopic);
-      ReplayJoin.Replayed r = ReplayJoin.fromRecords(exposures, interactions, horizon,
+      List<ReplayJoin.KeyedRecord> exposures = new ArrayList<>();
+      readAll(exposuresTopic, (r, t) -> exposures.add(r));
+      // the interactions as the live join sees them: only what the ingestion applied
+      IngestSettings d0 = IngestSettings.defaults();
+      EventAcceptance acceptance = new EventAcceptance(new IngestSettings(interactionsTopic,
+          d0.dlqTopic(), historyLimit == null ? d0.historyLimit() : historyLimit,
+          futureTolerance == null ? d0.futureTolerance() : futureTolerance,
+          maxRecordBytes == null ? d0.maxRecordBytes() : maxRecordBytes, d0.dlqMaxValueBytes(),
+          d0.microBatchEvents(), d0.flushInterval(), d0.eagerArms()));
+      List<Interaction> accepted = new ArrayList<>();
+      Map<String, Long> ignored = new java.util.TreeMap<>();
+      long[] interactionRecords = {0};
+      readAll(interactionsTopic, (rec, timestamp) -> {
+        interactionRecords[0]++;
+        switch (acceptance.accept(rec.key(), rec.value(), timestamp)) {
+          case EventAcceptance.Accepted a -> accepted.add(a.event());
+          case EventAcceptance.Ignored i -> ignored.merge(i.reason(), 1L, Long::sum);
+        }
+      });
+      ReplayJoin.Replayed r = ReplayJoin.fromRecords(exposures, accepted, ignored, horizon,
           now == null ? System.currentTimeMillis() : now);
       Map<ArmChoice, ArmAggregate> arms = r.of(experiment);
       AggregateReport.Settings d = AggregateReport.Settings.defaults();
@@ -132,15 +163,17 @@ final class ExperimentCommand implements Runnable {
               maxColdStartRate == null ? d.maxColdStartRate() : maxColdStartRate,
               targetMde == null ? d.targetMde() : targetMde,
               maxErrorRate == null ? d.maxErrorRate() : maxErrorRate));
+      report.put("interactions_ignored", r.ignoredInteractions());
       report.put("replay", Map.of("exposure_records", exposures.size(), "interaction_records",
-          interactions.size(), "skipped_exposure_records", r.skippedExposures(),
+          interactionRecords[0], "skipped_exposure_records", r.skippedExposures(),
           "skipped_interaction_records", r.skippedInteractions(), "horizon", horizon.toString()));
       String json = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build()
           .writeValueAsString(report);
       java.io.PrintStream err = System.err;
       err.printf(Locale.ROOT, "replayed %s: %,d exposure and %,d interaction records "
-          + "(%d and %d skipped)%n", experiment, exposures.size(), interactions.size(),
-          r.skippedExposures(), r.skippedInteractions());
+          + "(%d and %d skipped; interactions the engine did not apply: %s)%n", experiment,
+          exposures.size(), interactionRecords[0], r.skippedExposures(), r.skippedInteractions(),
+          r.ignoredInteractions());
       err.println("| arm | users | exposures | resolved | HR@k | NDCG@k | MRR |");
       err.println("|---|---:|---:|---:|---:|---:|---:|");
       arms.forEach((arm, a) -> err.printf(Locale.ROOT, "| %s | %d | %d | %d | %.4f | %.4f | "
@@ -159,7 +192,9 @@ final class ExperimentCommand implements Runnable {
     /** The experiment's last record in the experiments topic; the standard one for none. */
     private Experiment definition() {
       Experiment found = null;
-      for (ReplayJoin.KeyedRecord r : readAll(experimentsTopic)) {
+      List<ReplayJoin.KeyedRecord> definitions = new ArrayList<>();
+      readAll(experimentsTopic, (r, t) -> definitions.add(r));
+      for (ReplayJoin.KeyedRecord r : definitions) {
         if (experiment.equals(r.key()) && r.value() != null) {
           try {
             found = ExperimentLog.fromJson(new String(r.value(), StandardCharsets.UTF_8));
@@ -177,9 +212,12 @@ final class ExperimentCommand implements Runnable {
       return found;
     }
 
-    /** Every record of a topic, from the beginning to the end offsets as of now. */
-    private List<ReplayJoin.KeyedRecord> readAll(String topic) {
-      List<ReplayJoin.KeyedRecord> records = new ArrayList<>();
+    /**
+     * Every record of a topic, from the beginning to the end offsets as of now, to {@code each}
+     * with its Kafka timestamp; each partition's records in order.
+     */
+    private void readAll(String topic,
+        java.util.function.BiConsumer<ReplayJoin.KeyedRecord, Long> each) {
       try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(
           ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
           ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
@@ -201,11 +239,10 @@ final class ExperimentCommand implements Runnable {
             throw new IllegalStateException("reading " + topic + " took longer than " + timeout);
           }
           for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-            records.add(new ReplayJoin.KeyedRecord(r.key(), r.value()));
+            each.accept(new ReplayJoin.KeyedRecord(r.key(), r.value()), r.timestamp());
           }
         }
       }
-      return records;
     }
   }
 }

@@ -78,13 +78,14 @@ class EngineConfiguration {
       UserStates states, IngestMetrics metrics, Clock clock,
       java.util.function.Consumer<dev.reranker.data.Interaction> appliedEvents,
       RerankerProperties properties, MeterRegistry registry) {
-    var interactions = IngestTopology.build(builder, settings, states, metrics, clock,
-        appliedEvents);
+    IngestTopology.Ingested ingested = IngestTopology.build(builder, settings, states, metrics,
+        clock, appliedEvents);
     io.micrometer.core.instrument.Counter dropped = io.micrometer.core.instrument.Counter
         .builder("reranker.experiments.exposures.dropped")
         .description("exposure records the outcome join could not use").register(registry);
     org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OutcomeJoin.class);
-    OutcomeJoin.addTo(builder, interactions, properties.experiments().joinSettings(), clock,
+    OutcomeJoin.addTo(builder, ingested.accepted(), ingested.ignored(),
+        properties.experiments().joinSettings(), clock,
         reason -> {
           dropped.increment();
           log.warn("exposure dropped: {}", reason);

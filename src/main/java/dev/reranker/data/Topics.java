@@ -33,6 +33,11 @@ public final class Topics {
   public static final String ARM_AGGREGATES_STORE = "experiment-arm-aggregates";
   /** State store: per (experiment, arm, time bucket) the aggregate as of that bucket (charts). */
   public static final String ARM_SERIES_STORE = "experiment-arm-series";
+  /**
+   * State store: per reason, how many records of the task's interactions the outcome join did not
+   * see because ingestion did not apply them (rejected, repeated event ids).
+   */
+  public static final String IGNORED_INTERACTIONS_STORE = "experiment-ignored-interactions";
   /** State store: each user's last few interactions, for exposures that arrive after them. */
   public static final String RECENT_INTERACTIONS_STORE = "experiment-recent-interactions";
 }

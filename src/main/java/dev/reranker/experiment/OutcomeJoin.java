@@ -1,8 +1,6 @@
 package dev.reranker.experiment;
 
 import dev.reranker.data.Interaction;
-import dev.reranker.data.InteractionJson;
-import dev.reranker.data.InvalidEventException;
 import dev.reranker.data.Topics;
 import dev.reranker.experiment.stats.Preference;
 import java.nio.ByteBuffer;
@@ -43,6 +41,13 @@ import tools.jackson.databind.json.JsonMapper;
  * rerank.exposures} and the interactions are both keyed by userId, with the same partition
  * count), and is then resolved into sufficient statistics per (experiment, arm). So the join
  * survives restarts and rebalances, and every instance's stores together hold every user.
+ *
+ * <p>The join reads the exposures topic and, from the ingestion in the same task, the events the
+ * engine <em>applied</em> (validated, deduplicated by event id, appended), never the raw
+ * interactions: a record the ingestion refused (a timestamp in the year 2100, another user's id,
+ * malformed) or dropped as a repeat resolves nothing and is only counted, per reason ({@value
+ * Topics#IGNORED_INTERACTIONS_STORE}), so one client with a wrong clock or one hostile producer
+ * cannot bias an experiment. The replay ({@link ReplayJoin}) applies the same acceptance.
  *
  * <h2>Design</h2>
  * <ul>
@@ -112,22 +117,20 @@ public final class OutcomeJoin {
     }
   }
 
-  /** {@link #addTo(StreamsBuilder, KStream, Settings, Clock, Consumer)} without outcomes. */
-  public static void addTo(StreamsBuilder builder, KStream<String, byte[]> interactions,
-      String exposuresTopic, Duration horizon, Duration sweepEvery, Clock clock) {
-    addTo(builder, interactions, new Settings(exposuresTopic, null, horizon, sweepEvery,
-        Duration.ofHours(1)), clock, reason -> { });
-  }
-
   /**
-   * Adds the join to a topology: {@code interactions} is the stream of the users' interactions,
-   * keyed by userId, JSON values (structurally unreadable ones are skipped: the ingestion
-   * dead-letters them).
+   * Adds the join to a topology.
    *
+   * @param accepted the events the ingestion applied (validated, no repeats), key = userId, in the
+   *     same task as the ingestion and in partition order: the join resolves on these and nothing
+   *     else, so an event the engine refused (a clock in the year 2100, another user's id, a
+   *     repeated event id) cannot move an experiment's numbers
+   * @param ignored for every interactions record the ingestion did not apply, why (counted per
+   *     reason, {@link #ignored})
    * @param onDropped told why, for every exposure record dropped
    */
-  public static void addTo(StreamsBuilder builder, KStream<String, byte[]> interactions,
-      Settings settings, Clock clock, Consumer<String> onDropped) {
+  public static void addTo(StreamsBuilder builder, KStream<String, Interaction> accepted,
+      KStream<String, String> ignored, Settings settings, Clock clock,
+      Consumer<String> onDropped) {
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
         Topics.PENDING_EXPOSURES_STORE), Serdes.Bytes(), Serdes.ByteArray()));
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
@@ -141,24 +144,47 @@ public final class OutcomeJoin {
         Topics.ARM_AGGREGATES_STORE), Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
         Topics.ARM_SERIES_STORE), Serdes.Bytes(), Serdes.ByteArray()));
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
+        Topics.IGNORED_INTERACTIONS_STORE), Serdes.Bytes(), Serdes.ByteArray())
+        .withCachingEnabled());
     KStream<String, byte[]> exposures = builder.stream(settings.exposuresTopic(),
         Consumed.with(Serdes.String(), Serdes.ByteArray()));
-    KStream<String, byte[]> outcomes = exposures.mapValues(v -> tag('E', v))
-        .merge(interactions.mapValues(v -> tag('I', v)))
+    KStream<String, byte[]> outcomes = exposures.<Input>mapValues(Exposed::new)
+        .merge(accepted.mapValues(Interacted::new))
+        .merge(ignored.mapValues(Ignored::new))
         .process(() -> new JoinProcessor(settings, clock, onDropped),
             Topics.PENDING_EXPOSURES_STORE, Topics.USER_OUTCOMES_STORE,
             Topics.RECENT_INTERACTIONS_STORE, Topics.ARM_AGGREGATES_STORE,
-            Topics.ARM_SERIES_STORE);
+            Topics.ARM_SERIES_STORE, Topics.IGNORED_INTERACTIONS_STORE);
     if (settings.outcomesTopic() != null) {
       outcomes.to(settings.outcomesTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()));
     }
   }
 
-  private static byte[] tag(char kind, byte[] value) {
-    byte[] out = new byte[(value == null ? 0 : value.length) + 1];
-    out[0] = (byte) kind;
-    if (value != null) {
-      System.arraycopy(value, 0, out, 1, value.length);
+  /** What the join's processor reads: the three inputs, merged in one task. */
+  sealed interface Input {}
+
+  /** An exposure record's value, as read from the exposures topic. */
+  record Exposed(byte[] json) implements Input {}
+
+  /** An event the ingestion applied. */
+  record Interacted(Interaction event) implements Input {}
+
+  /** An interactions record the ingestion did not apply, and why. */
+  record Ignored(String reason) implements Input {}
+
+  /**
+   * Per reason, the interactions records a store's tasks did not apply (and the join so did not
+   * see): the rejections' reason codes and {@code duplicate_event_id}.
+   */
+  public static Map<String, Long> ignored(ReadOnlyKeyValueStore<Bytes, byte[]> store) {
+    Map<String, Long> out = new TreeMap<>();
+    try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
+      while (it.hasNext()) {
+        KeyValue<Bytes, byte[]> kv = it.next();
+        out.merge(new String(kv.key.get(), StandardCharsets.UTF_8),
+            ByteBuffer.wrap(kv.value).getLong(), Long::sum);
+      }
     }
     return out;
   }
@@ -243,7 +269,7 @@ public final class OutcomeJoin {
     return ArmAggregate.fromBytes(bytes);
   }
 
-  static final class JoinProcessor implements Processor<String, byte[], String, byte[]> {
+  static final class JoinProcessor implements Processor<String, Input, String, byte[]> {
     private final Settings settings;
     private final long horizonMs;
     private final Clock clock;
@@ -254,6 +280,7 @@ public final class OutcomeJoin {
     private KeyValueStore<Bytes, byte[]> recent;
     private KeyValueStore<Bytes, byte[]> aggregates;
     private KeyValueStore<Bytes, byte[]> series;
+    private KeyValueStore<Bytes, byte[]> ignored;
     /**
      * The task's aggregates, decoded: the store stays the truth (every change is written through),
      * this saves decoding one per outcome. A task's processor is its store's only writer, and a
@@ -278,6 +305,7 @@ public final class OutcomeJoin {
       recent = context.getStateStore(Topics.RECENT_INTERACTIONS_STORE);
       aggregates = context.getStateStore(Topics.ARM_AGGREGATES_STORE);
       series = context.getStateStore(Topics.ARM_SERIES_STORE);
+      ignored = context.getStateStore(Topics.IGNORED_INTERACTIONS_STORE);
       try (KeyValueIterator<Bytes, byte[]> it = aggregates.all()) {
         while (it.hasNext()) {
           KeyValue<Bytes, byte[]> kv = it.next();
@@ -288,29 +316,26 @@ public final class OutcomeJoin {
     }
 
     @Override
-    public void process(Record<String, byte[]> record) {
-      byte[] v = record.value();
-      if (v == null || v.length < 2 || record.key() == null) {
-        if (v != null && v.length > 0 && v[0] == 'E') {
-          onDropped.accept("exposure record without key or value");
+    public void process(Record<String, Input> record) {
+      switch (record.value()) {
+        case Exposed(byte[] v) -> {
+          if (v == null || record.key() == null) {
+            onDropped.accept("exposure record without key or value");
+            return;
+          }
+          exposed(record.key(), new String(v, StandardCharsets.UTF_8));
         }
-        return;
-      }
-      String json = new String(v, 1, v.length - 1, StandardCharsets.UTF_8);
-      if (v[0] == 'E') {
-        exposed(record.key(), json);
-      } else {
-        Interaction i;
-        try {
-          i = InteractionJson.parse(json);
-        } catch (InvalidEventException | RuntimeException ex) {
-          return; // the ingestion dead-letters it
+        case Interacted(Interaction i) -> {
+          resolveUpTo(i.userId(), i.timestamp(), i.itemId());
+          remember(i);
         }
-        if (!i.userId().equals(record.key())) {
-          return; // likewise (the key decides the partition, so it must be the user)
+        case Ignored(String reason) -> {
+          Bytes k = Bytes.wrap(reason.getBytes(StandardCharsets.UTF_8));
+          byte[] n = ignored.get(k);
+          ignored.put(k, ByteBuffer.allocate(8).putLong((n == null ? 0
+              : ByteBuffer.wrap(n).getLong()) + 1).array());
         }
-        resolveUpTo(i.userId(), i.timestamp(), i.itemId());
-        remember(i);
+        case null -> { }
       }
     }
 

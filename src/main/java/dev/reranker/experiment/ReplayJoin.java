@@ -1,8 +1,6 @@
 package dev.reranker.experiment;
 
 import dev.reranker.data.Interaction;
-import dev.reranker.data.InteractionJson;
-import dev.reranker.data.InvalidEventException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -28,14 +26,20 @@ public final class ReplayJoin {
   public record KeyedRecord(String key, byte[] value) {}
 
   /**
-   * Replays from raw records, with the rules the live join applies to what it reads: an exposure
-   * counts when it parses, its key is its user and it names an arm, an experiment, a served list
-   * and k ≥ 1, once per (user, served time, request id); an interaction counts when it parses
-   * ({@link InteractionJson#parse}) and its key is its user. Records that fail are counted in
-   * {@link Replayed#skippedExposures} and {@link Replayed#skippedInteractions}.
+   * Replays from the exposure records and the interactions the engine accepted.
+   *
+   * <p>Exposures, with the rules the live join applies to what it reads: one counts when it
+   * parses, its key is its user and it names an arm, an experiment, a served list and k ≥ 1, once
+   * per (user, served time, request id); the others are counted in {@link
+   * Replayed#skippedExposures}. Interactions: only those the ingestion applied, as the live join
+   * sees only those; the caller decides which (the {@code experiment replay} command applies the
+   * ingestion's own rule to the raw topic) and says how many it left out and why.
+   *
+   * @param accepted the applied events, each user's in the order they were applied
+   * @param ignored per reason, the interactions records left out
    */
   public static Replayed fromRecords(List<KeyedRecord> exposureRecords,
-      List<KeyedRecord> interactionRecords, Duration horizon, long now) {
+      List<Interaction> accepted, Map<String, Long> ignored, Duration horizon, long now) {
     List<Exposure> exposures = new ArrayList<>();
     java.util.Set<List<Object>> seen = new java.util.HashSet<>();
     long skippedE = 0;
@@ -54,28 +58,18 @@ public final class ReplayJoin {
         exposures.add(e);
       }
     }
-    List<Interaction> interactions = new ArrayList<>();
-    long skippedI = 0;
-    for (KeyedRecord r : interactionRecords) {
-      try {
-        Interaction i = InteractionJson.parse(new String(r.value(),
-            java.nio.charset.StandardCharsets.UTF_8));
-        if (i.userId().equals(r.key())) {
-          interactions.add(i);
-          continue;
-        }
-      } catch (InvalidEventException | RuntimeException ex) {
-        // counted below
-      }
-      skippedI++;
-    }
-    return new Replayed(replay(exposures, interactions, horizon, now), exposures.size(),
-        interactions.size(), skippedE, skippedI);
+    return new Replayed(replay(exposures, accepted, horizon, now), exposures.size(),
+        accepted.size(), skippedE, new java.util.TreeMap<>(ignored));
   }
 
   /** A replay's aggregates and what it read. */
   public record Replayed(Map<OutcomeJoin.Key, ArmAggregate> aggregates, long exposures,
-      long interactions, long skippedExposures, long skippedInteractions) {
+      long interactions, long skippedExposures, Map<String, Long> ignoredInteractions) {
+
+    /** Interactions records the ingestion did not apply, all reasons together. */
+    public long skippedInteractions() {
+      return ignoredInteractions.values().stream().mapToLong(Long::longValue).sum();
+    }
 
     /** One experiment's aggregates, per arm. */
     public Map<ArmChoice, ArmAggregate> of(String experiment) {

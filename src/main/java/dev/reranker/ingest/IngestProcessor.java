@@ -41,7 +41,24 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * transaction (exactly_once_v2). The cached states live outside it; they carry their history
  * position, so states ahead of the history after an abort are dropped and rebuilt.
  */
-final class IngestProcessor implements Processor<String, byte[], String, byte[]> {
+final class IngestProcessor implements Processor<String, byte[], String, IngestProcessor.Output> {
+
+  /**
+   * What the processor forwards for each record: a rejected record's dead letter (to the
+   * dead-letter topic), or what the rest of the topology may know of it: the event as applied,
+   * or why it was ignored (the outcome join counts those and resolves on applied events only).
+   */
+  sealed interface Output {}
+
+  /** A rejected record: its bounded dead-letter value (the reason is in the headers). */
+  record DeadLetter(byte[] value, Rejection.Code code) implements Output {}
+
+  /** An event that was validated, was no repeat, and was appended to the user's history. */
+  record Applied(Interaction event) implements Output {}
+
+  /** A record that was not applied for another reason than a rejection (a repeated event id). */
+  record Repeat() implements Output {}
+
 
   private final IngestSettings settings;
   private final EventValidator validator;
@@ -50,7 +67,7 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
   private final Clock clock;
   private final java.util.function.Consumer<Interaction> onApplied;
 
-  private ProcessorContext<String, byte[]> context;
+  private ProcessorContext<String, Output> context;
   private HistoryStore history;
   private KafkaSnapshots snapshots;
   private UserStates.Session session;
@@ -72,7 +89,7 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
   }
 
   @Override
-  public void init(ProcessorContext<String, byte[]> context) {
+  public void init(ProcessorContext<String, Output> context) {
     this.context = context;
     this.producerMaxRequestBytes = maxRequestBytes(context.appConfigs());
     KeyValueStore<Bytes, byte[]> historyStore = context.getStateStore(Topics.HISTORY_STORE);
@@ -106,6 +123,8 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
     metrics.stage(IngestMetrics.Stage.DEDUP, t2 - t1);
     if (duplicate) {
       metrics.duplicate();
+      context.forward(new Record<String, Output>(record.key(), new Repeat(),
+          record.timestamp()));
       return;
     }
     HistoryStore.Meta meta = protectUnsnapshottedEvents(user, history.meta(user));
@@ -117,6 +136,10 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
     metrics.stage(IngestMetrics.Stage.HISTORY, System.nanoTime() - t2);
     metrics.applied();
     onApplied.accept(event);
+    // to the outcome join, in this task and in partition order: it sees exactly the events the
+    // engine accepted, with the same validation and deduplication
+    context.forward(new Record<String, Output>(record.key(), new Applied(event),
+        record.timestamp()));
     for (Map.Entry<Arm, ActiveModel> m : states.models().all().entrySet()) {
       if (m.getValue().itemIndex(event.itemId()) < 0) {
         metrics.unknownItem(m.getKey());
@@ -263,7 +286,8 @@ final class IngestProcessor implements Processor<String, byte[], String, byte[]>
       headers.add(DeadLetterHeaders.ORIGINAL_SHA256_HEADER, utf8(sha256(value)));
       value = java.util.Arrays.copyOf(value, bound);
     }
-    context.forward(new Record<>(key, value, record.timestamp(), headers));
+    context.forward(new Record<String, Output>(key, new DeadLetter(value, rejection.code()),
+        record.timestamp(), headers));
   }
 
   /** Kafka's producer default for max.request.size. */

@@ -20,7 +20,8 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  *   interactions (key userId, JSON value)
  *     → IngestProcessor [user-history (with the event ids it holds), state-snapshots]
- *     → interactions.dlq (rejected records, original bytes (bounded) + reason headers)
+ *       → interactions.dlq (rejected records, original bytes (bounded) + reason headers)
+ *       → accepted events, ignored records' reasons ({@link Ingested}: the outcome join's input)
  * </pre>
  * Both stores are RocksDB with changelog topics; with {@code exactly_once_v2} the stores, the
  * consumed offsets and the DLQ records commit atomically. {@link #streamsProperties} gives the
@@ -29,19 +30,32 @@ import org.apache.kafka.streams.state.Stores;
 public final class IngestTopology {
   private IngestTopology() {}
 
-  public static KStream<String, byte[]> build(StreamsBuilder builder, IngestSettings settings,
+  /** {@link #build} without a listener for applied events. */
+  public static Ingested build(StreamsBuilder builder, IngestSettings settings,
       UserStates states, IngestMetrics metrics, Clock clock) {
     return build(builder, settings, states, metrics, clock, e -> { });
   }
 
   /**
-   * @param onApplied called for every applied event, on the stream thread (popularity counts,
-   *     experiment outcomes); must be quick and must not throw
-   * @return the interactions as read (key userId, the original bytes), for other parts of the
-   *     topology that read the same topic (the experiments' outcome join): a topic can be a
-   *     source only once in a topology
+   * What the ingestion hands to the rest of the topology, in the same task and in partition order:
+   * for a topic can be a source only once, and the other parts must see what the engine accepted,
+   * not the raw records.
+   *
+   * @param accepted every applied event (validated, no repeat, appended), key = userId
+   * @param ignored every record that was not applied, key = the record's key (may be null or
+   *     another user's), value = why: a rejection's reason code ({@link Rejection.Code#wireName})
+   *     or {@value #REPEAT} for a repeated event id
    */
-  public static KStream<String, byte[]> build(StreamsBuilder builder, IngestSettings settings,
+  public record Ingested(KStream<String, Interaction> accepted, KStream<String, String> ignored) {}
+
+  /** The reason an {@link Ingested#ignored} record carries for a repeated event id. */
+  public static final String REPEAT = "duplicate_event_id";
+
+  /**
+   * @param onApplied called for every applied event, on the stream thread (popularity counts);
+   *     must be quick and must not throw
+   */
+  public static Ingested build(StreamsBuilder builder, IngestSettings settings,
       UserStates states, IngestMetrics metrics, Clock clock,
       java.util.function.Consumer<Interaction> onApplied) {
     long cadence = states.settings().snapshotEveryEvents();
@@ -54,13 +68,21 @@ public final class IngestTopology {
     }
     builder.addStateStore(historyStore());
     builder.addStateStore(snapshotStore());
-    KStream<String, byte[]> interactions = builder.stream(settings.interactionsTopic(),
-        Consumed.with(Serdes.String(), Serdes.ByteArray()));
-    interactions
+    KStream<String, IngestProcessor.Output> out = builder.stream(settings.interactionsTopic(),
+        Consumed.with(Serdes.String(), Serdes.ByteArray()))
         .process(() -> new IngestProcessor(settings, states, metrics, clock, onApplied),
-            Topics.HISTORY_STORE, Topics.SNAPSHOT_STORE)
+            Topics.HISTORY_STORE, Topics.SNAPSHOT_STORE);
+    // the record's headers (the dead letter's reasons) travel with it through these steps
+    out.filter((k, v) -> v instanceof IngestProcessor.DeadLetter)
+        .mapValues(v -> ((IngestProcessor.DeadLetter) v).value())
         .to(settings.dlqTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()));
-    return interactions;
+    KStream<String, Interaction> accepted = out
+        .filter((k, v) -> v instanceof IngestProcessor.Applied)
+        .mapValues(v -> ((IngestProcessor.Applied) v).event());
+    KStream<String, String> ignored = out
+        .filter((k, v) -> !(v instanceof IngestProcessor.Applied))
+        .mapValues(v -> v instanceof IngestProcessor.DeadLetter d ? d.code().wireName() : REPEAT);
+    return new Ingested(accepted, ignored);
   }
 
   /**

@@ -55,9 +55,18 @@ public final class ExperimentAggregates {
   /** One instance's answer: its partitions' shares and its fold cost per model arm. */
   public record InstanceShare(List<PartitionShare> partitions, Map<ArmChoice, long[]> fold) {}
 
-  /** One partition's share: per arm its aggregate, and its series (bucket start → aggregate). */
+  /**
+   * One partition's share: per arm its aggregate, and its series (bucket start → aggregate); per
+   * reason the interactions records of the partition that the ingestion did not apply (so the
+   * join did not see them).
+   */
   public record PartitionShare(int partition, Map<ArmChoice, ArmAggregate> totals,
-      Map<ArmChoice, NavigableMap<Long, ArmAggregate>> series) {}
+      Map<ArmChoice, NavigableMap<Long, ArmAggregate>> series, Map<String, Long> ignored) {
+    public PartitionShare(int partition, Map<ArmChoice, ArmAggregate> totals,
+        Map<ArmChoice, NavigableMap<Long, ArmAggregate>> series) {
+      this(partition, totals, series, Map.of());
+    }
+  }
 
   /**
    * The experiment over the partitions that answered.
@@ -67,10 +76,13 @@ public final class ExperimentAggregates {
    *     carried forward)
    * @param partitions the partitions that answered
    * @param missing the partitions owned by an instance that did not answer, or by none
+   * @param ignored per reason, the interactions records of the answered partitions that the
+   *     ingestion did not apply and the join so ignored
    */
   public record Assembled(Map<ArmChoice, ArmAggregate> totals,
       NavigableMap<Long, Map<ArmChoice, ArmAggregate>> series, Set<Integer> partitions,
-      Set<Integer> missing, List<String> unreachable, Map<ArmChoice, long[]> fold) {
+      Set<Integer> missing, List<String> unreachable, Map<ArmChoice, long[]> fold,
+      Map<String, Long> ignored) {
 
     /** Fold µs per event per model arm over the instances that answered; NaN without events. */
     public Map<ArmChoice, Double> foldMicrosPerEvent() {
@@ -129,8 +141,11 @@ public final class ExperimentAggregates {
         ReadOnlyKeyValueStore<Bytes, byte[]> series = ks.store(StoreQueryParameters.fromNameAndType(
             Topics.ARM_SERIES_STORE, QueryableStoreTypes.<Bytes, byte[]>keyValueStore())
             .withPartition(p));
+        ReadOnlyKeyValueStore<Bytes, byte[]> ignored = ks.store(StoreQueryParameters
+            .fromNameAndType(Topics.IGNORED_INTERACTIONS_STORE,
+                QueryableStoreTypes.<Bytes, byte[]>keyValueStore()).withPartition(p));
         out.add(new PartitionShare(p, OutcomeJoin.aggregates(totals, experiment),
-            OutcomeJoin.series(series, experiment)));
+            OutcomeJoin.series(series, experiment), OutcomeJoin.ignored(ignored)));
       } catch (InvalidStateStoreException e) {
         throw new StateUnavailable("partition " + p + "'s experiment stores are not queryable ("
             + e.getMessage() + ")");
@@ -185,7 +200,7 @@ public final class ExperimentAggregates {
     java.util.Collections.sort(unreachable);
     Assembled a = combine(shares, missing, unreachable);
     return new Assembled(a.totals(), a.series(), a.partitions(), a.missing(), a.unreachable(),
-        fold);
+        fold, a.ignored());
   }
 
   private static void addFold(Map<ArmChoice, long[]> into, Map<ArmChoice, long[]> more) {
@@ -198,8 +213,10 @@ public final class ExperimentAggregates {
       List<String> unreachable) {
     Map<ArmChoice, ArmAggregate> totals = new EnumMap<>(ArmChoice.class);
     TreeSet<Long> buckets = new TreeSet<>();
+    Map<String, Long> ignored = new TreeMap<>();
     for (PartitionShare s : byPartition.values()) { // a TreeMap: ascending partitions
       s.totals().forEach((arm, a) -> totals.merge(arm, a, ArmAggregate::merge));
+      s.ignored().forEach((reason, n) -> ignored.merge(reason, n, Long::sum));
       s.series().values().forEach(m -> buckets.addAll(m.keySet()));
     }
     NavigableMap<Long, Map<ArmChoice, ArmAggregate>> series = new TreeMap<>();
@@ -216,7 +233,7 @@ public final class ExperimentAggregates {
       series.put(bucket, point);
     }
     return new Assembled(totals, series, new TreeSet<>(byPartition.keySet()), missing,
-        unreachable, Map.of());
+        unreachable, Map.of(), ignored);
   }
 
   private CompletableFuture<InstanceShare> fetch(HostInfo host, String experiment) {
@@ -256,6 +273,7 @@ public final class ExperimentAggregates {
         series.put(arm.wireName(), p);
       });
       m.put("series", series);
+      m.put("ignored", s.ignored());
       out.add(m);
     }
     Map<String, long[]> folds = new LinkedHashMap<>();
@@ -283,7 +301,12 @@ public final class ExperimentAggregates {
             OutcomeJoin.decode(b64.decode(q.getValue().asString()))));
         series.put(ArmChoice.parse(e.getKey()), points);
       });
-      out.add(new PartitionShare(p.get("partition").asInt(), totals, series));
+      Map<String, Long> ignored = new TreeMap<>();
+      if (p.has("ignored")) { // an instance of an earlier version sends none
+        p.get("ignored").properties().forEach(e -> ignored.put(e.getKey(),
+            e.getValue().asLong()));
+      }
+      out.add(new PartitionShare(p.get("partition").asInt(), totals, series, ignored));
     }
     return new InstanceShare(out, fold);
   }

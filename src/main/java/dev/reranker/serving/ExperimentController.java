@@ -76,6 +76,9 @@ class ExperimentController {
     coverage.put("complete", all.complete());
     coverage.put("unreachable", all.unreachable());
     doc.put("coverage", coverage);
+    // what the join did not see: the ingestion's rejections (reason codes) and repeated event ids
+    // of the partitions above, all experiments together
+    doc.put("interactions_ignored", all.ignored());
     if (!all.complete()) {
       @SuppressWarnings("unchecked")
       Map<String, Object> verdict = (Map<String, Object>) doc.get("verdict");
@@ -99,7 +102,7 @@ class ExperimentController {
       produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<String> aggregates(@PathVariable String id) {
     if (!Experiment.validId(id)) {
-      throw ApiProblem.invalid("id", Experiment.ID_RULE);
+      throw ApiProblem.invalid("id", Experiment.ID_RULE + ", got '" + ApiProblem.echo(id) + "'");
     }
     try {
       return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
@@ -121,7 +124,7 @@ class ExperimentController {
       produces = MediaType.APPLICATION_JSON_VALUE)
   Map<String, Object> put(@PathVariable String id, @RequestBody ExperimentChange change) {
     if (!Experiment.validId(id)) {
-      throw ApiProblem.invalid("id", Experiment.ID_RULE);
+      throw ApiProblem.invalid("id", Experiment.ID_RULE + ", got '" + ApiProblem.echo(id) + "'");
     }
     if (change != null && change.k() != null && (change.k() < 1 || change.k() > Experiment.MAX_K)) {
       throw ApiProblem.invalid("k", "k must be in [1, "
@@ -142,7 +145,7 @@ class ExperimentController {
             change.salt(), null);
       } else if (!change.type().equalsIgnoreCase("ab")) {
         throw ApiProblem.invalid("type", "type must be 'ab' or 'interleaving', got '"
-            + change.type() + "'");
+            + ApiProblem.echo(change.type()) + "'");
       }
     }
     if (change == null || change.weights() == null || change.weights().isEmpty()) {
@@ -162,11 +165,14 @@ class ExperimentController {
     }
   }
 
+  /** The experiment named in a path: 400 for an id no experiment can have, 404 for none. */
   private Experiment experiment(String id) {
+    if (!Experiment.validId(id)) {
+      throw ApiProblem.invalid("id", Experiment.ID_RULE + ", got '" + ApiProblem.echo(id) + "'");
+    }
     Experiment e = registry.get(id);
     if (e == null) {
-      throw ApiProblem.notFound("id", "unknown experiment '" + id
-          + "'");
+      throw ApiProblem.notFound("id", "unknown experiment '" + id + "'");
     }
     return e;
   }

@@ -41,7 +41,7 @@ class OutcomeJoinLongRunSlowTest {
   static final long START = 1_767_225_600_000L;
   static final List<String> STORES = List.of(Topics.PENDING_EXPOSURES_STORE,
       Topics.USER_OUTCOMES_STORE, Topics.RECENT_INTERACTIONS_STORE, Topics.ARM_AGGREGATES_STORE,
-      Topics.ARM_SERIES_STORE);
+      Topics.ARM_SERIES_STORE, Topics.IGNORED_INTERACTIONS_STORE);
 
   static final int USERS = 1_000;
 
@@ -136,14 +136,15 @@ class OutcomeJoinLongRunSlowTest {
           Exposure e = new Exposure("q" + request++, experiment, user, arm, "v1", served,
               now + s, 0.5 + r.nextInt(200) / 10.0, 9000, r.nextInt(100) == 0, 10,
               r.nextInt(50) == 0, null, 0, false);
-          join.process(new Record<>(user, tag('E', json.writeValueAsBytes(e)), now));
+          join.process(new Record<String, OutcomeJoin.Input>(user,
+              new OutcomeJoin.Exposed(json.writeValueAsBytes(e)), now));
           if (r.nextInt(10) < 7) { // 30 % never come back: misses at the horizon
             String item = r.nextInt(3) == 0 ? served.get(r.nextInt(10))
                 : items.get(r.nextInt(items.size()));
             Interaction i = new Interaction(user, item, now + s + 1, EventType.CLICK,
                 "e" + request);
-            join.process(new Record<>(user, tag('I', InteractionJson.toJson(i)
-                .getBytes(StandardCharsets.UTF_8)), now));
+            join.process(new Record<String, OutcomeJoin.Input>(user, new OutcomeJoin.Interacted(i),
+                now));
           }
         }
         sweep.punctuate(now);
@@ -157,13 +158,6 @@ class OutcomeJoinLongRunSlowTest {
       }
     }
     return sizes;
-  }
-
-  static byte[] tag(char kind, byte[] value) {
-    byte[] out = new byte[value.length + 1];
-    out[0] = (byte) kind;
-    System.arraycopy(value, 0, out, 1, value.length);
-    return out;
   }
 
   static Size size(KeyValueStore<Bytes, byte[]> store) {

@@ -22,6 +22,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
@@ -46,17 +47,34 @@ class OutcomeJoinTest {
   TopologyTestDriver driver;
   TestInputTopic<String, byte[]> exposures;
   TestInputTopic<String, byte[]> interactions;
+  TestOutputTopic<String, byte[]> outcomes;
+  final List<String> dropped = new ArrayList<>();
 
+  /**
+   * The join alone: its input stands in for the ingestion's applied events (parsed here; the
+   * ingestion's own acceptance is held by {@code ExperimentInputsTopologyTest}).
+   */
   @BeforeEach
   void start() {
     StreamsBuilder builder = new StreamsBuilder();
-    KStream<String, byte[]> events = builder.stream(Topics.INTERACTIONS,
-        Consumed.with(Serdes.String(), Serdes.ByteArray()));
-    OutcomeJoin.addTo(builder, events, Topics.EXPOSURES, Duration.ofHours(24),
-        Duration.ofMinutes(1), time);
+    KStream<String, Interaction> events = builder.stream(Topics.INTERACTIONS,
+        Consumed.with(Serdes.String(), Serdes.ByteArray()))
+        .mapValues(v -> {
+          try {
+            return InteractionJson.parse(new String(v, StandardCharsets.UTF_8));
+          } catch (dev.reranker.data.InvalidEventException e) {
+            throw new AssertionError(e);
+          }
+        });
+    KStream<String, String> ignored = builder.stream("ignored-interactions",
+        Consumed.with(Serdes.String(), Serdes.String()));
+    OutcomeJoin.addTo(builder, events, ignored, new OutcomeJoin.Settings(Topics.EXPOSURES,
+        Topics.OUTCOMES, Duration.ofHours(24), Duration.ofMinutes(1), Duration.ofHours(1)), time,
+        dropped::add);
     driver = Drivers.open(builder, "outcome-join-test", stateDir);
     exposures = Drivers.input(driver, Topics.EXPOSURES);
     interactions = Drivers.input(driver, Topics.INTERACTIONS);
+    outcomes = Drivers.output(driver, Topics.OUTCOMES);
   }
 
   @AfterEach
@@ -109,6 +127,25 @@ class OutcomeJoinTest {
       }
     }
     interact("u0", "a0", t++); // nothing pending: no effect
+    // every resolved exposure once on the outcomes topic, keyed by its user, its rank as joined
+    List<org.apache.kafka.streams.test.TestRecord<String, byte[]>> emitted =
+        outcomes.readRecordsToList();
+    assertThat((long) emitted.size()).isEqualTo(exposuresPerArm.values().stream()
+        .mapToLong(Long::longValue).sum());
+    Map<String, double[]> fromOutcomes = new HashMap<>(); // user → {hits, resolved}
+    for (var rec : emitted) {
+      ResolvedOutcome o = JSON.readValue(rec.value(), ResolvedOutcome.class);
+      assertThat(o.userId()).isEqualTo(rec.key());
+      assertThat(o.experiment()).isEqualTo("exp");
+      assertThat(o.expired()).isFalse();
+      assertThat(o.arm()).isEqualTo(Integer.parseInt(o.userId().substring(1)) % 2 == 0
+          ? ArmChoice.PERFORMER : ArmChoice.SOFTMAX);
+      double[] v = fromOutcomes.computeIfAbsent(o.userId(), x -> new double[2]);
+      v[0] += o.rank() >= 1 && o.rank() <= o.k() ? 1 : 0;
+      v[1] += 1;
+    }
+    byUser.forEach((user, v) -> assertThat(fromOutcomes.get(user)).as(user).containsExactly(v));
+    assertThat(dropped).isEmpty();
     Map<OutcomeJoin.Key, ArmAggregate> got = aggregates();
     assertThat(got).hasSize(2);
     for (ArmChoice arm : List.of(ArmChoice.PERFORMER, ArmChoice.SOFTMAX)) {
@@ -130,6 +167,32 @@ class OutcomeJoinTest {
       assertThat(a.meanStateBytes()).isEqualTo(1000.0);
     }
     assertThat(pendingCount()).isZero();
+  }
+
+  @Test
+  void unusableExposureRecordsAreDroppedAndCountedAndResolveNothing() {
+    // served after the interaction below (an exposure resolves against the first interaction at
+    // or after it, whatever the order the two arrive in)
+    Exposure good = new Exposure("r1", "exp", "u1", ArmChoice.PERFORMER, "v", List.of("a", "b"),
+        NOW - 450, 1.0, 100, false, 2, false, null, 0, false);
+    exposures.pipeInput("u1", "{not json".getBytes(StandardCharsets.UTF_8));
+    exposures.pipeInput("u2", JSON.writeValueAsBytes(good)); // keyed by another user
+    exposures.pipeInput("u1", JSON.writeValueAsBytes(new Exposure("r2", "exp", "u1", null, "v",
+        List.of("a"), NOW - 1000, 1.0, 100, false, 2, false, null, 0, false))); // no arm
+    exposures.pipeInput("u1", (byte[]) null);
+    assertThat(dropped).hasSize(4);
+    assertThat(dropped.get(0)).startsWith("unreadable exposure");
+    assertThat(dropped.get(1)).contains("keyed by another");
+    assertThat(dropped.get(3)).contains("without key or value");
+    interact("u1", "a", NOW - 500);
+    assertThat(aggregates()).isEmpty();
+    assertThat(outcomes.readRecordsToList()).isEmpty();
+    expose(good); // the one usable record resolves as usual
+    interact("u1", "b", NOW - 400);
+    ResolvedOutcome o = JSON.readValue(outcomes.readValue(), ResolvedOutcome.class);
+    assertThat(o.rank()).isEqualTo(2);
+    assertThat(o.itemId()).isEqualTo("b");
+    assertThat(dropped).hasSize(4);
   }
 
   long pendingCount() {
