@@ -42,13 +42,16 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
    *     by default: it tells anyone any user's event count and last event time)
    * @param exposureQueueCapacity exposures held for the producer while it is blocked (the
    *     cluster away); beyond this many they are dropped and counted. ≈ 1 KB each on the heap
+   * @param bodyReadTimeout a request's whole body must arrive within this time of its start, or
+   *     it gets 408 and the connection is closed (Tomcat's own timeouts bound each read only)
    */
   public record Serving(@DefaultValue("200ms") Duration deadline,
       @DefaultValue("1048576") long maxBodyBytes,
       @DefaultValue("64") int maxConcurrentRequests, @DefaultValue("4") int workerThreads,
       @DefaultValue("false") boolean transportProbe,
       @DefaultValue("false") boolean publicStateEndpoint,
-      @DefaultValue("50000") int exposureQueueCapacity) {}
+      @DefaultValue("50000") int exposureQueueCapacity,
+      @DefaultValue("10s") Duration bodyReadTimeout) {}
 
   /**
    * @param defaultId the experiment a request without one joins

@@ -273,7 +273,8 @@ class ServingConfiguration {
   @Bean
   FilterRegistrationBean<RequestGuards> requestGuards(RerankerProperties properties) {
     FilterRegistrationBean<RequestGuards> bean = new FilterRegistrationBean<>(new RequestGuards(
-        properties.serving().maxBodyBytes(), properties.serving().maxConcurrentRequests()));
+        properties.serving().maxBodyBytes(), properties.serving().maxConcurrentRequests(),
+        properties.serving().bodyReadTimeout()));
     bean.addUrlPatterns("/*");
     bean.setOrder(-200); // before Spring Security's filter chain
     return bean;

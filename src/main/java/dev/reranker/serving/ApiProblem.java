@@ -34,6 +34,30 @@ final class ApiProblem extends RuntimeException {
     return new ApiProblem(503, "unavailable", field, detail);
   }
 
+  /** Echoed input is cut to this many characters. */
+  static final int ECHO_CHARS = 64;
+
+  /**
+   * Input as a problem's detail may quote it: control characters shown as '?', cut to {@value
+   * #ECHO_CHARS} characters with the full length said, so an answer never grows with what a caller
+   * sent (a 300-character id came back whole).
+   */
+  static String echo(String input) {
+    if (input == null) {
+      return "null";
+    }
+    String cut = input.length() <= ECHO_CHARS ? input : input.substring(0, ECHO_CHARS);
+    StringBuilder b = new StringBuilder(cut.length() + 32);
+    for (int i = 0; i < cut.length(); i++) {
+      char c = cut.charAt(i);
+      b.append(Character.isISOControl(c) ? '?' : c);
+    }
+    if (cut.length() < input.length()) {
+      b.append("… (").append(input.length()).append(" characters)");
+    }
+    return b.toString();
+  }
+
   public int status() {
     return status;
   }

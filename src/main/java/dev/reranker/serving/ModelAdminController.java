@@ -64,7 +64,7 @@ public class ModelAdminController {
     scanLibrary();
     ModelArtifacts.TrainedModel model = known.get(version);
     if (model == null) {
-      throw ApiProblem.notFound("version", "unknown model version '" + version
+      throw ApiProblem.notFound("version", "unknown model version '" + ApiProblem.echo(version)
           + "' (available: " + known.keySet().stream().sorted().toList() + ")");
     }
     Arm arm = model.config().arm();

@@ -38,6 +38,17 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
       HttpHeaders headers, HttpStatusCode status, WebRequest request) {
     for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof RequestGuards.BodyReadTimeout) { // a trickled body: the connection goes
+        ResponseEntity<ProblemDetail> p = problem(HttpStatus.REQUEST_TIMEOUT, "request-timeout",
+            "the request body did not arrive in time", "body");
+        return ResponseEntity.status(p.getStatusCode()).headers(p.getHeaders())
+            .header(HttpHeaders.CONNECTION, "close").body(p.getBody());
+      }
+      if (t instanceof RequestGuards.BadEncoding bad) {
+        ResponseEntity<ProblemDetail> p = problem(HttpStatus.BAD_REQUEST, "unreadable-body",
+            bad.getMessage(), "body");
+        return ResponseEntity.status(p.getStatusCode()).headers(p.getHeaders()).body(p.getBody());
+      }
       if (t instanceof RequestGuards.BodyTooLarge) { // a chunked body that outgrew the limit
         ResponseEntity<ProblemDetail> p = problem(HttpStatus.CONTENT_TOO_LARGE,
             "payload-too-large", "request body exceeds the size limit", "body");

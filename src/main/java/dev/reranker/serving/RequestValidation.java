@@ -32,7 +32,8 @@ final class RequestValidation {
         id("candidates[" + i + "]", c);
       }
       if (!seen.add(c)) {
-        throw ApiProblem.invalid("candidates[" + i + "]", "duplicate candidate '" + c + "'");
+        throw ApiProblem.invalid("candidates[" + i + "]", "duplicate candidate '"
+            + ApiProblem.echo(c) + "'");
       }
     }
     if (r.k() != null && (r.k() < 1 || r.k() > RerankApi.MAX_CANDIDATES)) {

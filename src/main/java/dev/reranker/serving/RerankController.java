@@ -80,7 +80,8 @@ class RerankController {
           v.folded(), v.historyPosition(), v.lastTimestamp(), v.byteSize(), v.partial())));
     }
     if (arms.isEmpty()) {
-      throw ApiProblem.notFound("userId", "no history for user '" + userId + "'");
+      throw ApiProblem.notFound("userId", "no history for user '" + ApiProblem.echo(userId)
+          + "'");
     }
     return new RerankApi.UserState(userId, arms);
   }

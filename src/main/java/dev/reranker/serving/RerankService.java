@@ -82,8 +82,11 @@ public final class RerankService {
         : request.experiment();
     Experiment experiment = experiments.get(experimentId);
     if (experiment == null) {
-      throw ApiProblem.notFound("experiment", "unknown experiment '" + experimentId
-          + "'");
+      if (!Experiment.validId(experimentId)) {
+        throw ApiProblem.invalid("experiment", Experiment.ID_RULE + ", got '"
+            + ApiProblem.echo(experimentId) + "'");
+      }
+      throw ApiProblem.notFound("experiment", "unknown experiment '" + experimentId + "'");
     }
     long start = System.nanoTime();
     long cpuStart = CpuTime.thread();

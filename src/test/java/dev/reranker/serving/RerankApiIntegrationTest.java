@@ -447,7 +447,15 @@ class RerankApiIntegrationTest {
         new Bad("admin negative weight", "PUT", "/admin/experiments/x", "application/json",
             "{\"weights\":{\"performer\":-1}}", 400, "weights", "X-Api-Key", key),
         new Bad("activate unknown model", "POST", "/admin/models/none-000000000000/activate",
-            null, null, 404, "version", "X-Api-Key", key));
+            null, null, 404, "version", "X-Api-Key", key),
+        // issue 18, 8: an id no experiment can have is 400, not 404, and not echoed whole
+        new Bad("300-character experiment id", "GET", "/v1/experiments/" + "e".repeat(300)
+            + "/report", null, null, 400, "id"),
+        new Bad("300-character experiment id in a rerank", "POST", "/v1/rerank",
+            "application/json", "{\"userId\":\"a\",\"candidates\":[\"x\"],\"experiment\":\""
+                + "e".repeat(300) + "\"}", 400, "experiment"),
+        new Bad("a body in brotli", "POST", "/v1/rerank", "application/json",
+            "{\"userId\":\"a\",\"candidates\":[\"x\"]}", 415, null, "Content-Encoding", "br"));
     assertThat(suite).hasSizeGreaterThanOrEqualTo(30);
     for (Bad bad : suite) {
       HttpResponse<String> r = request(bad.method(), bad.path(), bad.contentType(), bad.body(),
@@ -464,9 +472,53 @@ class RerankApiIntegrationTest {
         assertThat(problem.get("field").asString()).as("%s field", bad.name())
             .isEqualTo(bad.field());
       }
+      // echoed input is cut: no answer grows with what was sent
+      assertThat(problem.get("detail").asString().length()).as("%s detail length", bad.name())
+          .isLessThan(400);
     }
     // still serving
     assertThat(rerank("alice", List.of("i1", "i2")).get("items")).hasSize(2);
+  }
+
+  /** Issue 18, 8: gzip bodies, as many clients send them; bounded after decompression. */
+  @Test
+  void gzipBodiesAreDecompressedAndBoundedAfterDecompression() throws Exception {
+    HttpResponse<String> ok = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/rerank"))
+        .header("Content-Type", "application/json").header("Content-Encoding", "gzip")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(gzip(
+            "{\"userId\":\"alice\",\"candidates\":[\"i1\",\"i2\"]}".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8)))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(json.readTree(ok.body()).get("items")).hasSize(2);
+    // 20 KB of gzip that inflates past the 1 MiB limit: 413
+    byte[] inflated = ("{\"userId\":\"" + "x".repeat(3_000_000) + "\",\"candidates\":[\"a\"]}")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] bomb = gzip(inflated);
+    assertThat(bomb.length).isLessThan(100_000);
+    HttpResponse<String> big = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/rerank"))
+        .header("Content-Type", "application/json").header("Content-Encoding", "gzip")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(bomb)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(big.statusCode()).as(big.body()).isEqualTo(413);
+    // said to be gzip, but is not: 400 that says so
+    HttpResponse<String> notGzip = http.send(HttpRequest.newBuilder(URI.create(base
+        + "/v1/rerank")).header("Content-Type", "application/json")
+        .header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofString(
+            "{\"userId\":\"alice\",\"candidates\":[\"i1\"]}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(notGzip.statusCode()).as(notGzip.body()).isEqualTo(400);
+    assertThat(notGzip.headers().firstValue("Content-Type").orElse(""))
+        .contains("application/problem+json");
+    assertThat(json.readTree(notGzip.body()).get("detail").asString()).contains("gzip");
+  }
+
+  private static byte[] gzip(byte[] raw) throws java.io.IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(out)) {
+      z.write(raw);
+    }
+    return out.toByteArray();
   }
 
   @Test
