@@ -112,8 +112,11 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
   /**
    * @param adminApiKey the key admin endpoints require (X-Api-Key or Authorization: Bearer); when
    *     empty, a random key is generated at start-up and logged
+   * @param clusterKey the key instances present to each other ({@code X-Reranker-Cluster-Key}) on
+   *     {@code /internal/**} and forwarded reranks; the same on every instance, not the admin key.
+   *     Required in the {@code prod} profile; otherwise generated when empty (one instance)
    */
-  public record Security(String adminApiKey) {}
+  public record Security(String adminApiKey, String clusterKey) {}
 
   /**
    * @param enabled feed the synthetic generator's events into the interactions topic (the demo)

@@ -28,7 +28,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
 /**
  * Admin endpoints (experiment changes, model activation) and actuator endpoints other than health,
  * info and prometheus need the admin API key, sent as {@code X-Api-Key: <key>} or
- * {@code Authorization: Bearer <key>}. Reranking, reports and the API documentation are open.
+ * {@code Authorization: Bearer <key>}. {@code /internal/**} (one instance asking another for its
+ * partitions' aggregates) needs the cluster key instead ({@code X-Reranker-Cluster-Key}). Reranking,
+ * reports and the API documentation (without the internal paths; off in the {@code prod} profile)
+ * are open. Who can call what: docs/security.md.
  * Stateless (no sessions, no CSRF tokens: no cookies are used).
  */
 @Configuration(proxyBeanMethods = false)
@@ -59,8 +62,8 @@ class SecurityConfiguration {
 
   @Bean
   @Order(2)
-  SecurityFilterChain securityFilterChain(HttpSecurity http, RerankerProperties properties)
-      throws Exception {
+  SecurityFilterChain securityFilterChain(HttpSecurity http, RerankerProperties properties,
+      dev.reranker.serving.ClusterKey clusterKey) throws Exception {
     String key = properties.security().adminApiKey();
     if (key == null || key.isBlank()) {
       key = UUID.randomUUID().toString();
@@ -71,9 +74,11 @@ class SecurityConfiguration {
         .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
         .httpBasic(b -> b.disable())
         .formLogin(f -> f.disable())
-        .addFilterBefore(new ApiKeyFilter(key), AnonymousAuthenticationFilter.class)
+        .addFilterBefore(new ApiKeyFilter(key, clusterKey), AnonymousAuthenticationFilter.class)
         .authorizeHttpRequests(a -> {
           a.requestMatchers("/admin/**").hasRole("ADMIN");
+          // instance to instance only: the cluster key, not the admin key
+          a.requestMatchers("/internal/**").hasRole("CLUSTER");
           if (!properties.serving().publicStateEndpoint()) { // else open, as anyRequest below
             a.requestMatchers("/v1/users/*/state").hasRole("ADMIN");
           }
@@ -84,7 +89,10 @@ class SecurityConfiguration {
         })
         .exceptionHandling(e -> e
             .authenticationEntryPoint((req, res, ex) -> problem(res, 401, "unauthorized",
-                "this endpoint needs the admin API key (X-Api-Key or Authorization: Bearer)"))
+                req.getRequestURI().startsWith("/internal/")
+                    ? "this endpoint is for the engine's own instances (the cluster key)"
+                    : "this endpoint needs the admin API key (X-Api-Key or Authorization: "
+                        + "Bearer)"))
             .accessDeniedHandler((req, res, ex) -> problem(res, 403, "forbidden",
                 "not allowed")));
     return http.build();
@@ -95,12 +103,17 @@ class SecurityConfiguration {
     Problems.write(res, status, type, detail, null);
   }
 
-  /** Authenticates requests that carry the admin API key; compares in constant time. */
+  /**
+   * Authenticates requests that carry the admin API key (role ADMIN) or the cluster key (role
+   * CLUSTER); compares in constant time.
+   */
   static final class ApiKeyFilter extends OncePerRequestFilter {
     private final byte[] key;
+    private final dev.reranker.serving.ClusterKey clusterKey;
 
-    ApiKeyFilter(String key) {
+    ApiKeyFilter(String key, dev.reranker.serving.ClusterKey clusterKey) {
       this.key = key.getBytes(StandardCharsets.UTF_8);
+      this.clusterKey = clusterKey;
     }
 
     @Override
@@ -115,6 +128,10 @@ class SecurityConfiguration {
         SecurityContextHolder.getContext().setAuthentication(
             UsernamePasswordAuthenticationToken.authenticated("admin", null,
                 List.of(new SimpleGrantedAuthority("ROLE_ADMIN"))));
+      } else if (clusterKey.matches(request.getHeader(dev.reranker.serving.ClusterKey.HEADER))) {
+        SecurityContextHolder.getContext().setAuthentication(
+            UsernamePasswordAuthenticationToken.authenticated("instance", null,
+                List.of(new SimpleGrantedAuthority("ROLE_CLUSTER"))));
       }
       chain.doFilter(request, response);
     }

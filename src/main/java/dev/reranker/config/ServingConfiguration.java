@@ -10,6 +10,7 @@ import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.experiment.Exposure;
 import dev.reranker.experiment.OutcomeTracker;
 import dev.reranker.ingest.IngestStores;
+import dev.reranker.serving.ClusterKey;
 import dev.reranker.serving.ExposurePublisher;
 import dev.reranker.serving.ExperimentAggregates;
 import dev.reranker.serving.ItemPopularity;
@@ -221,7 +222,7 @@ class ServingConfiguration {
 
   @Bean
   ExperimentAggregates experimentAggregates(StreamsBuilderFactoryBean streams, Environment env,
-      RerankerProperties p, UserStates states) {
+      RerankerProperties p, UserStates states, ClusterKey clusterKey) {
     return new ExperimentAggregates(streams::getKafkaStreams, p.ingest().topic(), self(env),
         p.experiments().reportTimeout(), () -> {
           Map<ArmChoice, long[]> out = new EnumMap<>(ArmChoice.class);
@@ -230,7 +231,33 @@ class ServingConfiguration {
             out.put(ArmChoice.of(arm), new long[] {c.events(), c.nanos()});
           }
           return out;
-        });
+        }, clusterKey);
+  }
+
+  /**
+   * The key instances present to each other ({@link ClusterKey}): {@code
+   * reranker.security.cluster-key}. Required in the {@code prod} profile; elsewhere (the demo, one
+   * instance) a random one is generated when it is not set, which instances of one deployment then
+   * do not share: their reports miss each other's partitions until it is set.
+   */
+  @Bean
+  ClusterKey clusterKey(RerankerProperties p, Environment env) {
+    String key = p.security().clusterKey();
+    if (key == null || key.isBlank()) {
+      if (env.matchesProfiles("prod")) {
+        throw new IllegalStateException("reranker.security.cluster-key (RERANKER_SECURITY_"
+            + "CLUSTER_KEY) is required in the prod profile: the instances of a deployment "
+            + "present it to each other on /internal/** and forwarded requests; use the same "
+            + "secret on every instance, not the admin key");
+      }
+      key = java.util.UUID.randomUUID().toString();
+      if (self(env) != null) {
+        log.warn("no reranker.security.cluster-key configured; generated one for this instance: "
+            + "other instances cannot read its aggregates or forward to it. Set the same key on "
+            + "every instance");
+      }
+    }
+    return new ClusterKey(key);
   }
 
   @Bean
@@ -260,8 +287,9 @@ class ServingConfiguration {
   }
 
   @Bean
-  OwnerRouter ownerRouter(StreamsBuilderFactoryBean streams, Environment env) {
-    return OwnerRouter.over(streams::getKafkaStreams, self(env));
+  OwnerRouter ownerRouter(StreamsBuilderFactoryBean streams, Environment env,
+      ClusterKey clusterKey) {
+    return OwnerRouter.over(streams::getKafkaStreams, self(env), clusterKey);
   }
 
   /** This instance's {@code application.server}, or null when it has none. */

@@ -102,6 +102,7 @@ public final class ExperimentAggregates {
   private final Duration timeout;
   private final HttpClient http;
   private final Supplier<Map<ArmChoice, long[]>> localFold;
+  private final ClusterKey clusterKey;
 
   /**
    * @param self this instance's {@code application.server}; null when it has none (one instance:
@@ -109,15 +110,18 @@ public final class ExperimentAggregates {
    */
   public ExperimentAggregates(Supplier<KafkaStreams> streams, String interactionsTopic,
       HostInfo self, Duration timeout) {
-    this(streams, interactionsTopic, self, timeout, () -> Map.of());
+    this(streams, interactionsTopic, self, timeout, () -> Map.of(), null);
   }
 
   /**
    * @param localFold this instance's fold cost per model arm since it started: {events, nanos}
+   * @param clusterKey sent to the other instances' internal endpoint; null: none (one instance)
    */
   public ExperimentAggregates(Supplier<KafkaStreams> streams, String interactionsTopic,
-      HostInfo self, Duration timeout, Supplier<Map<ArmChoice, long[]>> localFold) {
+      HostInfo self, Duration timeout, Supplier<Map<ArmChoice, long[]>> localFold,
+      ClusterKey clusterKey) {
     this.localFold = localFold;
+    this.clusterKey = clusterKey;
     this.streams = streams;
     this.interactionsTopic = interactionsTopic;
     this.self = self;
@@ -237,10 +241,14 @@ public final class ExperimentAggregates {
   }
 
   private CompletableFuture<InstanceShare> fetch(HostInfo host, String experiment) {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":"
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":"
             + host.port() + PATH + URLEncoder.encode(experiment, StandardCharsets.UTF_8)
             + "/aggregates"))
-        .timeout(timeout).GET().build();
+        .timeout(timeout).GET();
+    if (clusterKey != null) {
+      b.header(ClusterKey.HEADER, clusterKey.value());
+    }
+    HttpRequest request = b.build();
     return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
       if (r.statusCode() != 200) {
         throw new IllegalStateException("HTTP " + r.statusCode());

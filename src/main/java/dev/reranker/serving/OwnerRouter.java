@@ -21,7 +21,8 @@ import org.springframework.web.client.RestClient;
  * cannot be reached in time, the request is answered from a standby copy of the user's history:
  * here if this instance hosts one, else by an instance that does (forwarded to it); with no copy
  * reachable, degraded — without a copy the user would look like a new one, and a cold-start order
- * would be served as if it were the model's. A forwarded request carries a header so it is never forwarded twice.
+ * would be served as if it were the model's. A forwarded request carries a header so it is never
+ * forwarded twice, and the cluster key ({@link ClusterKey}) without which that header is ignored.
  */
 public final class OwnerRouter {
 
@@ -30,6 +31,7 @@ public final class OwnerRouter {
 
   private final Function<String, KeyQueryMetadata> ownerOf;
   private final HostInfo self;
+  private final ClusterKey clusterKey;
 
   /**
    * Clients by timeout (ms). Building a RestClient sets up its message converters (a JSON mapper
@@ -45,18 +47,20 @@ public final class OwnerRouter {
    *     KeyQueryMetadata#NOT_AVAILABLE} when unknown; may throw while Kafka Streams rebalances
    * @param self this instance's {@code application.server}, or null when it has none
    */
-  OwnerRouter(Function<String, KeyQueryMetadata> ownerOf, HostInfo self) {
+  OwnerRouter(Function<String, KeyQueryMetadata> ownerOf, HostInfo self, ClusterKey clusterKey) {
     this.ownerOf = ownerOf;
     this.self = self;
+    this.clusterKey = clusterKey;
   }
 
   /** Routing by the history store's metadata in {@code streams} (null while not started). */
-  public static OwnerRouter over(Supplier<KafkaStreams> streams, HostInfo self) {
+  public static OwnerRouter over(Supplier<KafkaStreams> streams, HostInfo self,
+      ClusterKey clusterKey) {
     return new OwnerRouter(user -> {
       KafkaStreams ks = streams.get();
       return ks == null ? null : ks.queryMetadataForKey(Topics.HISTORY_STORE, user,
           Serdes.String().serializer());
-    }, self);
+    }, self, clusterKey);
   }
 
   private RestClient client(Duration deadline) {
@@ -127,6 +131,7 @@ public final class OwnerRouter {
     return client(deadline).post()
         .uri("http://" + to.host() + ":" + to.port() + "/v1/rerank")
         .header(FORWARDED_HEADER, "1")
+        .header(ClusterKey.HEADER, clusterKey.value())
         .header(RerankController.DEADLINE_HEADER, Long.toString(deadline.toMillis()))
         .body(request)
         .retrieve()

@@ -31,7 +31,11 @@ class RerankController {
   private final OwnerRouter router;
   private final StateReader states;
 
-  RerankController(RerankService service, OwnerRouter router, StateReader states) {
+  private final ClusterKey clusterKey;
+
+  RerankController(RerankService service, OwnerRouter router, StateReader states,
+      ClusterKey clusterKey) {
+    this.clusterKey = clusterKey;
     this.service = service;
     this.router = router;
     this.states = states;
@@ -47,8 +51,12 @@ class RerankController {
   RerankApi.RerankResponse rerank(@RequestBody RerankApi.RerankRequest request,
       @Parameter(description = "Deadline in ms (default from configuration)")
       @RequestHeader(name = DEADLINE_HEADER, required = false) String deadlineMs,
-      @RequestHeader(name = OwnerRouter.FORWARDED_HEADER, required = false) String forwarded) {
+      @RequestHeader(name = OwnerRouter.FORWARDED_HEADER, required = false) String forwarded,
+      @RequestHeader(name = ClusterKey.HEADER, required = false) String cluster) {
     Duration deadline = deadline(deadlineMs);
+    if (forwarded != null && !clusterKey.matches(cluster)) {
+      forwarded = null; // only another instance may say "already routed": route it as usual
+    }
     if (forwarded == null && request != null && request.userId() != null
         && request.history() == null) {
       OwnerRouter.Route route = router.route(request,

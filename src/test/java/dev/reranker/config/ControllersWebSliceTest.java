@@ -67,6 +67,7 @@ import org.springframework.test.web.servlet.MockMvc;
 class ControllersWebSliceTest {
 
   static final String KEY = "slice-test-key";
+  static final String CLUSTER_KEY = "slice-cluster-key";
   static final String JSON = MediaType.APPLICATION_JSON_VALUE;
   static final String PROBLEM = "application/problem+json";
 
@@ -143,8 +144,13 @@ class ControllersWebSliceTest {
     }
 
     @Bean
+    dev.reranker.serving.ClusterKey clusterKey() {
+      return new dev.reranker.serving.ClusterKey(CLUSTER_KEY);
+    }
+
+    @Bean
     OwnerRouter ownerRouter() {
-      return OwnerRouter.over(() -> null, null); // one instance: every user is local
+      return OwnerRouter.over(() -> null, null, clusterKey());
     }
 
     @Bean
@@ -166,6 +172,23 @@ class ControllersWebSliceTest {
   MockMvc mvc;
   @Autowired
   List<Exposure> published;
+
+  /** Issue 18, 3: the instances' endpoint needs the cluster key, and only it. */
+  @Test
+  void internalEndpointsNeedTheClusterKeyNotTheAdminKey() throws Exception {
+    String path = "/internal/experiments/default/aggregates";
+    mvc.perform(get(path)).andExpect(status().isUnauthorized())
+        .andExpect(content().contentTypeCompatibleWith("application/problem+json"));
+    mvc.perform(get(path).header("X-Api-Key", KEY)).andExpect(status().isForbidden());
+    mvc.perform(get(path).header("X-Reranker-Cluster-Key", "wrong"))
+        .andExpect(status().isUnauthorized());
+    // with the key it is let through: no Kafka Streams in a slice, so 503
+    mvc.perform(get(path).header("X-Reranker-Cluster-Key", CLUSTER_KEY))
+        .andExpect(status().isServiceUnavailable());
+    // and the cluster key opens nothing else
+    mvc.perform(get("/admin/models").header("X-Reranker-Cluster-Key", CLUSTER_KEY))
+        .andExpect(status().isForbidden());
+  }
 
   @Test
   void aValidRerankIsAnsweredByTheAssignedArmAndItsExposureRecorded() throws Exception {
@@ -273,8 +296,9 @@ class ControllersWebSliceTest {
     mvc.perform(get("/v1/experiments/default/report"))
         .andExpect(status().isServiceUnavailable())
         .andExpect(content().contentTypeCompatibleWith("application/problem+json"));
+    // the instances' endpoint is not open (issue 18, 3): internalEndpointsNeedTheClusterKey…
     mvc.perform(get("/internal/experiments/default/aggregates"))
-        .andExpect(status().isServiceUnavailable());
+        .andExpect(status().isUnauthorized());
   }
 
   @Test

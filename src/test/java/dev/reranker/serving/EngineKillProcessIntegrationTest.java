@@ -434,6 +434,7 @@ class EngineKillProcessIntegrationTest {
         "--reranker.ingest.partitions=6",
         "--reranker.ingest.flush-interval=50ms",
         "--reranker.security.admin-api-key=" + KEY,
+        "--reranker.security.cluster-key=fault-cluster-key",
         "--reranker.experiments.definitions[0].id=perf",
         "--reranker.experiments.definitions[0].weights.performer=100",
         "--reranker.experiments.definitions[0].k=10",

@@ -34,7 +34,7 @@ class OwnerRouterIntegrationTest {
   }
 
   static OwnerRouter router(KeyQueryMetadata metadata) {
-    return new OwnerRouter(user -> metadata, SELF);
+    return new OwnerRouter(user -> metadata, SELF, new ClusterKey("k"));
   }
 
   @Test
@@ -47,13 +47,14 @@ class OwnerRouterIntegrationTest {
         .isEqualTo(OwnerRouter.Route.LOCAL);
     OwnerRouter rebalancing = new OwnerRouter(user -> {
       throw new IllegalStateException("rebalancing");
-    }, SELF);
+    }, SELF, new ClusterKey("k"));
     assertThat(rebalancing.route(REQUEST, Duration.ofSeconds(1)))
         .isEqualTo(OwnerRouter.Route.LOCAL);
     // no application.server: a single instance, never forwards
     assertThat(new OwnerRouter(user -> {
       throw new AssertionError("not asked");
-    }, null).route(REQUEST, Duration.ofSeconds(1))).isEqualTo(OwnerRouter.Route.LOCAL);
+    }, null, new ClusterKey("k")).route(REQUEST, Duration.ofSeconds(1)))
+        .isEqualTo(OwnerRouter.Route.LOCAL);
   }
 
   @Test

@@ -480,6 +480,20 @@ class RerankApiIntegrationTest {
     assertThat(rerank("alice", List.of("i1", "i2")).get("items")).hasSize(2);
   }
 
+  /** Issue 18, 3: the API description leaves out the instances' own paths, which need a key. */
+  @Test
+  void theInternalSurfaceIsNotDescribedAndNeedsTheClusterKey() throws Exception {
+    HttpResponse<String> docs = request("GET", "/v3/api-docs", null, null);
+    assertThat(docs.statusCode()).isEqualTo(200);
+    assertThat(docs.body()).contains("/v1/rerank").doesNotContain("/internal/");
+    String path = "/internal/experiments/default/aggregates";
+    assertThat(request("GET", path, null, null).statusCode()).isEqualTo(401);
+    assertThat(request("GET", path, null, null, "X-Api-Key", EngineHarness.ADMIN_KEY)
+        .statusCode()).isEqualTo(403);
+    assertThat(request("GET", path, null, null, "X-Reranker-Cluster-Key",
+        EngineHarness.CLUSTER_KEY).statusCode()).isEqualTo(200);
+  }
+
   /** Issue 18, 8: gzip bodies, as many clients send them; bounded after decompression. */
   @Test
   void gzipBodiesAreDecompressedAndBoundedAfterDecompression() throws Exception {

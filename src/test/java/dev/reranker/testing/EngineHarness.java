@@ -59,6 +59,9 @@ public final class EngineHarness implements AutoCloseable {
     ModelArtifacts.save(performer2, root.resolve("models/performer2"));
   }
 
+  /** The key the harness's instances present to each other. */
+  public static final String CLUSTER_KEY = "test-cluster-key";
+
   /** The admin API key the harness's instances use. */
   public static final String ADMIN_KEY = "test-admin-key";
 
@@ -66,6 +69,7 @@ public final class EngineHarness implements AutoCloseable {
   public ConfigurableApplicationContext startWeb(String app, String name, String... extra) {
     List<String> props = new ArrayList<>(List.of("server.port=0",
         "reranker.security.admin-api-key=" + ADMIN_KEY,
+        "reranker.security.cluster-key=" + CLUSTER_KEY,
         "reranker.models.library=" + root.resolve("models")));
     props.addAll(List.of(extra));
     return start(app, name, true, props.toArray(String[]::new));
@@ -75,6 +79,7 @@ public final class EngineHarness implements AutoCloseable {
   public ConfigurableApplicationContext startWebNoWait(String app, String name, String... extra) {
     List<String> props = new ArrayList<>(List.of("server.port=0",
         "reranker.security.admin-api-key=" + ADMIN_KEY,
+        "reranker.security.cluster-key=" + CLUSTER_KEY,
         "reranker.models.library=" + root.resolve("models")));
     props.addAll(List.of(extra));
     return start(app, name, true, false, props.toArray(String[]::new));
