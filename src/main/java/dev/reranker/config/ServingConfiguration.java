@@ -222,7 +222,8 @@ class ServingConfiguration {
 
   @Bean
   ExperimentAggregates experimentAggregates(StreamsBuilderFactoryBean streams, Environment env,
-      RerankerProperties p, UserStates states, ClusterKey clusterKey) {
+      RerankerProperties p, UserStates states, ClusterKey clusterKey,
+      ExposurePublisher exposures) {
     return new ExperimentAggregates(streams::getKafkaStreams, p.ingest().topic(), self(env),
         p.experiments().reportTimeout(), () -> {
           Map<ArmChoice, long[]> out = new EnumMap<>(ArmChoice.class);
@@ -231,7 +232,7 @@ class ServingConfiguration {
             out.put(ArmChoice.of(arm), new long[] {c.events(), c.nanos()});
           }
           return out;
-        }, clusterKey);
+        }, clusterKey, exposures::unpublished);
   }
 
   /**

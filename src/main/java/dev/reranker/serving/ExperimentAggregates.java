@@ -52,8 +52,16 @@ public final class ExperimentAggregates {
   private static final ObjectMapper JSON = JsonMapper.builder().build();
   static final String PATH = "/internal/experiments/";
 
-  /** One instance's answer: its partitions' shares and its fold cost per model arm. */
-  public record InstanceShare(List<PartitionShare> partitions, Map<ArmChoice, long[]> fold) {}
+  /**
+   * One instance's answer: its partitions' shares, its fold cost per model arm, and how many
+   * exposures it served but could not write since it started (all experiments).
+   */
+  public record InstanceShare(List<PartitionShare> partitions, Map<ArmChoice, long[]> fold,
+      long unpublished) {
+    public InstanceShare(List<PartitionShare> partitions, Map<ArmChoice, long[]> fold) {
+      this(partitions, fold, 0);
+    }
+  }
 
   /**
    * One partition's share: per arm its aggregate, and its series (bucket start → aggregate); per
@@ -82,7 +90,7 @@ public final class ExperimentAggregates {
   public record Assembled(Map<ArmChoice, ArmAggregate> totals,
       NavigableMap<Long, Map<ArmChoice, ArmAggregate>> series, Set<Integer> partitions,
       Set<Integer> missing, List<String> unreachable, Map<ArmChoice, long[]> fold,
-      Map<String, Long> ignored) {
+      Map<String, Long> ignored, long unpublished) {
 
     /** Fold µs per event per model arm over the instances that answered; NaN without events. */
     public Map<ArmChoice, Double> foldMicrosPerEvent() {
@@ -103,6 +111,7 @@ public final class ExperimentAggregates {
   private final HttpClient http;
   private final Supplier<Map<ArmChoice, long[]>> localFold;
   private final ClusterKey clusterKey;
+  private final java.util.function.LongSupplier localUnpublished;
 
   /**
    * @param self this instance's {@code application.server}; null when it has none (one instance:
@@ -110,17 +119,19 @@ public final class ExperimentAggregates {
    */
   public ExperimentAggregates(Supplier<KafkaStreams> streams, String interactionsTopic,
       HostInfo self, Duration timeout) {
-    this(streams, interactionsTopic, self, timeout, () -> Map.of(), null);
+    this(streams, interactionsTopic, self, timeout, () -> Map.of(), null, () -> 0);
   }
 
   /**
    * @param localFold this instance's fold cost per model arm since it started: {events, nanos}
    * @param clusterKey sent to the other instances' internal endpoint; null: none (one instance)
+   * @param localUnpublished exposures this instance served but could not write, since it started
    */
   public ExperimentAggregates(Supplier<KafkaStreams> streams, String interactionsTopic,
       HostInfo self, Duration timeout, Supplier<Map<ArmChoice, long[]>> localFold,
-      ClusterKey clusterKey) {
+      ClusterKey clusterKey, java.util.function.LongSupplier localUnpublished) {
     this.localFold = localFold;
+    this.localUnpublished = localUnpublished;
     this.clusterKey = clusterKey;
     this.streams = streams;
     this.interactionsTopic = interactionsTopic;
@@ -166,6 +177,7 @@ public final class ExperimentAggregates {
     List<String> unreachable = new ArrayList<>();
     List<CompletableFuture<InstanceShare>> remote = new ArrayList<>();
     Map<ArmChoice, long[]> fold = new EnumMap<>(ArmChoice.class);
+    long unpublished = 0;
     List<StreamsMetadata> owners = new ArrayList<>(
         ks.streamsMetadataForStore(Topics.ARM_AGGREGATES_STORE));
     boolean selfListed = false;
@@ -190,6 +202,7 @@ public final class ExperimentAggregates {
     if (selfListed || owners.isEmpty()) {
       local(experiment).forEach(s -> shares.put(s.partition(), s));
       addFold(fold, localFold.get());
+      unpublished += localUnpublished.getAsLong();
       if (owners.isEmpty()) {
         expected.addAll(shares.keySet());
       }
@@ -198,13 +211,14 @@ public final class ExperimentAggregates {
       InstanceShare answer = f.join();
       answer.partitions().forEach(s -> shares.putIfAbsent(s.partition(), s));
       addFold(fold, answer.fold());
+      unpublished += answer.unpublished();
     }
     Set<Integer> missing = new TreeSet<>(expected);
     missing.removeAll(shares.keySet());
     java.util.Collections.sort(unreachable);
     Assembled a = combine(shares, missing, unreachable);
     return new Assembled(a.totals(), a.series(), a.partitions(), a.missing(), a.unreachable(),
-        fold, a.ignored());
+        fold, a.ignored(), unpublished);
   }
 
   private static void addFold(Map<ArmChoice, long[]> into, Map<ArmChoice, long[]> more) {
@@ -237,7 +251,7 @@ public final class ExperimentAggregates {
       series.put(bucket, point);
     }
     return new Assembled(totals, series, new TreeSet<>(byPartition.keySet()), missing,
-        unreachable, Map.of(), ignored);
+        unreachable, Map.of(), ignored, 0);
   }
 
   private CompletableFuture<InstanceShare> fetch(HostInfo host, String experiment) {
@@ -259,11 +273,12 @@ public final class ExperimentAggregates {
 
   /** This instance's answer to another's report request. */
   public String localJson(String experiment) {
-    return toJson(local(experiment), localFold.get());
+    return toJson(local(experiment), localFold.get(), localUnpublished.getAsLong());
   }
 
   /** The shares as sent between instances: aggregates in their binary form, base64. */
-  static String toJson(List<PartitionShare> shares, Map<ArmChoice, long[]> fold) {
+  static String toJson(List<PartitionShare> shares, Map<ArmChoice, long[]> fold,
+      long unpublished) {
     Base64.Encoder b64 = Base64.getEncoder();
     List<Map<String, Object>> out = new ArrayList<>();
     for (PartitionShare s : shares) {
@@ -286,7 +301,8 @@ public final class ExperimentAggregates {
     }
     Map<String, long[]> folds = new LinkedHashMap<>();
     fold.forEach((arm, c) -> folds.put(arm.wireName(), c));
-    return JSON.writeValueAsString(Map.of("partitions", out, "fold", folds));
+    return JSON.writeValueAsString(Map.of("partitions", out, "fold", folds, "unpublished",
+        unpublished));
   }
 
   static InstanceShare fromJson(String text) {
@@ -316,7 +332,8 @@ public final class ExperimentAggregates {
       }
       out.add(new PartitionShare(p.get("partition").asInt(), totals, series, ignored));
     }
-    return new InstanceShare(out, fold);
+    return new InstanceShare(out, fold, root.has("unpublished") ? root.get("unpublished")
+        .asLong() : 0);
   }
 
   private KafkaStreams running() {

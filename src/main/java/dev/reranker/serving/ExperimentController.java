@@ -75,6 +75,15 @@ class ExperimentController {
     coverage.put("missing_partitions", all.missing());
     coverage.put("complete", all.complete());
     coverage.put("unreachable", all.unreachable());
+    // exposures served but never written reach no report: counted by the instances that
+    // answered, since each started (all experiments). A crash also loses what was queued or
+    // unacknowledged then (reranker_experiments_exposures_unacknowledged; docs/operations.md)
+    coverage.put("exposures_unpublished", all.unpublished());
+    if (all.unpublished() > 0) {
+      coverage.put("note", all.unpublished() + " exposures were served but not written to the "
+          + "exposures topic (producer refused, queue full or shutting down): the numbers leave "
+          + "them out");
+    }
     doc.put("coverage", coverage);
     // what the join did not see: the ingestion's rejections (reason codes) and repeated event ids
     // of the partitions above, all experiments together

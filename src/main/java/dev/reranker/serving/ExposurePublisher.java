@@ -34,6 +34,10 @@ public final class ExposurePublisher implements Consumer<Exposure>, AutoCloseabl
   private final Function<Exposure, CompletableFuture<?>> send;
   private final BlockingQueue<Exposure> queue;
   private final Counter unpublished;
+  private final Counter acknowledged;
+  /** Handed to the producer, not yet acknowledged by the cluster (nor failed). */
+  private final java.util.concurrent.atomic.AtomicLong inFlight =
+      new java.util.concurrent.atomic.AtomicLong();
   private final Thread worker;
   private volatile boolean closing;
 
@@ -50,8 +54,16 @@ public final class ExposurePublisher implements Consumer<Exposure>, AutoCloseabl
         .description("exposures not written to the exposures topic (queue full, or the producer"
             + " gave up): missing from every report")
         .register(registry);
+    this.acknowledged = Counter.builder("reranker.experiments.exposures.acknowledged")
+        .description("exposures the cluster acknowledged (acks=all): in every report")
+        .register(registry);
     Gauge.builder("reranker.experiments.exposures.queued", queue, BlockingQueue::size)
         .description("exposures waiting for the producer (grows while the cluster is away)")
+        .register(registry);
+    Gauge.builder("reranker.experiments.exposures.unacknowledged", this,
+            ExposurePublisher::atRisk)
+        .description("exposures a crash now would lose: queued, or sent and not yet "
+            + "acknowledged")
         .register(registry);
     this.worker = new Thread(this::drain, "exposure-publisher");
     worker.setDaemon(true);
@@ -70,6 +82,21 @@ public final class ExposurePublisher implements Consumer<Exposure>, AutoCloseabl
     return queue.size();
   }
 
+  /**
+   * What a crash (SIGKILL, the machine gone) at this moment would lose: the queued exposures and
+   * those the producer holds unacknowledged. Bounded by the queue's capacity plus what the
+   * producer holds (its batches, {@code buffer.memory}); in steady operation it is the traffic of
+   * the producer's linger and one acknowledgement round trip, a few milliseconds of requests.
+   */
+  public long atRisk() {
+    return queue.size() + inFlight.get();
+  }
+
+  /** Exposures not written so far (queue full, refused, given up, left at shutdown). */
+  public long unpublished() {
+    return (long) unpublished.count();
+  }
+
   private void drain() {
     while (!closing || !queue.isEmpty()) {
       Exposure e;
@@ -81,13 +108,18 @@ public final class ExposurePublisher implements Consumer<Exposure>, AutoCloseabl
       if (e == null) {
         continue;
       }
+      inFlight.incrementAndGet();
       try {
         send.apply(e).whenComplete((r, ex) -> {
+          inFlight.decrementAndGet();
           if (ex != null) {
             dropped(e, ex.getMessage());
+          } else {
+            acknowledged.increment();
           }
         });
       } catch (RuntimeException ex) {
+        inFlight.decrementAndGet();
         dropped(e, ex.getMessage());
       }
     }

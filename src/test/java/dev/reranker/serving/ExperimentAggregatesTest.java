@@ -66,10 +66,13 @@ class ExperimentAggregatesTest {
   void sharesSurviveTheirWayBetweenInstances() {
     ExperimentAggregates.PartitionShare share = new ExperimentAggregates.PartitionShare(3,
         Map.of(ArmChoice.PERFORMER, exposures(4)), Map.of(ArmChoice.PERFORMER,
-        points(100L, exposures(4))));
+        points(100L, exposures(4))), Map.of("future_timestamp", 2L, "duplicate_event_id", 5L));
     ExperimentAggregates.InstanceShare back = ExperimentAggregates.fromJson(
         ExperimentAggregates.toJson(List.of(share), Map.of(ArmChoice.PERFORMER,
-            new long[] {10, 20_000})));
+            new long[] {10, 20_000}), 7));
+    assertThat(back.unpublished()).isEqualTo(7);
+    assertThat(back.partitions().get(0).ignored()).isEqualTo(Map.of("future_timestamp", 2L,
+        "duplicate_event_id", 5L));
     assertThat(back.partitions()).singleElement().satisfies(p -> {
       assertThat(p.partition()).isEqualTo(3);
       assertThat(p.totals().get(ArmChoice.PERFORMER).exposures()).isEqualTo(4);

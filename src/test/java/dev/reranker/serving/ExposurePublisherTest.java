@@ -72,5 +72,36 @@ class ExposurePublisherTest {
     p.accept(exposure(1000));
     assertThat(unpublished()).as("after close").isEqualTo(21);
     assertThat(registry.get("reranker.experiments.exposures.queued").gauge().value()).isZero();
+    assertThat(registry.get("reranker.experiments.exposures.acknowledged").counter().count())
+        .isEqualTo(80);
+  }
+
+  /** What a crash would lose is what is queued or sent and not yet acknowledged, and no more. */
+  @Test
+  void exposuresAtRiskAreTheQueuedAndTheUnacknowledged() throws Exception {
+    List<CompletableFuture<Object>> pending = new CopyOnWriteArrayList<>();
+    ExposurePublisher p = new ExposurePublisher(e -> {
+      CompletableFuture<Object> f = new CompletableFuture<>();
+      pending.add(f); // sent; the cluster has not answered yet
+      return f;
+    }, 100, registry);
+    for (int i = 0; i < 30; i++) {
+      p.accept(exposure(i));
+    }
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+        .until(() -> pending.size() == 30);
+    var atRisk = registry.get("reranker.experiments.exposures.unacknowledged").gauge();
+    assertThat(atRisk.value()).isEqualTo(30);
+    for (int i = 0; i < 20; i++) {
+      pending.get(i).complete(null);
+    }
+    pending.get(20).completeExceptionally(new RuntimeException("timed out"));
+    assertThat(atRisk.value()).isEqualTo(9);
+    assertThat(registry.get("reranker.experiments.exposures.acknowledged").counter().count())
+        .isEqualTo(20);
+    assertThat(unpublished()).isEqualTo(1);
+    pending.subList(21, 30).forEach(f -> f.complete(null));
+    assertThat(atRisk.value()).isZero();
+    p.close(Duration.ofSeconds(5));
   }
 }
