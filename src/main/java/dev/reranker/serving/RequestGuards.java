@@ -125,6 +125,30 @@ public final class RequestGuards extends OncePerRequestFilter {
     }
   }
 
+  /** A body's stream that checks or counts what the request's own stream reads. */
+  private abstract static class Delegating extends ServletInputStream {
+    final ServletInputStream in;
+
+    Delegating(ServletInputStream in) {
+      this.in = in;
+    }
+
+    @Override
+    public boolean isFinished() {
+      return in.isFinished();
+    }
+
+    @Override
+    public boolean isReady() {
+      return in.isReady();
+    }
+
+    @Override
+    public void setReadListener(ReadListener listener) {
+      in.setReadListener(listener);
+    }
+  }
+
   /** The body had not arrived by the deadline. */
   static final class BodyReadTimeout extends IOException {
     private static final long serialVersionUID = 1L;
@@ -149,8 +173,7 @@ public final class RequestGuards extends OncePerRequestFilter {
 
     @Override
     public ServletInputStream getInputStream() throws IOException {
-      ServletInputStream in = super.getInputStream();
-      return new ServletInputStream() {
+      return new Delegating(super.getInputStream()) {
         private void check() throws BodyReadTimeout {
           if (System.nanoTime() - deadline > 0) {
             throw new BodyReadTimeout();
@@ -175,20 +198,6 @@ public final class RequestGuards extends OncePerRequestFilter {
           return n;
         }
 
-        @Override
-        public boolean isFinished() {
-          return in.isFinished();
-        }
-
-        @Override
-        public boolean isReady() {
-          return in.isReady();
-        }
-
-        @Override
-        public void setReadListener(ReadListener listener) {
-          in.setReadListener(listener);
-        }
       };
     }
   }
@@ -317,8 +326,7 @@ public final class RequestGuards extends OncePerRequestFilter {
 
     @Override
     public ServletInputStream getInputStream() throws IOException {
-      ServletInputStream in = super.getInputStream();
-      return new ServletInputStream() {
+      return new Delegating(super.getInputStream()) {
         private long read;
 
         @Override
@@ -339,20 +347,6 @@ public final class RequestGuards extends OncePerRequestFilter {
           return n;
         }
 
-        @Override
-        public boolean isFinished() {
-          return in.isFinished();
-        }
-
-        @Override
-        public boolean isReady() {
-          return in.isReady();
-        }
-
-        @Override
-        public void setReadListener(ReadListener listener) {
-          in.setReadListener(listener);
-        }
       };
     }
   }

@@ -178,6 +178,42 @@ class EngineKillProcessIntegrationTest {
     assertThat(probes.get()).as("readiness probes answered").isPositive();
     assertThat(r.lostInFlight()).as("requests to live instances that failed").isZero();
     assertThat(shutdowns).allMatch(d -> d.compareTo(Duration.ofSeconds(45)) < 0);
+    // issue 18, 5: a SIGTERM under load loses no exposure: each request answered 200 has its
+    // exposure in the topic (the engine drains its requests, then writes its queue, then closes)
+    long written = exposuresWritten("perf");
+    System.out.printf(Locale.ROOT, "| rolling restart | answered 200: %,d | exposures written: %,d"
+        + " |%n", answers.get(), written);
+    assertThat(written).as("exposures written, against requests answered 200")
+        .isGreaterThanOrEqualTo(answers.get());
+  }
+
+  /** The served (not failed) exposures of an experiment in the exposures topic. */
+  private long exposuresWritten(String experiment) {
+    long n = 0;
+    try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(
+        Map.of("bootstrap.servers", servers, "enable.auto.commit", false),
+        new org.apache.kafka.common.serialization.StringDeserializer(),
+        new org.apache.kafka.common.serialization.StringDeserializer())) {
+      List<org.apache.kafka.common.TopicPartition> parts = consumer.partitionsFor(
+          dev.reranker.data.Topics.EXPOSURES, Duration.ofSeconds(30)).stream()
+          .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition()))
+          .toList();
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      Map<org.apache.kafka.common.TopicPartition, Long> end = consumer.endOffsets(parts);
+      long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p))
+          && System.nanoTime() < deadline) {
+        for (var r : consumer.poll(Duration.ofMillis(200))) {
+          JsonNode e = json.readTree(r.value());
+          if (experiment.equals(e.get("experiment").asString())
+              && !e.path("error").asBoolean(false)) {
+            n++;
+          }
+        }
+      }
+    }
+    return n;
   }
 
   /**
