@@ -8,6 +8,8 @@ import dev.reranker.experiment.ArmChoice;
 import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.ingest.IngestMetrics;
 import dev.reranker.serving.RerankApi;
+import dev.reranker.serving.ExperimentAggregates;
+import dev.reranker.serving.ExposurePublisher;
 import dev.reranker.serving.RerankService;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
@@ -76,6 +79,8 @@ public final class RerankBenchmark {
   private final Options options;
   private final PrintStream log;
   private final ObjectMapper json = JsonMapper.builder().build();
+  /** Per experiment, the rerank answers given (HTTP 200 or in-process return), warm-up included. */
+  private final Map<String, AtomicLong> answered = new ConcurrentHashMap<>();
 
   public RerankBenchmark(Options options, PrintStream log) {
     this.options = options;
@@ -99,6 +104,7 @@ public final class RerankBenchmark {
       args.removeIf(a -> a.startsWith(name));
       args.add(extra);
     }
+    LogCounter sequenceErrors = LogCounter.attach("OutOfOrderSequenceException");
     ConfigurableApplicationContext app = RerankerApplication.run(args.toArray(String[]::new));
     try {
       int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
@@ -137,6 +143,7 @@ public final class RerankBenchmark {
             http.percentile(50), http.percentile(99), http.cpuMicrosPerRequest(), local.rps(),
             local.cpuMicrosPerRequest(), http.rps() / local.rps());
       }
+      Map<String, Object> accounting = exposureAccounting(app, sequenceErrors);
       @SuppressWarnings("unchecked")
       Map<String, Object> performer = (Map<String, Object>) byArm.get("performer");
       Map<String, Object> doc = new LinkedHashMap<>();
@@ -165,6 +172,7 @@ public final class RerankBenchmark {
       transport.put("cpu_us_per_request", round(probe.cpuMicrosPerRequest()));
       transport.put("errors", probe.errors());
       doc.put("transport_probe", transport);
+      doc.put("exposure_accounting", accounting);
       boolean met = byArm.values().stream().allMatch(v -> (Double) ((Map<?, ?>) v)
           .get("http_over_inprocess") >= 0.5);
       doc.put("target", "HTTP >= 0.5 of in-process, per arm");
@@ -172,6 +180,99 @@ public final class RerankBenchmark {
       return doc;
     } finally {
       app.close();
+      sequenceErrors.detach();
+    }
+  }
+
+  /**
+   * Whether every answer's exposure reached the durable report: per arm, the answers given
+   * against the exposures the report counts once the publisher has drained (waiting up to 60 s
+   * for the join to catch up), with the exposures the publisher could not write and the
+   * {@code OutOfOrderSequenceException} log lines seen during the run (the broker's and the
+   * clients', which share this JVM). A transactional producer's sequence error aborts its
+   * transaction, and exactly-once processing replays the aborted input: an exposure lost there
+   * would show here as answered > in report.
+   */
+  private Map<String, Object> exposureAccounting(ConfigurableApplicationContext app,
+      LogCounter sequenceErrors) {
+    ExposurePublisher publisher = app.getBean(ExposurePublisher.class);
+    ExperimentAggregates aggregates = app.getBean(ExperimentAggregates.class);
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    Map<String, Object> out = new LinkedHashMap<>();
+    long missing = 0;
+    for (ArmChoice arm : List.of(ArmChoice.PERFORMER, ArmChoice.SOFTMAX)) {
+      String experiment = "bench-" + arm.wireName();
+      long given = answered.getOrDefault(experiment, new AtomicLong()).get();
+      long inReport = 0;
+      while (true) {
+        try {
+          var totals = aggregates.assemble(experiment).totals().get(arm);
+          inReport = totals == null ? 0 : totals.exposures();
+        } catch (RuntimeException e) {
+          // a store between restores answers on a later try
+        }
+        if (inReport >= given || System.nanoTime() > deadline) {
+          break;
+        }
+        sleep(200);
+      }
+      missing += Math.max(0, given - inReport);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("answered", given);
+      m.put("in_report", inReport);
+      out.put(arm.wireName(), m);
+    }
+    out.put("missing", missing);
+    out.put("unpublished", publisher.unpublished());
+    out.put("out_of_order_sequence_log_lines", sequenceErrors.count());
+    log.printf("exposures: %s missing from the report, %d unpublished, %d "
+        + "OutOfOrderSequenceException log lines%n", missing, publisher.unpublished(),
+        sequenceErrors.count());
+    return out;
+  }
+
+  /** Counts log events (message or exception chain) that mention a text, on the root logger. */
+  static final class LogCounter extends ch.qos.logback.core.AppenderBase<
+      ch.qos.logback.classic.spi.ILoggingEvent> {
+    private final String text;
+    private final AtomicLong count = new AtomicLong();
+
+    private LogCounter(String text) {
+      this.text = text;
+    }
+
+    static LogCounter attach(String text) {
+      LogCounter c = new LogCounter(text);
+      if (org.slf4j.LoggerFactory.getILoggerFactory()
+          instanceof ch.qos.logback.classic.LoggerContext context) {
+        c.setContext(context);
+        c.setName("bench-log-counter");
+        c.start();
+        context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).addAppender(c);
+      }
+      return c;
+    }
+
+    void detach() {
+      if (getContext() instanceof ch.qos.logback.classic.LoggerContext context) {
+        context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).detachAppender(this);
+      }
+      stop();
+    }
+
+    long count() {
+      return count.get();
+    }
+
+    @Override
+    protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+      boolean hit = e.getFormattedMessage() != null && e.getFormattedMessage().contains(text);
+      for (var t = e.getThrowableProxy(); !hit && t != null; t = t.getCause()) {
+        hit = (t.getClassName() + " " + t.getMessage()).contains(text);
+      }
+      if (hit) {
+        count.incrementAndGet();
+      }
     }
   }
 
@@ -264,6 +365,8 @@ public final class RerankBenchmark {
       System.arraycopy(body, 0, all, head.length, body.length);
       raw.add(all);
     }
+    AtomicLong counted = path.equals(RERANK_PATH) ? answered.computeIfAbsent(
+        requests.get(0).experiment(), k -> new AtomicLong()) : null;
     ThreadLocal<LoopbackConnection[]> connections = ThreadLocal.withInitial(() ->
         new LoopbackConnection[1]);
     ConcurrentLinkedQueue<LoopbackConnection> opened = new ConcurrentLinkedQueue<>();
@@ -276,7 +379,11 @@ public final class RerankBenchmark {
           opened.add(mine[0]);
         }
         try {
-          return mine[0].exchange(raw.get(i % raw.size())) == 200;
+          boolean ok = mine[0].exchange(raw.get(i % raw.size())) == 200;
+          if (ok && counted != null) {
+            counted.incrementAndGet();
+          }
+          return ok;
         } catch (java.io.IOException e) {
           mine[0].close();
           throw e;
@@ -410,8 +517,11 @@ public final class RerankBenchmark {
   }
 
   private Call inProcess(RerankService service, List<RerankApi.RerankRequest> requests) {
+    AtomicLong counted = answered.computeIfAbsent(requests.get(0).experiment(),
+        k -> new AtomicLong());
     return i -> {
       service.rerank(requests.get(i % requests.size()), null);
+      counted.incrementAndGet();
       return true;
     };
   }
@@ -534,6 +644,19 @@ public final class RerankBenchmark {
           probe.get("cpu_us_per_request")));
       b.append("\nbound = in-process CPU / (in-process CPU + transport CPU): the most HTTP / "
           + "in-process can be on this machine when both phases are CPU-bound.\n");
+    }
+    Map<String, Object> exposures = (Map<String, Object>) doc.get("exposure_accounting");
+    if (exposures != null) {
+      b.append("\n| arm | answers | exposures in the report |\n|---|---:|---:|\n");
+      exposures.forEach((arm, v) -> {
+        if (v instanceof Map<?, ?> m) {
+          b.append(String.format("| %s | %,d | %,d |%n", arm, m.get("answered"),
+              m.get("in_report")));
+        }
+      });
+      b.append(String.format("%nexposures missing from the report: %s; unpublished: %s; "
+          + "OutOfOrderSequenceException log lines: %s%n", exposures.get("missing"),
+          exposures.get("unpublished"), exposures.get("out_of_order_sequence_log_lines")));
     }
     b.append("\ntarget (HTTP ≥ 0.5 × in-process, per arm): ")
         .append(Boolean.TRUE.equals(doc.get("target_met")) ? "met" : "NOT met").append('\n');

@@ -41,5 +41,13 @@ class BenchRerankCommandIntegrationTest {
       assertThat(json.get("by_arm").get(arm).get("http_ratio_bound").asDouble())
           .isStrictlyBetween(0.0, 1.0);
     }
+    // every answer's exposure reaches the durable report, whatever the producers logged
+    JsonNode exposures = json.get("exposure_accounting");
+    for (String arm : new String[] {"performer", "softmax"}) {
+      assertThat(exposures.get(arm).get("answered").asLong()).as(arm + " answers").isPositive();
+      assertThat(exposures.get(arm).get("in_report").asLong()).as(arm + " exposures in report")
+          .isGreaterThanOrEqualTo(exposures.get(arm).get("answered").asLong());
+    }
+    assertThat(exposures.get("missing").asLong()).isZero();
   }
 }
