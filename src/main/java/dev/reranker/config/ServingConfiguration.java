@@ -8,7 +8,7 @@ import dev.reranker.experiment.Experiment;
 import dev.reranker.experiment.ExperimentLog;
 import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.experiment.Exposure;
-import dev.reranker.experiment.OutcomeTracker;
+import dev.reranker.experiment.ShadowAgreement;
 import dev.reranker.ingest.IngestStores;
 import dev.reranker.serving.ClusterKey;
 import dev.reranker.serving.ExposurePublisher;
@@ -85,16 +85,15 @@ class ServingConfiguration {
   }
 
   @Bean
-  OutcomeTracker outcomeTracker() {
-    return new OutcomeTracker();
+  ShadowAgreement shadowAgreement() {
+    return new ShadowAgreement();
   }
 
   /** What the ingestion tells serving about each applied event. */
   @Bean
-  Consumer<Interaction> appliedEvents(ItemPopularity popularity, OutcomeTracker outcomes) {
+  Consumer<Interaction> appliedEvents(ItemPopularity popularity) {
     return e -> {
       popularity.record(e.itemId());
-      outcomes.interacted(e.userId(), e.itemId(), e.timestamp());
     };
   }
 
@@ -281,9 +280,9 @@ class ServingConfiguration {
 
   @Bean
   RerankService rerankService(Reranker reranker, ExperimentRegistry experiments,
-      OutcomeTracker outcomes, ExposurePublisher publisher, MeterRegistry registry,
+      ShadowAgreement shadowAgreement, ExposurePublisher publisher, MeterRegistry registry,
       RerankerProperties properties, Clock clock) {
-    return new RerankService(reranker, experiments, outcomes, publisher, registry,
+    return new RerankService(reranker, experiments, shadowAgreement, publisher, registry,
         properties.serving().deadline(), clock);
   }
 

@@ -119,6 +119,41 @@ public final class ArmAggregate {
     return new long[] {creditsPerformer, creditsSoftmax};
   }
 
+  /**
+   * The live join's update: one exposure of a user whose totals were {@code before} resolved as
+   * {@code r} (the statistics move by its delta; on the interleaved arm the user's credits and
+   * preference too).
+   */
+  void resolved(ArmChoice arm, UserTotals before, Resolution r) {
+    double h = r.hit() ? 1 : 0;
+    hits.add(before.hits(), before.resolved(), h, 1);
+    ndcg.add(before.ndcg(), before.resolved(), r.ndcg(), 1);
+    reciprocalRank.add(before.reciprocalRank(), before.resolved(), r.reciprocalRank(), 1);
+    resolvedAsMiss += r.expired() ? 1 : 0;
+    if (arm == ArmChoice.INTERLEAVED) {
+      UserTotals after = before.plus(r);
+      creditsPerformer += after.creditsPerformer() - before.creditsPerformer();
+      creditsSoftmax += after.creditsSoftmax() - before.creditsSoftmax();
+      preferenceMoved(before.preference(), after.preference());
+    }
+  }
+
+  /**
+   * The replay's update: a whole user's totals at once, {@code misses} of their exposures
+   * resolved as misses at the horizon.
+   */
+  void addUser(ArmChoice arm, UserTotals t, long misses) {
+    hits.addUser(t.hits(), t.resolved());
+    ndcg.addUser(t.ndcg(), t.resolved());
+    reciprocalRank.addUser(t.reciprocalRank(), t.resolved());
+    resolvedAsMiss += misses;
+    if (arm == ArmChoice.INTERLEAVED && t.preference() != null) {
+      creditsPerformer += t.creditsPerformer();
+      creditsSoftmax += t.creditsSoftmax();
+      preferenceMoved(null, t.preference());
+    }
+  }
+
   /** One user's preference changing from {@code before} to {@code after} (signs; null: new). */
   void preferenceMoved(Integer before, int after) {
     if (before != null) {

@@ -2,9 +2,6 @@ package dev.reranker.experiment;
 
 import dev.reranker.data.Interaction;
 import dev.reranker.data.Topics;
-import dev.reranker.experiment.stats.Preference;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,8 +29,6 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.apache.kafka.streams.state.Stores;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The online outcome join in Kafka Streams: each exposure waits in a changelogged store for the
@@ -53,14 +48,14 @@ import tools.jackson.databind.json.JsonMapper;
  * <ul>
  *   <li>{@value Topics#PENDING_EXPOSURES_STORE}: key = user, served time, request id (so one
  *   user's exposures are one range, oldest first); value = the exposure's JSON.</li>
- *   <li>An interaction resolves every pending exposure of its user served at or before it: rank
- *   = the item's position in the served list (0: not served). An exposure that reaches the
- *   horizon (default 24 h) unresolved is resolved as a miss (rank 0) by a wall-clock sweep: an
- *   exposure whose user did nothing is a failure of the ranking too, and excluding it would
- *   favour an arm that drives users away.</li>
- *   <li>{@value Topics#USER_OUTCOMES_STORE}: per (experiment, arm, user) the user's totals (hits,
- *   NDCG, reciprocal rank, resolved exposures): the base from which each outcome updates the
- *   user-level sums by deltas ({@link dev.reranker.experiment.stats.UserMoments#add}).</li>
+ *   <li>An interaction resolves every pending exposure of its user served at or before it, by
+ *   the rule in {@link Resolution} (shared with the replay): rank = the item's position in the
+ *   served list (0: not served). An exposure that reaches the horizon (default 24 h) unresolved
+ *   is resolved as a miss (rank 0) by a wall-clock sweep: an exposure whose user did nothing is a
+ *   failure of the ranking too, and excluding it would favour an arm that drives users away.</li>
+ *   <li>{@value Topics#USER_OUTCOMES_STORE}: per (experiment, arm, user) the user's {@link
+ *   UserTotals}: the base from which each outcome updates the user-level sums by deltas ({@link
+ *   ArmAggregate#resolved}).</li>
  *   <li>{@value Topics#ARM_AGGREGATES_STORE}: per (experiment, arm) an {@link ArmAggregate}:
  *   constant size whatever the experiment's length; an arm's aggregate on one task covers the
  *   users of that task's partition, and the report adds them up over all tasks.</li>
@@ -78,6 +73,8 @@ import tools.jackson.databind.json.JsonMapper;
  *   (nothing changed) carries its previous value forward. One record per (experiment, arm, task,
  *   bucket): the size grows with the experiment's hours, never with its traffic.</li>
  * </ul>
+ * <p>Every store's key and value layout is in {@link OutcomeStores}.
+ *
  * <p>Each resolved exposure is also emitted as a {@link ResolvedOutcome} to the outcomes topic. A
  * user assigned to one arm stays in it (assignment is sticky), so a user's totals are per arm.
  * An exposure record that cannot be read, or whose key is not its user, is dropped and counted
@@ -86,8 +83,6 @@ import tools.jackson.databind.json.JsonMapper;
 public final class OutcomeJoin {
   private OutcomeJoin() {}
 
-  static final ObjectMapper JSON = JsonMapper.builder()
-      .disable(tools.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
   /** Unresolved exposures older than this count as misses; 24 h unless configured. */
   public static final Duration DEFAULT_HORIZON = Duration.ofHours(24);
   /** Interactions remembered per user for exposures that arrive after them. */
@@ -182,8 +177,7 @@ public final class OutcomeJoin {
     try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
       while (it.hasNext()) {
         KeyValue<Bytes, byte[]> kv = it.next();
-        out.merge(new String(kv.key.get(), StandardCharsets.UTF_8),
-            ByteBuffer.wrap(kv.value).getLong(), Long::sum);
+        out.merge(OutcomeStores.reason(kv.key), OutcomeStores.count(kv.value), Long::sum);
       }
     }
     return out;
@@ -195,7 +189,7 @@ public final class OutcomeJoin {
     try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
       while (it.hasNext()) {
         KeyValue<Bytes, byte[]> kv = it.next();
-        out.merge(Key.fromBytes(kv.key.get()), ArmAggregate.fromBytes(kv.value),
+        out.merge(OutcomeStores.aggregateKey(kv.key.get()), OutcomeStores.aggregate(kv.value),
             ArmAggregate::merge);
       }
     }
@@ -206,11 +200,12 @@ public final class OutcomeJoin {
   public static Map<ArmChoice, ArmAggregate> aggregates(
       ReadOnlyKeyValueStore<Bytes, byte[]> store, String experiment) {
     Map<ArmChoice, ArmAggregate> out = new EnumMap<>(ArmChoice.class);
-    try (KeyValueIterator<Bytes, byte[]> it = store.prefixScan(prefix(experiment),
-        Serdes.Bytes().serializer())) {
+    try (KeyValueIterator<Bytes, byte[]> it = store.prefixScan(
+        OutcomeStores.experimentPrefix(experiment), Serdes.Bytes().serializer())) {
       while (it.hasNext()) {
         KeyValue<Bytes, byte[]> kv = it.next();
-        out.put(Key.fromBytes(kv.key.get()).arm(), ArmAggregate.fromBytes(kv.value));
+        out.put(OutcomeStores.aggregateKey(kv.key.get()).arm(),
+            OutcomeStores.aggregate(kv.value));
       }
     }
     return out;
@@ -223,50 +218,29 @@ public final class OutcomeJoin {
   public static Map<ArmChoice, NavigableMap<Long, ArmAggregate>> series(
       ReadOnlyKeyValueStore<Bytes, byte[]> store, String experiment) {
     Map<ArmChoice, NavigableMap<Long, ArmAggregate>> out = new EnumMap<>(ArmChoice.class);
-    try (KeyValueIterator<Bytes, byte[]> it = store.prefixScan(prefix(experiment),
-        Serdes.Bytes().serializer())) {
+    try (KeyValueIterator<Bytes, byte[]> it = store.prefixScan(
+        OutcomeStores.experimentPrefix(experiment), Serdes.Bytes().serializer())) {
       while (it.hasNext()) {
         KeyValue<Bytes, byte[]> kv = it.next();
         byte[] k = kv.key.get();
-        Key key = Key.fromBytes(java.util.Arrays.copyOf(k, k.length - 9));
-        long bucket = ByteBuffer.wrap(k, k.length - 8, 8).getLong();
-        out.computeIfAbsent(key.arm(), x -> new TreeMap<>()).put(bucket,
-            ArmAggregate.fromBytes(kv.value));
+        out.computeIfAbsent(OutcomeStores.seriesAggregateKey(k).arm(), x -> new TreeMap<>())
+            .put(OutcomeStores.seriesBucket(k), OutcomeStores.aggregate(kv.value));
       }
     }
     return out;
   }
 
-  private static Bytes prefix(String experiment) {
-    return Bytes.wrap((experiment + '\u0000').getBytes(StandardCharsets.UTF_8));
-  }
-
   /** An aggregate's key. */
-  public record Key(String experiment, ArmChoice arm) {
-    byte[] toBytes() {
-      return (experiment + '\u0000' + arm.wireName()).getBytes(StandardCharsets.UTF_8);
-    }
-
-    byte[] seriesKey(long bucket) {
-      byte[] k = toBytes();
-      return ByteBuffer.allocate(k.length + 9).put(k).put((byte) 0).putLong(bucket).array();
-    }
-
-    static Key fromBytes(byte[] b) {
-      String s = new String(b, StandardCharsets.UTF_8);
-      int z = s.indexOf('\u0000');
-      return new Key(s.substring(0, z), ArmChoice.parse(s.substring(z + 1)));
-    }
-  }
+  public record Key(String experiment, ArmChoice arm) {}
 
   /** An aggregate's bytes as the stores hold them (to move a task's share over HTTP). */
   public static byte[] encode(ArmAggregate a) {
-    return a.toBytes();
+    return OutcomeStores.aggregate(a);
   }
 
   /** @throws IllegalArgumentException when the bytes are no aggregate */
   public static ArmAggregate decode(byte[] bytes) {
-    return ArmAggregate.fromBytes(bytes);
+    return OutcomeStores.aggregate(bytes);
   }
 
   static final class JoinProcessor implements Processor<String, Input, String, byte[]> {
@@ -309,7 +283,7 @@ public final class OutcomeJoin {
       try (KeyValueIterator<Bytes, byte[]> it = aggregates.all()) {
         while (it.hasNext()) {
           KeyValue<Bytes, byte[]> kv = it.next();
-          live.put(Key.fromBytes(kv.key.get()), ArmAggregate.fromBytes(kv.value));
+          live.put(OutcomeStores.aggregateKey(kv.key.get()), OutcomeStores.aggregate(kv.value));
         }
       }
       context.schedule(settings.sweepEvery(), PunctuationType.WALL_CLOCK_TIME, t -> sweep());
@@ -323,26 +297,24 @@ public final class OutcomeJoin {
             onDropped.accept("exposure record without key or value");
             return;
           }
-          exposed(record.key(), new String(v, StandardCharsets.UTF_8));
+          exposed(record.key(), v);
         }
         case Interacted(Interaction i) -> {
           resolveUpTo(i.userId(), i.timestamp(), i.itemId());
           remember(i);
         }
         case Ignored(String reason) -> {
-          Bytes k = Bytes.wrap(reason.getBytes(StandardCharsets.UTF_8));
-          byte[] n = ignored.get(k);
-          ignored.put(k, ByteBuffer.allocate(8).putLong((n == null ? 0
-              : ByteBuffer.wrap(n).getLong()) + 1).array());
+          Bytes k = OutcomeStores.reasonKey(reason);
+          ignored.put(k, OutcomeStores.count(OutcomeStores.count(ignored.get(k)) + 1));
         }
         case null -> { }
       }
     }
 
-    private void exposed(String key, String json) {
+    private void exposed(String key, byte[] json) {
       Exposure e;
       try {
-        e = JSON.readValue(json, Exposure.class);
+        e = OutcomeStores.exposure(json);
       } catch (RuntimeException ex) {
         onDropped.accept("unreadable exposure: " + ex.getMessage());
         return;
@@ -356,47 +328,40 @@ public final class OutcomeJoin {
         update(new Key(e.experiment(), e.arm()), a -> a.exposed(e));
         return;
       }
-      Bytes pendingKey = pendingKey(e.userId(), e.timestamp(), e.requestId());
+      Bytes pendingKey = OutcomeStores.pendingKey(e.userId(), e.timestamp(), e.requestId());
       if (pending.get(pendingKey) != null) {
         return; // the same exposure twice (a producer retry): counted once
       }
       update(new Key(e.experiment(), e.arm()), a -> a.exposed(e));
-      Recent later = firstAtOrAfter(e.userId(), e.timestamp());
+      OutcomeStores.Recent later = firstAtOrAfter(e.userId(), e.timestamp());
       if (later != null) { // the interaction it led to came first: resolve by event time
-        boolean expired = e.timestamp() < later.time() - horizonMs;
-        resolve(e, expired ? 0 : e.served().indexOf(later.item()) + 1, expired ? null
-            : later.item(), later.time(), expired);
+        resolve(e, Resolution.byInteraction(e, later.item(), later.time(), horizonMs));
         return;
       }
-      pending.put(pendingKey, json.getBytes(StandardCharsets.UTF_8));
+      pending.put(pendingKey, json);
     }
 
     /** Resolves the user's pending exposures served at or before {@code at} against the item. */
     private void resolveUpTo(String user, long at, String itemId) {
       List<Bytes> done = new ArrayList<>();
-      try (KeyValueIterator<Bytes, byte[]> it = pending.range(pendingKey(user, Long.MIN_VALUE,
-          ""), pendingKey(user, at, "\uffff"))) {
+      try (KeyValueIterator<Bytes, byte[]> it = pending.range(
+          OutcomeStores.pendingKey(user, Long.MIN_VALUE, ""),
+          OutcomeStores.pendingKey(user, at, "\uffff"))) {
         while (it.hasNext()) {
           KeyValue<Bytes, byte[]> kv = it.next();
-          Exposure e = JSON.readValue(kv.value, Exposure.class);
-          if (e.timestamp() < at - horizonMs) {
-            resolve(e, 0, null, at, true); // past the horizon before its sweep: a miss
-          } else {
-            resolve(e, e.served().indexOf(itemId) + 1, itemId, at, false);
-          }
+          // one past the horizon before its sweep resolves as a miss
+          Exposure e = OutcomeStores.exposure(kv.value);
+          resolve(e, Resolution.byInteraction(e, itemId, at, horizonMs));
           done.add(kv.key);
         }
       }
       done.forEach(pending::delete);
     }
 
-    private record Recent(long time, String item) {}
-
     /** The user's earliest remembered interaction at or after {@code time}; null if none. */
-    private Recent firstAtOrAfter(String user, long time) {
-      byte[] v = recent.get(Bytes.wrap(user.getBytes(StandardCharsets.UTF_8)));
-      Recent best = null;
-      for (Recent r : decodeRecent(v)) {
+    private OutcomeStores.Recent firstAtOrAfter(String user, long time) {
+      OutcomeStores.Recent best = null;
+      for (OutcomeStores.Recent r : OutcomeStores.recent(recent.get(OutcomeStores.userKey(user)))) {
         if (r.time() >= time && (best == null || r.time() < best.time())) {
           best = r;
         }
@@ -405,54 +370,27 @@ public final class OutcomeJoin {
     }
 
     private void remember(Interaction i) {
-      Bytes key = Bytes.wrap(i.userId().getBytes(StandardCharsets.UTF_8));
-      List<Recent> list = new ArrayList<>(decodeRecent(recent.get(key)));
-      list.add(new Recent(i.timestamp(), i.itemId()));
+      Bytes key = OutcomeStores.userKey(i.userId());
+      List<OutcomeStores.Recent> list = new ArrayList<>(OutcomeStores.recent(recent.get(key)));
+      list.add(new OutcomeStores.Recent(i.timestamp(), i.itemId()));
       if (list.size() > RECENT) {
         list.remove(0);
       }
-      int size = 1;
-      List<byte[]> items = new ArrayList<>();
-      for (Recent r : list) {
-        byte[] b = r.item().getBytes(StandardCharsets.UTF_8);
-        items.add(b);
-        size += 8 + 2 + b.length;
-      }
-      ByteBuffer out = ByteBuffer.allocate(size).put((byte) list.size());
-      for (int j = 0; j < list.size(); j++) {
-        out.putLong(list.get(j).time()).putShort((short) items.get(j).length).put(items.get(j));
-      }
-      recent.put(key, out.array());
-    }
-
-    private static List<Recent> decodeRecent(byte[] v) {
-      if (v == null) {
-        return List.of();
-      }
-      ByteBuffer b = ByteBuffer.wrap(v);
-      int n = b.get() & 0xff;
-      List<Recent> out = new ArrayList<>(n);
-      for (int j = 0; j < n; j++) {
-        long t = b.getLong();
-        byte[] item = new byte[b.getShort() & 0xffff];
-        b.get(item);
-        out.add(new Recent(t, new String(item, StandardCharsets.UTF_8)));
-      }
-      return out;
+      recent.put(key, OutcomeStores.recent(list));
     }
 
     /** Resolves exposures past the horizon as misses, then writes the changed series points. */
     void sweep() {
       long now = clock.millis();
-      long cutoff = now - horizonMs;
       List<Bytes> done = new ArrayList<>();
       try (KeyValueIterator<Bytes, byte[]> it = pending.all()) {
         while (it.hasNext()) {
           KeyValue<Bytes, byte[]> kv = it.next();
           // the served time is in the key: only the expired are parsed (the sweep reads a whole
           // horizon of pending exposures every minute)
-          if (servedTime(kv.key) < cutoff) {
-            resolve(JSON.readValue(kv.value, Exposure.class), 0, null, now, true);
+          if (Resolution.pastHorizon(OutcomeStores.servedTime(kv.key), now, horizonMs)) {
+            Exposure e = OutcomeStores.exposure(kv.value);
+            resolve(e, Resolution.miss(e, now));
             done.add(kv.key);
           }
         }
@@ -461,66 +399,30 @@ public final class OutcomeJoin {
       long bucketMs = settings.seriesBucket().toMillis();
       long bucket = Math.floorDiv(now, bucketMs) * bucketMs;
       for (Key k : changed) {
-        series.put(Bytes.wrap(k.seriesKey(bucket)), live.get(k).toBytes());
+        series.put(Bytes.wrap(OutcomeStores.seriesKey(k, bucket)),
+            OutcomeStores.aggregate(live.get(k)));
       }
       changed.clear();
     }
 
-    private void resolve(Exposure e, int rank, String itemId, long at, boolean expired) {
-      OutcomeTracker.Outcome o = new OutcomeTracker.Outcome(e.arm(), rank, e.k(), e.timestamp());
-      Key key = new Key(e.experiment(), e.arm());
-      Bytes userKey = Bytes.wrap((e.experiment() + '\u0000' + e.arm().wireName() + '\u0000'
-          + e.userId()).getBytes(StandardCharsets.UTF_8));
-      byte[] before = userOutcomes.get(userKey);
-      ByteBuffer b = before == null ? null : ByteBuffer.wrap(before);
-      double h0 = b == null ? 0 : b.getDouble();
-      double n0 = b == null ? 0 : b.getDouble();
-      double r0 = b == null ? 0 : b.getDouble();
-      double c0 = b == null ? 0 : b.getDouble();
-      // the interleaved arm: the user's credits so far (performer's items, softmax's items). Every
-      // user of the arm is counted in the preference, also one whose exposures were degraded (no
-      // teams, no credit: a tie), as the replay counts them
-      boolean interleaved = e.arm() == ArmChoice.INTERLEAVED;
-      long a0 = b != null && b.remaining() >= 16 ? b.getLong() : 0;
-      long s0 = b != null && b.remaining() >= 8 ? b.getLong() : 0;
-      ArmChoice team = e.teams() != null && !expired && rank > 0 && rank <= e.teams().size()
-          ? e.teams().get(rank - 1) : null;
-      long a1 = a0 + (team == ArmChoice.PERFORMER ? 1 : 0);
-      long s1 = s0 + (team == ArmChoice.SOFTMAX ? 1 : 0);
-      double h = o.hit() ? 1 : 0;
-      double n = o.ndcg();
-      double r = o.reciprocalRank();
-      update(key, a -> {
-        a.hits.add(h0, c0, h, 1);
-        a.ndcg.add(n0, c0, n, 1);
-        a.reciprocalRank.add(r0, c0, r, 1);
-        a.resolvedAsMiss += expired ? 1 : 0;
-        if (interleaved) {
-          a.creditsPerformer += a1 - a0;
-          a.creditsSoftmax += s1 - s0;
-          a.preferenceMoved(c0 == 0 ? null : Preference.sign(a0, s0), Preference.sign(a1, s1));
-        }
-      });
-      ByteBuffer next = ByteBuffer.allocate(interleaved ? 48 : 32).putDouble(h0 + h)
-          .putDouble(n0 + n).putDouble(r0 + r).putDouble(c0 + 1);
-      if (interleaved) {
-        next.putLong(a1).putLong(s1);
-      }
-      userOutcomes.put(userKey, next.array());
+    private void resolve(Exposure e, Resolution r) {
+      Bytes userKey = OutcomeStores.userKey(e.experiment(), e.arm(), e.userId());
+      UserTotals before = OutcomeStores.totals(userOutcomes.get(userKey));
+      update(new Key(e.experiment(), e.arm()), a -> a.resolved(e.arm(), before, r));
+      userOutcomes.put(userKey, OutcomeStores.totals(before.plus(r), e.arm()));
       if (settings.outcomesTopic() != null) {
         // stamped with the wall clock, not the event's time (that is in the record): a broker
         // refuses records stamped far from its clock (log.message.timestamp.*.max.ms), and a
         // refused record stops the stream thread
-        context.forward(new Record<>(e.userId(), JSON.writeValueAsBytes(ResolvedOutcome.of(e,
-            rank, itemId, at, expired, team)), clock.millis()));
+        context.forward(new Record<>(e.userId(), OutcomeStores.JSON.writeValueAsBytes(
+            ResolvedOutcome.of(e, r)), clock.millis()));
       }
     }
 
     private void update(Key key, Consumer<ArmAggregate> change) {
-      Bytes k = Bytes.wrap(key.toBytes());
       ArmAggregate a = live.computeIfAbsent(key, x -> new ArmAggregate());
       change.accept(a);
-      aggregates.put(k, a.toBytes());
+      aggregates.put(Bytes.wrap(OutcomeStores.aggregateKey(key)), OutcomeStores.aggregate(a));
       changed.add(key);
     }
   }
@@ -533,20 +435,5 @@ public final class OutcomeJoin {
   static boolean joinable(Exposure e, String key) {
     return key != null && e.userId() != null && e.userId().equals(key) && e.arm() != null
         && e.experiment() != null && e.served() != null && e.k() >= 1;
-  }
-
-  /** The served time of a {@link #pendingKey}. */
-  static long servedTime(Bytes pendingKey) {
-    ByteBuffer b = ByteBuffer.wrap(pendingKey.get());
-    int userLength = b.getShort() & 0xffff;
-    return b.getLong(2 + userLength) ^ Long.MIN_VALUE;
-  }
-
-  /** [u16 length][user][8-byte time, sign flipped: ordered][request id]. */
-  static Bytes pendingKey(String user, long time, String requestId) {
-    byte[] u = user.getBytes(StandardCharsets.UTF_8);
-    byte[] r = requestId == null ? new byte[0] : requestId.getBytes(StandardCharsets.UTF_8);
-    return Bytes.wrap(ByteBuffer.allocate(2 + u.length + 8 + r.length).putShort((short) u.length)
-        .put(u).putLong(time ^ Long.MIN_VALUE).put(r).array());
   }
 }

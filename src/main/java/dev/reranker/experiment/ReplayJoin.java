@@ -10,12 +10,14 @@ import java.util.Map;
 
 /**
  * The outcome join recomputed offline from the records themselves — the exposures and the
- * interactions, read from the beginning — by a second, independent implementation: per user, the
- * records in time order (an exposure before an interaction of the same millisecond); each
- * exposure's outcome is the user's first interaction at or after it within the horizon, a miss if
- * the horizon passed before {@code now}, still pending otherwise. Per-user totals are summed
- * directly and added to the statistics once per user (the live join updates them by deltas), so
- * agreement checks the live join's bookkeeping rather than repeating it.
+ * interactions, read from the beginning — by a second, independent bookkeeping of the same rule:
+ * per user, the records in time order (an exposure before an interaction of the same
+ * millisecond); each exposure resolves on the user's first interaction at or after it, as {@link
+ * Resolution} says (the rule the live join applies: rank, horizon, interleaving credit), a miss if
+ * the horizon passed before {@code now}, still pending otherwise. Each user's {@link UserTotals}
+ * are summed directly and added to the statistics once ({@link ArmAggregate#addUser}; the live
+ * join moves them by deltas in event order, from a store), so agreement checks the live join's
+ * ordering, stores and bookkeeping rather than repeating them.
  */
 public final class ReplayJoin {
   private ReplayJoin() {}
@@ -46,7 +48,7 @@ public final class ReplayJoin {
     for (KeyedRecord r : exposureRecords) {
       Exposure e;
       try {
-        e = r.value() == null ? null : OutcomeJoin.JSON.readValue(r.value(), Exposure.class);
+        e = r.value() == null ? null : OutcomeStores.exposure(r.value());
       } catch (RuntimeException ex) {
         e = null;
       }
@@ -100,9 +102,10 @@ public final class ReplayJoin {
       byUser.computeIfAbsent(i.userId(), u -> new ArrayList<>())
           .add(new Event(i.timestamp(), 1, null, i));
     }
-    // (experiment, arm, user) → {hits, ndcg, reciprocal rank, resolved}
-    Map<List<Object>, double[]> totals = new HashMap<>();
-    Map<OutcomeJoin.Key, Long> misses = new HashMap<>();
+    // (experiment, arm, user) → the user's totals, and their misses at the horizon
+    Map<List<Object>, UserTotals> totals = new HashMap<>();
+    Map<List<Object>, Long> misses = new HashMap<>();
+    long horizonMs = horizon.toMillis();
     for (List<Event> events : byUser.values()) {
       events.sort(Comparator.comparingLong(Event::time).thenComparingInt(Event::order));
       List<Exposure> pending = new ArrayList<>();
@@ -114,47 +117,31 @@ public final class ReplayJoin {
           continue;
         }
         for (Exposure e : pending) {
-          boolean expired = e.timestamp() < ev.time() - horizon.toMillis();
-          add(totals, misses, e, expired ? 0 : e.served().indexOf(ev.interaction().itemId()) + 1,
-              expired);
+          add(totals, misses, e, Resolution.byInteraction(e, ev.interaction().itemId(),
+              ev.time(), horizonMs));
         }
         pending.clear();
       }
       for (Exposure e : pending) {
-        if (e.timestamp() < now - horizon.toMillis()) {
-          add(totals, misses, e, 0, true);
+        if (Resolution.pastHorizon(e.timestamp(), now, horizonMs)) {
+          add(totals, misses, e, Resolution.miss(e, now));
         }
       }
     }
     totals.forEach((key, t) -> {
-      ArmAggregate a = out.get(new OutcomeJoin.Key((String) key.get(0), (ArmChoice) key.get(1)));
-      a.hits.addUser(t[0], t[3]);
-      a.ndcg.addUser(t[1], t[3]);
-      a.reciprocalRank.addUser(t[2], t[3]);
-      if (key.get(1) == ArmChoice.INTERLEAVED) { // each user's preference, from their credits
-        a.creditsPerformer += (long) t[4];
-        a.creditsSoftmax += (long) t[5];
-        a.preferenceMoved(null, Long.compare((long) t[4], (long) t[5]));
-      }
+      ArmChoice arm = (ArmChoice) key.get(1);
+      out.get(new OutcomeJoin.Key((String) key.get(0), arm)).addUser(arm, t,
+          misses.getOrDefault(key, 0L));
     });
-    misses.forEach((k, n) -> out.get(k).resolvedAsMiss += n);
     return out;
   }
 
-  private static void add(Map<List<Object>, double[]> totals, Map<OutcomeJoin.Key, Long> misses,
-      Exposure e, int rank, boolean expired) {
-    OutcomeTracker.Outcome o = new OutcomeTracker.Outcome(e.arm(), rank, e.k(), e.timestamp());
-    double[] t = totals.computeIfAbsent(List.of(e.experiment(), e.arm(), e.userId()),
-        k -> new double[6]);
-    if (e.teams() != null && !expired && rank > 0 && rank <= e.teams().size()) {
-      t[e.teams().get(rank - 1) == ArmChoice.PERFORMER ? 4 : 5] += 1;
-    }
-    t[0] += o.hit() ? 1 : 0;
-    t[1] += o.ndcg();
-    t[2] += o.reciprocalRank();
-    t[3] += 1;
-    if (expired) {
-      misses.merge(new OutcomeJoin.Key(e.experiment(), e.arm()), 1L, Long::sum);
+  private static void add(Map<List<Object>, UserTotals> totals, Map<List<Object>, Long> misses,
+      Exposure e, Resolution r) {
+    List<Object> key = List.of(e.experiment(), e.arm(), e.userId());
+    totals.merge(key, UserTotals.NONE.plus(r), (a, b) -> a.plus(r));
+    if (r.expired()) {
+      misses.merge(key, 1L, Long::sum);
     }
   }
 }

@@ -39,10 +39,9 @@ public record ResolvedOutcome(String requestId, String experiment, String userId
     return SCHEMA_VERSION;
   }
 
-  static ResolvedOutcome of(Exposure e, int rank, String itemId, long resolvedAt,
-      boolean expired, ArmChoice credited) {
-    return new ResolvedOutcome(e.requestId(), e.experiment(), e.userId(), e.arm(), rank, e.k(),
-        itemId, e.timestamp(), resolvedAt, expired, e.tookMs(), e.stateBytes(), e.degraded(),
-        credited);
+  static ResolvedOutcome of(Exposure e, Resolution r) {
+    return new ResolvedOutcome(e.requestId(), e.experiment(), e.userId(), e.arm(), r.rank(),
+        e.k(), r.itemId(), e.timestamp(), r.at(), r.expired(), e.tookMs(), e.stateBytes(),
+        e.degraded(), r.team());
   }
 }

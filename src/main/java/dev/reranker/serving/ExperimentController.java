@@ -4,8 +4,7 @@ import dev.reranker.experiment.AggregateReport;
 import dev.reranker.experiment.ArmChoice;
 import dev.reranker.experiment.Experiment;
 import dev.reranker.experiment.ExperimentRegistry;
-import dev.reranker.experiment.ExperimentReport;
-import dev.reranker.experiment.OutcomeTracker;
+import dev.reranker.experiment.ShadowAgreement;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.util.ArrayList;
@@ -26,14 +25,14 @@ import org.springframework.web.bind.annotation.RestController;
 class ExperimentController {
 
   private final ExperimentRegistry registry;
-  private final OutcomeTracker outcomes;
+  private final ShadowAgreement shadowAgreement;
   private final ExperimentAggregates aggregates;
   private final AggregateReport.Settings reportSettings;
 
-  ExperimentController(ExperimentRegistry registry, OutcomeTracker outcomes,
+  ExperimentController(ExperimentRegistry registry, ShadowAgreement shadowAgreement,
       ExperimentAggregates aggregates, AggregateReport.Settings reportSettings) {
     this.registry = registry;
-    this.outcomes = outcomes;
+    this.shadowAgreement = shadowAgreement;
     this.aggregates = aggregates;
     this.reportSettings = reportSettings;
   }
@@ -88,6 +87,12 @@ class ExperimentController {
     // what the join did not see: the ingestion's rejections (reason codes) and repeated event ids
     // of the partitions above, all experiments together
     doc.put("interactions_ignored", all.ignored());
+    // shadow mode's agreement between the arms: this instance's, in memory (it is the one
+    // number no exposure carries); everything above is every instance's durable state
+    Map<String, Object> shadow = shadowAgreement.summary(e.id());
+    if (shadow != null) {
+      doc.put("shadow_agreement", shadow);
+    }
     if (!all.complete()) {
       @SuppressWarnings("unchecked")
       Map<String, Object> verdict = (Map<String, Object>) doc.get("verdict");
@@ -95,14 +100,6 @@ class ExperimentController {
           + "their users are missing; " + verdict.get("summary"));
     }
     return doc;
-  }
-
-  @Operation(summary = "This instance's own view since it started (last records in memory), "
-      + "with shadow-mode agreement: for debugging, not for decisions")
-  @GetMapping(path = "/v1/experiments/{id}/report/local",
-      produces = MediaType.APPLICATION_JSON_VALUE)
-  Map<String, Object> localReport(@PathVariable String id) {
-    return ExperimentReport.build(experiment(id), outcomes);
   }
 
   @Operation(summary = "This instance's partitions' aggregates of an experiment (between "

@@ -151,13 +151,10 @@ final class ReportPage {
             + 'Partitions ' + rep.coverage.missing_partitions.join(', ') + ' did not answer: their users are missing.</div>');
         return out.join('');
       }
-      Promise.all([
-        fetch('/v1/experiments/__EXPERIMENT__/report').then(r => {
-          if (!r.ok) return r.json().then(p => { throw new Error('report: HTTP ' + r.status + ': ' + (p.detail || '')); });
-          return r.json();
-        }),
-        fetch('/v1/experiments/__EXPERIMENT__/report/local').then(r => r.ok ? r.json() : null)
-      ]).then(([rep, local]) => {
+      fetch('/v1/experiments/__EXPERIMENT__/report').then(r => {
+        if (!r.ok) return r.json().then(p => { throw new Error('report: HTTP ' + r.status + ': ' + (p.detail || '')); });
+        return r.json();
+      }).then(rep => {
         const arms = rep.arms, names = Object.keys(arms);
         document.getElementById('alarms').innerHTML = alarms(rep);
         document.getElementById('verdict').innerHTML = verdict(rep);
@@ -202,7 +199,7 @@ final class ReportPage {
         ser.innerHTML = legend; ser.appendChild(seriesChart(rep.series, names));
         const lat = document.getElementById('latency');
         lat.innerHTML = legend; lat.appendChild(latencyChart(arms, names));
-        const s = local && local.shadow_agreement;
+        const s = rep.shadow_agreement;
         document.getElementById('shadow').innerHTML = s ? table([[s.requests,
             fmt(s.mean_overlap_at_k), fmt(s.mean_kendall_tau), fmt(s.served_ms_p50), fmt(s.shadow_ms_p50)]],
             ['requests', 'overlap@k', 'Kendall τ', 'served p50 ms', 'shadow p50 ms'])

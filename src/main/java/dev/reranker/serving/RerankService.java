@@ -6,7 +6,7 @@ import dev.reranker.experiment.ArmChoice;
 import dev.reranker.experiment.Experiment;
 import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.experiment.Exposure;
-import dev.reranker.experiment.OutcomeTracker;
+import dev.reranker.experiment.ShadowAgreement;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -29,7 +29,7 @@ public final class RerankService {
 
   private final Reranker reranker;
   private final ExperimentRegistry experiments;
-  private final OutcomeTracker outcomes;
+  private final ShadowAgreement shadowAgreement;
   private final Consumer<Exposure> publisher;
   private final MeterRegistry registry;
   private final Duration defaultDeadline;
@@ -37,11 +37,12 @@ public final class RerankService {
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
   private final Map<ArmChoice, Counter> degradedCounters = new ConcurrentHashMap<>();
 
-  public RerankService(Reranker reranker, ExperimentRegistry experiments, OutcomeTracker outcomes,
+  public RerankService(Reranker reranker, ExperimentRegistry experiments,
+      ShadowAgreement shadowAgreement,
       Consumer<Exposure> publisher, MeterRegistry registry, Duration defaultDeadline, Clock clock) {
     this.reranker = reranker;
     this.experiments = experiments;
-    this.outcomes = outcomes;
+    this.shadowAgreement = shadowAgreement;
     this.publisher = publisher;
     this.registry = registry;
     this.defaultDeadline = defaultDeadline;
@@ -118,7 +119,6 @@ public final class RerankService {
       // answered 500 by the caller's error handling)
       Exposure failed = Exposure.failed(requestId, experiment.id(), request.userId(), arm,
           clock.millis(), (System.nanoTime() - start) / 1e6, experiment.k());
-      outcomes.exposed(failed);
       publisher.accept(failed);
       throw e;
     }
@@ -133,7 +133,7 @@ public final class RerankService {
       RerankResult shadow = reranker.rerank(request.userId(), request.candidates(), k,
           other, shadowStart + budget, inline);
       double shadowMs = (System.nanoTime() - shadowStart) / 1e6;
-      outcomes.agreement(experiment.id(), OutcomeTracker.compare(ids(result), ids(shadow),
+      shadowAgreement.add(experiment.id(), ShadowAgreement.compare(ids(result), ids(shadow),
           experiment.k(), tookMs, shadowMs, arm));
       timer("shadow", other, shadow.degraded()).record(
           (long) (shadowMs * 1e6), TimeUnit.NANOSECONDS);
@@ -142,7 +142,6 @@ public final class RerankService {
     Exposure exposure = new Exposure(requestId, experiment.id(), request.userId(), result.arm(),
         result.modelVersion(), ids(result), clock.millis(), tookMs, result.stateBytes(),
         result.degraded(), experiment.k(), result.coldStart(), teams, cpuMicros, false);
-    outcomes.exposed(exposure);
     publisher.accept(exposure);
     timer("served", result.arm(), result.degraded()).record((long) (tookMs * 1e6),
         TimeUnit.NANOSECONDS);

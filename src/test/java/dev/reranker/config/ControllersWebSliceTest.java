@@ -15,7 +15,7 @@ import dev.reranker.experiment.ArmChoice;
 import dev.reranker.experiment.Experiment;
 import dev.reranker.experiment.ExperimentRegistry;
 import dev.reranker.experiment.Exposure;
-import dev.reranker.experiment.OutcomeTracker;
+import dev.reranker.experiment.ShadowAgreement;
 import dev.reranker.model.Arm;
 import dev.reranker.serving.ItemPopularity;
 import dev.reranker.serving.ModelAdminController;
@@ -114,8 +114,8 @@ class ControllersWebSliceTest {
     }
 
     @Bean
-    OutcomeTracker outcomes() {
-      return new OutcomeTracker();
+    ShadowAgreement shadowAgreement() {
+      return new ShadowAgreement();
     }
 
     /** No Kafka Streams in a slice: the distributed report answers 503. */
@@ -137,9 +137,9 @@ class ControllersWebSliceTest {
 
     @Bean
     RerankService rerankService(StateReader states, ExecutorService workers,
-        ExperimentRegistry experiments, OutcomeTracker outcomes, List<Exposure> published) {
+        ExperimentRegistry experiments, ShadowAgreement shadow, List<Exposure> published) {
       return new RerankService(new Reranker(states, new ItemPopularity(), workers), experiments,
-          outcomes, published::add, new SimpleMeterRegistry(), Duration.ofSeconds(5),
+          shadow, published::add, new SimpleMeterRegistry(), Duration.ofSeconds(5),
           Clock.systemUTC());
     }
 
@@ -292,7 +292,8 @@ class ControllersWebSliceTest {
         .andExpect(jsonPath("$.arms[0].historyPosition").value(12));
     // reports and reranking stay open (the distributed report needs Kafka Streams: 503 here,
     // not 401)
-    mvc.perform(get("/v1/experiments/default/report/local")).andExpect(status().isOk());
+    // the in-memory local report is gone: the durable report is the only one
+    mvc.perform(get("/v1/experiments/default/report/local")).andExpect(status().isNotFound());
     mvc.perform(get("/v1/experiments/default/report"))
         .andExpect(status().isServiceUnavailable())
         .andExpect(content().contentTypeCompatibleWith("application/problem+json"));

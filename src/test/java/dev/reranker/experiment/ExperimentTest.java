@@ -2,6 +2,7 @@ package dev.reranker.experiment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.HashMap;
 import java.util.List;
@@ -83,79 +84,98 @@ class ExperimentTest {
   @Test
   void agreementOfIdenticalAndReversedLists() {
     List<String> a = List.of("a", "b", "c", "d");
-    OutcomeTracker.Agreement same = OutcomeTracker.compare(a, a, 4, 1, 2, ArmChoice.PERFORMER);
+    ShadowAgreement.Agreement same = ShadowAgreement.compare(a, a, 4, 1, 2,
+        ArmChoice.PERFORMER);
     assertThat(same.overlapAtK()).isEqualTo(1.0);
     assertThat(same.kendallTau()).isEqualTo(1.0);
-    OutcomeTracker.Agreement reversed = OutcomeTracker.compare(a, List.of("d", "c", "b", "a"), 4,
-        1, 2, ArmChoice.PERFORMER);
+    ShadowAgreement.Agreement reversed = ShadowAgreement.compare(a, List.of("d", "c", "b", "a"),
+        4, 1, 2, ArmChoice.PERFORMER);
     assertThat(reversed.kendallTau()).isEqualTo(-1.0);
-    OutcomeTracker.Agreement half = OutcomeTracker.compare(a, List.of("a", "x", "b", "y"), 2, 1,
-        2, ArmChoice.PERFORMER);
+    ShadowAgreement.Agreement half = ShadowAgreement.compare(a, List.of("a", "x", "b", "y"), 2,
+        1, 2, ArmChoice.PERFORMER);
     assertThat(half.overlapAtK()).isEqualTo(0.5);
   }
 
   @Test
-  void statisticsMatchKnownValues() {
-    double[] w = ExperimentReport.wilson(50, 100);
-    assertThat(w[0]).isCloseTo(0.4038, org.assertj.core.data.Offset.offset(1e-4));
-    assertThat(w[1]).isCloseTo(0.5962, org.assertj.core.data.Offset.offset(1e-4));
-    assertThat(ExperimentReport.normalCdf(1.959964)).isCloseTo(0.975,
-        org.assertj.core.data.Offset.offset(1e-6));
-    Map<String, Object> z = ExperimentReport.twoProportion(60, 100, 40, 100);
-    assertThat((Double) z.get("z")).isCloseTo(2.8284, org.assertj.core.data.Offset.offset(1e-3));
-    assertThat((Double) z.get("p_value")).isCloseTo(0.00468,
-        org.assertj.core.data.Offset.offset(1e-4));
+  void theResolutionRuleRanksCreditsAndExpires() {
+    Exposure e = new Exposure("r1", "e", "u", ArmChoice.INTERLEAVED, "v", List.of("a", "b", "c"),
+        1_000, 2.0, 100, false, 2, false,
+        List.of(ArmChoice.PERFORMER, ArmChoice.SOFTMAX, ArmChoice.PERFORMER), 0, false);
+    long horizon = 10_000;
+    Resolution b = Resolution.byInteraction(e, "b", 2_000, horizon);
+    assertThat(b.rank()).isEqualTo(2);
+    assertThat(b.hit()).isTrue();
+    assertThat(b.reciprocalRank()).isEqualTo(0.5);
+    assertThat(b.ndcg()).isCloseTo(1 / (Math.log(3) / Math.log(2)), within(1e-12));
+    assertThat(b.team()).isEqualTo(ArmChoice.SOFTMAX);
+    assertThat(b.itemId()).isEqualTo("b");
+    Resolution c = Resolution.byInteraction(e, "c", 2_000, horizon); // served, beyond k = 2
+    assertThat(c.hit()).isFalse();
+    assertThat(c.ndcg()).isZero();
+    assertThat(c.reciprocalRank()).isCloseTo(1 / 3.0, within(1e-12));
+    assertThat(c.team()).isEqualTo(ArmChoice.PERFORMER); // credit counts the whole list
+    Resolution unserved = Resolution.byInteraction(e, "z", 2_000, horizon);
+    assertThat(unserved.rank()).isZero();
+    assertThat(unserved.team()).isNull();
+    // exactly at the horizon still counts; one millisecond later is a miss without an item
+    assertThat(Resolution.byInteraction(e, "a", 1_000 + horizon, horizon).rank()).isEqualTo(1);
+    Resolution late = Resolution.byInteraction(e, "a", 1_001 + horizon, horizon);
+    assertThat(late.expired()).isTrue();
+    assertThat(late.rank()).isZero();
+    assertThat(late.itemId()).isNull();
+    assertThat(late.team()).isNull();
+
+    UserTotals t = UserTotals.NONE.plus(b).plus(c).plus(late);
+    assertThat(t.resolved()).isEqualTo(3);
+    assertThat(t.hits()).isEqualTo(1);
+    assertThat(t.reciprocalRank()).isCloseTo(0.5 + 1 / 3.0, within(1e-12));
+    assertThat(t.creditsPerformer()).isEqualTo(1);
+    assertThat(t.creditsSoftmax()).isEqualTo(1);
+    assertThat(t.preference()).isZero();
+    assertThat(UserTotals.NONE.preference()).isNull();
+    // the store's layout round-trips, with the credits on the interleaved arm only
+    assertThat(OutcomeStores.totals(OutcomeStores.totals(t, ArmChoice.INTERLEAVED)))
+        .isEqualTo(t);
+    assertThat(OutcomeStores.totals(t, ArmChoice.PERFORMER)).hasSize(32);
+    assertThat(OutcomeStores.totals(OutcomeStores.totals(t, ArmChoice.PERFORMER)))
+        .isEqualTo(new UserTotals(t.hits(), t.ndcg(), t.reciprocalRank(), t.resolved(), 0, 0));
+    assertThat(OutcomeStores.totals((byte[]) null)).isEqualTo(UserTotals.NONE);
   }
 
   @Test
-  void outcomesJoinTheNextInteractionOnly() {
-    OutcomeTracker t = new OutcomeTracker();
-    t.exposed(new Exposure("r1", "e", "u", ArmChoice.PERFORMER, "v", List.of("a", "b", "c"),
-        1_000, 2.0,
-        100, false, 2, false, null, 0, false));
-    t.interacted("u", "c", 500); // before the exposure: ignored
-    t.interacted("other", "a", 2_000); // another user
-    t.interacted("u", "b", 2_000); // the join: rank 2
-    t.interacted("u", "a", 3_000); // already resolved
-    List<OutcomeTracker.Outcome> o = t.outcomes("e");
-    assertThat(o).hasSize(1);
-    assertThat(o.get(0).rank()).isEqualTo(2);
-    assertThat(o.get(0).hit()).isTrue();
-    assertThat(o.get(0).reciprocalRank()).isEqualTo(0.5);
+  void pendingKeysOrderByUserThenServedTime() {
+    var early = OutcomeStores.pendingKey("u", -5, "z");
+    var late = OutcomeStores.pendingKey("u", 7, "a");
+    assertThat(early.compareTo(late)).isNegative(); // sign-flipped: negative times first
+    assertThat(OutcomeStores.servedTime(early)).isEqualTo(-5);
+    assertThat(OutcomeStores.servedTime(late)).isEqualTo(7);
+    var recent = List.of(new OutcomeStores.Recent(3, "a"), new OutcomeStores.Recent(9, "ü"));
+    assertThat(OutcomeStores.recent(OutcomeStores.recent(recent))).isEqualTo(recent);
+    var key = new OutcomeJoin.Key("exp", ArmChoice.SOFTMAX);
+    byte[] series = OutcomeStores.seriesKey(key, 3_600_000);
+    assertThat(OutcomeStores.seriesAggregateKey(series)).isEqualTo(key);
+    assertThat(OutcomeStores.seriesBucket(series)).isEqualTo(3_600_000);
+    assertThat(OutcomeStores.aggregateKey(OutcomeStores.aggregateKey(key))).isEqualTo(key);
   }
 
   @Test
-  void theTrackerKeepsABoundedWindowAndDropsPendingExposuresPastTheHorizon() {
-    OutcomeTracker t = new OutcomeTracker(5);
+  void shadowAgreementKeepsABoundedWindow() {
+    ShadowAgreement s = new ShadowAgreement(5);
+    assertThat(s.summary("e")).isNull();
     for (int i = 0; i < 12; i++) {
-      t.exposed(new Exposure("r" + i, "e", "u" + i,
-          i % 2 == 0 ? ArmChoice.PERFORMER : ArmChoice.SOFTMAX, "v",
-          List.of("a", "b"), 1_000 + i, i, 100 + i, false, 2, false, null, 0, false));
-      t.interacted("u" + i, "a", 2_000 + i);
-      t.agreement("e", new OutcomeTracker.Agreement(1, 1, i, i, ArmChoice.PERFORMER));
+      s.add("e", new ShadowAgreement.Agreement(i < 10 ? 1 : 0, 1, i, 2 * i,
+          ArmChoice.PERFORMER));
     }
-    assertThat(t.costs("e")).hasSize(5);
-    assertThat(t.costs("e").get(0).tookMs()).isEqualTo(7.0); // the most recent five, oldest first
-    assertThat(t.costs("e").get(4).stateBytes()).isEqualTo(111);
-    assertThat(t.outcomes("e")).hasSize(5);
-    assertThat(t.outcomes("e").get(4).timestamp()).isEqualTo(2_011);
-    assertThat(t.agreements("e")).hasSize(5);
-    assertThat(t.exposuresSeen("e")).isEqualTo(12);
-    assertThat(t.outcomesSeen("e")).isEqualTo(12);
-    Map<String, Object> report = ExperimentReport.build(Experiment.create("e", "salt",
-        Map.of(ArmChoice.PERFORMER, 0.5, ArmChoice.SOFTMAX, 0.5), false, 2), t);
-    assertThat(report.get("window")).isEqualTo(Map.of("capacity", 5, "exposures_seen", 12L,
-        "outcomes_seen", 12L));
-
-    // unresolved exposures wait one horizon, then a sweep drops them
-    t.exposed(new Exposure("x", "e", "idle", ArmChoice.PERFORMER, "v", List.of("a"), 10_000, 1, 1,
-        false, 1, false, null, 0, false));
-    assertThat(t.pendingCount()).isEqualTo(1);
-    t.sweep(10_000 + OutcomeTracker.HORIZON_MS);
-    assertThat(t.pendingCount()).isEqualTo(1);
-    t.sweep(10_001 + OutcomeTracker.HORIZON_MS);
-    assertThat(t.pendingCount()).isZero();
-    assertThatThrownBy(() -> new OutcomeTracker(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(s.recent("e")).hasSize(5);
+    assertThat(s.recent("e").get(0).servedMs()).isEqualTo(7.0); // the last five, oldest first
+    Map<String, Object> summary = s.summary("e");
+    assertThat(summary.get("requests")).isEqualTo(5);
+    assertThat(summary.get("requests_since_start")).isEqualTo(12L);
+    assertThat((Double) summary.get("mean_overlap_at_k")).isCloseTo(0.6, within(1e-9));
+    assertThat(summary.get("served_ms_p50")).isEqualTo(9.0);
+    assertThat(summary.get("shadow_ms_p50")).isEqualTo(18.0);
+    assertThat(s.summary("other")).isNull();
+    assertThatThrownBy(() -> new ShadowAgreement(0)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

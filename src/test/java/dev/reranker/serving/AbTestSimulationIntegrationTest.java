@@ -225,9 +225,8 @@ class AbTestSimulationIntegrationTest {
     JsonNode last = series.get(series.size() - 1);
     assertThat(last.get("performer").get("users").asInt() + last.get("softmax").get("users")
         .asInt()).isEqualTo(USERS);
-    // shadow agreement is this instance's own view
-    JsonNode shadow = json.readTree(send("GET", "/v1/experiments/ab/report/local", null).body())
-        .get("shadow_agreement");
+    // shadow agreement, in the durable report: this instance's own view
+    JsonNode shadow = rep.get("shadow_agreement");
     assertThat(shadow.get("requests").asInt()).isEqualTo(USERS);
     assertThat(shadow.get("mean_overlap_at_k").asDouble()).isBetween(0.0, 1.0);
     // every exposure was emitted as a resolved outcome record

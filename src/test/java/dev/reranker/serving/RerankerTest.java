@@ -276,7 +276,7 @@ class RerankerTest {
             dev.reranker.experiment.Experiment.create("all-softmax", null,
                 Map.of(ArmChoice.SOFTMAX, 1.0), false, 5)), "all-softmax");
     RerankService service = new RerankService(new Reranker(broken, popularity, workers),
-        experiments, new dev.reranker.experiment.OutcomeTracker(), published::add,
+        experiments, new dev.reranker.experiment.ShadowAgreement(), published::add,
         new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), Duration.ofSeconds(5),
         Clock.systemUTC());
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> service.rerank(
