@@ -99,7 +99,9 @@ public final class IngestTopology {
   /**
    * Kafka Streams settings the topology needs whoever runs it: a production exception handler that
    * counts and skips a dead-letter record the producer refuses instead of stopping the stream
-   * thread ({@link DeadLetterProductionHandler}).
+   * thread ({@link DeadLetterProductionHandler}); and the processing exception handler enabled for
+   * global processing as well, the default Kafka announces for a later release (4.4 warns at
+   * every start without it; the topology has no global store, so nothing else changes).
    */
   public static java.util.Map<String, Object> streamsProperties(IngestSettings settings,
       IngestMetrics metrics) {
@@ -107,7 +109,9 @@ public final class IngestTopology {
         org.apache.kafka.streams.StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         DeadLetterProductionHandler.class.getName(),
         DeadLetterProductionHandler.DLQ_TOPIC_CONFIG, settings.dlqTopic(),
-        DeadLetterProductionHandler.METRICS_CONFIG, metrics);
+        DeadLetterProductionHandler.METRICS_CONFIG, metrics,
+        org.apache.kafka.streams.StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG,
+        true);
   }
 
   static StoreBuilder<KeyValueStore<Bytes, byte[]>> snapshotStore() {
