@@ -104,10 +104,13 @@ public final class RerankBenchmark {
       args.removeIf(a -> a.startsWith(name));
       args.add(extra);
     }
-    // the broker's exception and the client's retry warning (Kafka 4.4 names the error code)
+    ConfigurableApplicationContext app = RerankerApplication.run(args.toArray(String[]::new));
+    // attached once the service has started: Spring Boot's logging system resets Logback's
+    // appenders while it starts. Sequence errors: the broker's exception and the client's retry
+    // warning (Kafka 4.4's client names the error code)
     LogCounter sequenceErrors = LogCounter.attach("OutOfOrderSequenceException",
         "OUT_OF_ORDER_SEQUENCE_NUMBER");
-    ConfigurableApplicationContext app = RerankerApplication.run(args.toArray(String[]::new));
+    LogCounter concurrentTransactions = LogCounter.attach("CONCURRENT_TRANSACTIONS");
     try {
       int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
       loadUsers(app, items);
@@ -145,7 +148,8 @@ public final class RerankBenchmark {
             http.percentile(50), http.percentile(99), http.cpuMicrosPerRequest(), local.rps(),
             local.cpuMicrosPerRequest(), http.rps() / local.rps());
       }
-      Map<String, Object> accounting = exposureAccounting(app, sequenceErrors);
+      Map<String, Object> accounting = exposureAccounting(app, sequenceErrors,
+          concurrentTransactions);
       @SuppressWarnings("unchecked")
       Map<String, Object> performer = (Map<String, Object>) byArm.get("performer");
       Map<String, Object> doc = new LinkedHashMap<>();
@@ -183,6 +187,7 @@ public final class RerankBenchmark {
     } finally {
       app.close();
       sequenceErrors.detach();
+      concurrentTransactions.detach();
     }
   }
 
@@ -196,7 +201,7 @@ public final class RerankBenchmark {
    * would show here as answered > in report.
    */
   private Map<String, Object> exposureAccounting(ConfigurableApplicationContext app,
-      LogCounter sequenceErrors) {
+      LogCounter sequenceErrors, LogCounter concurrentTransactions) {
     ExposurePublisher publisher = app.getBean(ExposurePublisher.class);
     ExperimentAggregates aggregates = app.getBean(ExperimentAggregates.class);
     long deadline = System.nanoTime() + 60_000_000_000L;
@@ -227,9 +232,10 @@ public final class RerankBenchmark {
     out.put("missing", missing);
     out.put("unpublished", publisher.unpublished());
     out.put("out_of_order_sequence_log_lines", sequenceErrors.count());
-    log.printf("exposures: %s missing from the report, %d unpublished, %d out-of-order "
-        + "sequence log lines%n", missing, publisher.unpublished(),
-        sequenceErrors.count());
+    out.put("concurrent_transactions_log_lines", concurrentTransactions.count());
+    log.printf("exposures: %s missing from the report, %d unpublished; log lines: %d "
+        + "out-of-order sequence, %d concurrent transactions%n", missing,
+        publisher.unpublished(), sequenceErrors.count(), concurrentTransactions.count());
     return out;
   }
 
@@ -661,8 +667,10 @@ public final class RerankBenchmark {
         }
       });
       b.append(String.format("%nexposures missing from the report: %s; unpublished: %s; "
-          + "out-of-order sequence log lines (broker or client): %s%n", exposures.get("missing"),
-          exposures.get("unpublished"), exposures.get("out_of_order_sequence_log_lines")));
+          + "log lines: out-of-order sequence (broker or client) %s, concurrent transactions "
+          + "%s%n", exposures.get("missing"), exposures.get("unpublished"),
+          exposures.get("out_of_order_sequence_log_lines"),
+          exposures.get("concurrent_transactions_log_lines")));
     }
     b.append("\ntarget (HTTP ≥ 0.5 × in-process, per arm): ")
         .append(Boolean.TRUE.equals(doc.get("target_met")) ? "met" : "NOT met").append('\n');
