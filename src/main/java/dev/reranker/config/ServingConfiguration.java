@@ -92,9 +92,7 @@ class ServingConfiguration {
   /** What the ingestion tells serving about each applied event. */
   @Bean
   Consumer<Interaction> appliedEvents(ItemPopularity popularity) {
-    return e -> {
-      popularity.record(e.itemId());
-    };
+    return e -> popularity.record(e.itemId());
   }
 
   /**

@@ -139,7 +139,7 @@ public final class ReplayJoin {
   private static void add(Map<List<Object>, UserTotals> totals, Map<List<Object>, Long> misses,
       Exposure e, Resolution r) {
     List<Object> key = List.of(e.experiment(), e.arm(), e.userId());
-    totals.merge(key, UserTotals.NONE.plus(r), (a, b) -> a.plus(r));
+    totals.compute(key, (k, t) -> (t == null ? UserTotals.NONE : t).plus(r));
     if (r.expired()) {
       misses.merge(key, 1L, Long::sum);
     }
