@@ -45,10 +45,22 @@ public final class RerankApi {
       double tookMs) {}
 
   @Schema(description = "One candidate in its new place.")
-  public record Item(String itemId, double score, int rank,
-      @Schema(description = "True when the model did not rank this item (unknown item, cold "
-          + "start, degraded): it is ordered by popularity after the model's items.")
-      boolean fallback) {}
+  public record Item(String itemId,
+      @Schema(description = "The model's score (the user vector · the item's embedding; higher "
+          + "ranks first), on no fixed scale. Null for a fallback item, which has no model "
+          + "score: sort by rank, not by score.", nullable = true) Double score,
+      @Schema(description = "1-based position in the answer.") int rank,
+      @Schema(description = "True when the model did not rank this item (an item it does not "
+          + "know, a cold start, a degraded answer): it is ordered by how often this instance has "
+          + "seen it in events, after the model's items, and its score is null.")
+      boolean fallback) {
+
+    /** The API's item: a fallback item's popularity count is an ordering key, not a score. */
+    static Item of(RerankResult.Item item) {
+      return new Item(item.itemId(), item.fallback() ? null : item.score(), item.rank(),
+          item.fallback());
+    }
+  }
 
   @Schema(description = "A user's state per arm, for debugging.")
   public record UserState(String userId, List<ArmState> arms) {}

@@ -150,7 +150,7 @@ public final class RerankService {
     }
     return new RerankApi.RerankResponse(requestId, request.userId(), experiment.id(), result.arm(),
         result.modelVersion(), result.statePosition(), result.items().stream()
-            .map(i -> new RerankApi.Item(i.itemId(), i.score(), i.rank(), i.fallback())).toList(),
+            .map(RerankApi.Item::of).toList(),
         result.degraded(), result.coldStart(), Math.round(tookMs * 1000) / 1000.0);
   }
 

@@ -37,7 +37,9 @@ class KubernetesManifestsTest {
       "Service", io.kubernetes.client.openapi.models.V1Service::validateJsonElement,
       "StatefulSet", io.kubernetes.client.openapi.models.V1StatefulSet::validateJsonElement,
       "PodDisruptionBudget",
-      io.kubernetes.client.openapi.models.V1PodDisruptionBudget::validateJsonElement);
+      io.kubernetes.client.openapi.models.V1PodDisruptionBudget::validateJsonElement,
+      "PersistentVolumeClaim",
+      io.kubernetes.client.openapi.models.V1PersistentVolumeClaim::validateJsonElement);
 
   interface Validator {
     void validate(JsonElement json) throws IOException;
@@ -72,7 +74,8 @@ class KubernetesManifestsTest {
   @Test
   void everyResourceIsValidAgainstTheKubernetesSchema() throws IOException {
     assertThat(resources).extracting(r -> r.get("kind")).containsExactlyInAnyOrder(
-        "ConfigMap", "Service", "Service", "StatefulSet", "PodDisruptionBudget");
+        "ConfigMap", "Service", "Service", "StatefulSet", "PodDisruptionBudget",
+        "PersistentVolumeClaim");
     Gson gson = new Gson();
     for (Map<String, Object> r : resources) {
       Validator v = SCHEMAS.get((String) r.get("kind"));
@@ -169,6 +172,50 @@ class KubernetesManifestsTest {
     assertThat(map(headless, "spec").get("clusterIP")).isEqualTo("None");
     assertThat(env(c, "SPRING_KAFKA_STREAMS_PROPERTIES_APPLICATION_SERVER"))
         .isEqualTo("$(POD_NAME)." + serviceName + ":8080");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void theModelsComeFromTheSharedVolumeAtThePathsComposeUses() throws IOException {
+    // the configmap's application.yml names the models …
+    Map<String, Object> config = new Yaml().load(
+        (String) map(find("ConfigMap"), "data").get("application.yml"));
+    Map<String, Object> models = map(map(config, "reranker"), "models");
+    // … under a read-only mount of the models claim …
+    List<Map<String, Object>> mounts = (List<Map<String, Object>>) container().get("volumeMounts");
+    Map<String, Object> mount = mounts.stream()
+        .filter(m -> ((String) models.get("performer")).startsWith(m.get("mountPath") + "/"))
+        .findFirst().orElseThrow(() -> new AssertionError("no volume mounted above "
+            + models.get("performer")));
+    assertThat(mount.get("readOnly")).isEqualTo(true);
+    for (String key : List.of("performer", "softmax", "library")) {
+      assertThat((String) models.get(key)).as(key)
+          .startsWith((String) mount.get("mountPath"));
+    }
+    Map<String, Object> pod = map(map(map(find("StatefulSet"), "spec"), "template"), "spec");
+    Map<String, Object> volume = ((List<Map<String, Object>>) pod.get("volumes")).stream()
+        .filter(v -> v.get("name").equals(mount.get("name"))).findFirst().orElseThrow();
+    String claim = (String) map(volume, "persistentVolumeClaim").get("claimName");
+    Map<String, Object> pvc = find("PersistentVolumeClaim");
+    assertThat(map(pvc, "metadata").get("name")).isEqualTo(claim);
+    assertThat((List<String>) map(pvc, "spec").get("accessModes")).contains("ReadOnlyMany");
+    // … and docker-compose.yml's engines use the same layout (one tutorial for both)
+    Map<String, Object> compose = new Yaml().load(Files.readString(Path.of("docker-compose.yml")));
+    Map<String, Object> services = map(compose, "services");
+    for (String name : List.of("reranker-1", "reranker-2", "reranker-3")) {
+      Map<String, Object> env = map(map(services, name), "environment");
+      assertThat(env.get("RERANKER_MODELS_PERFORMER")).as(name).isEqualTo(models.get("performer"));
+      assertThat(env.get("RERANKER_MODELS_SOFTMAX")).as(name).isEqualTo(models.get("softmax"));
+      assertThat(env.get("RERANKER_MODELS_LIBRARY")).as(name).isEqualTo(models.get("library"));
+      assertThat((List<String>) map(services, name).get("volumes")).as(name)
+          .contains("./models:" + mount.get("mountPath") + ":ro");
+    }
+  }
+
+  @Test
+  void theImageIsSetInOnePlaceByKustomize() throws IOException {
+    assertThat(container().get("image")).isEqualTo("reranker:dev");
+    assertThat(Files.readString(Path.of("k8s/statefulset.yaml"))).contains("image: reranker\n");
   }
 
   private static Map<String, Object> container() {

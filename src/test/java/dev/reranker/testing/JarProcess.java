@@ -30,6 +30,16 @@ public final class JarProcess implements AutoCloseable {
   /** Starts {@code java -jar target/reranker.jar <args>}, logging to {@code log}. */
   public static JarProcess start(String name, Path log, List<String> jvmOptions, String... args)
       throws IOException {
+    return start(name, log, jvmOptions, null, java.util.Map.of(), args);
+  }
+
+  /**
+   * As {@link #start(String, Path, List, String...)}, in {@code workingDirectory} (null: this
+   * one) with {@code environment} added to this process's.
+   */
+  public static JarProcess start(String name, Path log, List<String> jvmOptions,
+      Path workingDirectory, java.util.Map<String, String> environment, String... args)
+      throws IOException {
     if (!Files.isRegularFile(JAR)) {
       throw new IllegalStateException(JAR + " is missing: the process tests run in failsafe, after "
           + "`package` (./mvnw verify)");
@@ -41,8 +51,13 @@ public final class JarProcess implements AutoCloseable {
     command.add(JAR.toAbsolutePath().toString());
     command.addAll(List.of(args));
     Files.createDirectories(log.getParent());
-    Process p = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    if (workingDirectory != null) {
+      builder.directory(workingDirectory.toFile());
+    }
+    builder.environment().putAll(environment);
+    Process p = builder.start();
     return new JarProcess(name, p, log);
   }
 
@@ -62,6 +77,15 @@ public final class JarProcess implements AutoCloseable {
     }
     throw new IllegalStateException(name + " did not log '" + text + "' within " + timeout
         + "; its log: " + tail());
+  }
+
+  /** Waits for the process to exit by itself; its exit code, or -1 after the timeout (killed). */
+  public int awaitExit(Duration timeout) throws InterruptedException {
+    if (process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      return process.exitValue();
+    }
+    kill();
+    return -1;
   }
 
   /** SIGKILL, and waits for the process to be gone. */
