@@ -213,6 +213,58 @@ class KubernetesManifestsTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void prometheusInKubernetesScrapesThePodsAtTheirMetricsEndpoint() throws IOException {
+    Map<String, Object> config = new Yaml().load(
+        Files.readString(Path.of("config/prometheus/prometheus-kubernetes.yml")));
+    Map<String, Object> job = ((List<Map<String, Object>>) config.get("scrape_configs")).get(0);
+    List<Map<String, Object>> relabel = (List<Map<String, Object>>) job.get("relabel_configs");
+    Map<String, Object> annotations = map(map(map(map(find("StatefulSet"), "spec"), "template"),
+        "metadata"), "annotations");
+    // what kubernetes_sd_configs (role: pod) gives a pod of the StatefulSet
+    Map<String, String> pod = new LinkedHashMap<>();
+    pod.put("__address__", "10.1.2.3:8080");
+    pod.put("__metrics_path__", "/metrics");
+    pod.put("__meta_kubernetes_namespace", "shop");
+    pod.put("__meta_kubernetes_pod_name", "reranker-0");
+    annotations.forEach((k, v) -> pod.put("__meta_kubernetes_pod_annotation_"
+        + k.replaceAll("[^A-Za-z0-9_]", "_"), String.valueOf(v)));
+    Map<String, String> target = relabel(pod, relabel);
+    assertThat(target).isNotNull();
+    assertThat(target.get("__metrics_path__")).isEqualTo("/actuator/prometheus");
+    assertThat(target.get("__address__")).isEqualTo("10.1.2.3:8080");
+    assertThat(target.get("instance")).isEqualTo("reranker-0");
+    Map<String, String> other = new LinkedHashMap<>(pod);
+    other.remove("__meta_kubernetes_pod_annotation_prometheus_io_scrape");
+    assertThat(relabel(other, relabel)).as("a pod without the annotation").isNull();
+  }
+
+  /** Prometheus' keep/replace relabelling (the subset the config uses); null: dropped. */
+  private static Map<String, String> relabel(Map<String, String> labels,
+      List<Map<String, Object>> rules) {
+    Map<String, String> out = new LinkedHashMap<>(labels);
+    for (Map<String, Object> rule : rules) {
+      @SuppressWarnings("unchecked")
+      List<String> sources = (List<String>) rule.get("source_labels");
+      String value = String.join(";", sources.stream().map(l -> out.getOrDefault(l, ""))
+          .toList());
+      Pattern regex = Pattern.compile((String) rule.getOrDefault("regex", "(.*)"));
+      Matcher m = regex.matcher(value);
+      String action = (String) rule.getOrDefault("action", "replace");
+      if (action.equals("keep")) {
+        if (!m.matches()) {
+          return null;
+        }
+      } else if (m.matches()) {
+        // $1, $2: the same syntax in Prometheus and java.util.regex
+        String replacement = (String) rule.getOrDefault("replacement", "$1");
+        out.put((String) rule.get("target_label"), m.replaceFirst(replacement));
+      }
+    }
+    return out;
+  }
+
+  @Test
   void theImageIsSetInOnePlaceByKustomize() throws IOException {
     assertThat(container().get("image")).isEqualTo("reranker:dev");
     assertThat(Files.readString(Path.of("k8s/statefulset.yaml"))).contains("image: reranker\n");

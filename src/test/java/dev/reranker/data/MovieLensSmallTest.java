@@ -20,7 +20,9 @@ class MovieLensSmallTest {
           .as("RERANKER_REQUIRE_DATA=1 but %s is missing", RATINGS.toAbsolutePath()).isTrue();
     }
     assumeTrue(Files.isRegularFile(RATINGS), "MovieLens ml-latest-small not found at "
-        + RATINGS.toAbsolutePath() + ": skipping (CI provides ../shared/data)");
+        + RATINGS.toAbsolutePath() + ": skipping. It comes from GroupLens "
+        + "(https://grouplens.org/datasets/movielens/latest/, ml-latest-small.zip, non-commercial "
+        + "licence): unzip it into ../shared/data/ to run these tests; CI provides it");
   }
 
   @Test
