@@ -63,9 +63,11 @@ public final class RerankerMain implements Runnable {
     }
   }
 
+  /** No command: a usage error (exit 2, the commands listed on stderr), as for an unknown one. */
   @Override
   public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+    throw new CommandLine.ParameterException(spec.commandLine(),
+        "missing command: one of " + String.join(", ", spec.subcommands().keySet()));
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -121,9 +121,13 @@ public record RerankerProperties(@DefaultValue Models models, @DefaultValue Inge
   /**
    * @param enabled feed the synthetic generator's events into the interactions topic (the demo)
    * @param eventsPerSecond the feed's rate
+   * @param requestsPerSecond rerank requests the demo sends to this instance's own HTTP API, for
+   *     users of the feed just before their next event (which resolves the exposure), so that the
+   *     experiment has traffic; 0: none. The prod profile sets 0.
    */
   public record Demo(@DefaultValue("false") boolean enabled,
-      @DefaultValue("200") double eventsPerSecond) {}
+      @DefaultValue("200") double eventsPerSecond,
+      @DefaultValue("20") double requestsPerSecond) {}
 
   /**
    * Model artifacts per arm: a directory, or {@code classpath:models/...} for a bundled one.

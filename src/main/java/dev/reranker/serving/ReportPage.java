@@ -95,9 +95,14 @@ final class ReportPage {
           for (const p of pts) el('circle', { cx: x(p.bucket_start), cy: y(p[name].value), r: 3,
               fill: COLORS[name] }, svg);
         }
-        for (let i = 0; i <= 4; i++) {
-          const v = lo + (hi - lo) * i / 4;
-          const t = el('text', { x: 4, y: y(v) + 4, 'font-size': 10 }, svg); t.textContent = fmt(v);
+        // ticks at round values: a step of 1, 2 or 5 × 10^n giving 3 to 6 ticks
+        const raw = (hi - lo) / 4, mag = Math.pow(10, Math.floor(Math.log10(raw || 1)));
+        const step = [1, 2, 5, 10].map(f => f * mag).find(s => s >= raw) || raw;
+        for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-12; v += step) {
+          const r = Number(v.toFixed(10));
+          el('line', { x1: pad - 4, y1: y(r), x2: pad, y2: y(r), stroke: '#999' }, svg);
+          const t = el('text', { x: 4, y: y(r) + 4, 'font-size': 10, class: 'tick' }, svg);
+          t.textContent = String(r);
         }
         const tx = el('text', { x: pad, y: h - 12, 'font-size': 11 }, svg);
         tx.textContent = shown.length ? new Date(t0).toISOString().slice(0, 16) + ' → '
@@ -127,8 +132,10 @@ final class ReportPage {
         const v = rep.verdict;
         let h = '<div class="headline" id="headline">' + v.summary + '</div>';
         if (v.leader !== undefined && v.difference !== undefined) {
-          h += '<p>' + v.primary_metric + ': ' + (v.leader || 'neither') + ' ahead by ' + fmt(Math.abs(v.difference))
-            + ' — 95% CI ' + iv(v.ci95_fixed_horizon) + ' (fixed horizon: '
+          h += '<p>' + (v.leader ? v.leader + '’s ' + v.primary_metric + ' is higher by '
+              + fmt(Math.abs(v.difference)) : 'No difference in ' + v.primary_metric)
+            + ' (the absolute difference, performer − softmax: ' + fmt(v.difference)
+            + ') — 95% CI ' + iv(v.ci95_fixed_horizon) + ' (fixed horizon: '
             + (v.significant_fixed_horizon ? 'significant' : 'not significant') + '), '
             + 'always-valid 95% confidence sequence ' + iv(v.confidence_sequence95) + ' (sequential: '
             + (v.significant_sequential ? 'significant' : 'not significant') + ').</p>';
@@ -186,13 +193,18 @@ final class ReportPage {
                'sign test p']) + '<p class="small">' + il.method + '</p>';
         }
         const pw = rep.power;
-        document.getElementById('power').innerHTML = pw ? '<p>With ' + fmt(pw.users_so_far)
-            + ' users, the smallest ' + pw.metric + ' difference detectable at 80% power is '
-            + fmt(pw.mde_at_80pct_power) + '. Target ' + fmt(pw.target_mde) + ': '
-            + (pw.more_users_needed === 0 ? 'reached.' : fmt(pw.more_users_needed) + ' more users'
-            + (pw.days_left_at_least === null ? ' (under an hour of traffic: no daily rate yet).'
-            : ', at least ' + fmt(pw.days_left_at_least) + ' days at ' + fmt(pw.users_per_day) + ' users/day.')) + '</p>'
-            : '<p>not enough users yet</p>';
+        document.getElementById('power').innerHTML = pw ? '<p id="power-line">'
+            + (pw.more_users_needed === 0
+              ? 'With ' + fmt(pw.users_so_far) + ' users the experiment can already detect a '
+                + pw.metric + ' difference of ' + fmt(pw.target_mde) + ' (the target).'
+              : 'To detect a ' + pw.metric + ' difference of ' + fmt(pw.target_mde)
+                + ' you need about ' + fmt(pw.more_users_needed) + ' more users'
+                + (pw.days_left_at_least === null ? ' (under an hour of traffic so far: no daily rate yet).'
+                : '; at today’s rate (' + fmt(pw.users_per_day) + ' new users a day) that is at least '
+                  + fmt(pw.days_left_at_least) + ' days.'))
+            + ' <span class="small">Today the smallest difference detectable with 80% power is '
+            + fmt(pw.mde_at_80pct_power) + '.</span></p>'
+            : '<p>Not enough users yet: each arm needs at least two users with a resolved exposure.</p>';
         const legend = '<p class="legend">' + names.map(n =>
             '<span style="color:' + COLORS[n] + '">■ ' + n + '</span>').join('') + '</p>';
         const ser = document.getElementById('series');
@@ -205,7 +217,7 @@ final class ReportPage {
             ['requests', 'overlap@k', 'Kendall τ', 'served p50 ms', 'shadow p50 ms'])
             : '<p>not in shadow mode</p>';
         document.getElementById('analysis').textContent = rep.analysis;
-        document.getElementById('status').textContent = 'rendered';
+        document.getElementById('status').hidden = true; // the page itself says it loaded
         document.body.dataset.rendered = 'true';
       }).catch(e => {
         document.getElementById('status').textContent = 'error: ' + e.message;

@@ -34,7 +34,10 @@ public final class RerankApi {
 
   @Schema(description = "The reranked candidates.")
   public record RerankResponse(String requestId, String userId, String experiment, ArmChoice arm,
-      @Schema(description = "Model version of the state used; null for the fallback order.")
+      @Schema(description = "The version of the model that ranked the items (interleaved: both, "
+          + "joined by '+'). Null when no model did: the popularity order was served (a cold "
+          + "start, a degraded answer, the fallback arm). `arm` is always the user's assigned arm.",
+          nullable = true)
       String modelVersion,
       @Schema(description = "History events the user's state has read.") long statePosition,
       List<Item> items,

@@ -189,9 +189,17 @@ public final class RerankService {
       teams.add(teamA ? ArmChoice.PERFORMER : ArmChoice.SOFTMAX);
     }
     return new Interleaved(new RerankResult(userId, ArmChoice.INTERLEAVED,
-        a.modelVersion() + "+" + b.modelVersion(), Math.max(a.statePosition(),
+        interleavedVersion(a.modelVersion(), b.modelVersion()), Math.max(a.statePosition(),
         b.statePosition()), items, false, a.coldStart() && b.coldStart(),
         a.stateBytes() + b.stateBytes()), teams);
+  }
+
+  /** The versions that ranked an interleaved list: both, one (the other fell back), or none. */
+  static String interleavedVersion(String performer, String softmax) {
+    if (performer == null || softmax == null) {
+      return performer != null ? performer : softmax;
+    }
+    return performer + "+" + softmax;
   }
 
   private Timer timer(String role, ArmChoice arm, boolean degraded) {

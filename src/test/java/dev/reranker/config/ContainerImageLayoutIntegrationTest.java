@@ -184,6 +184,24 @@ class ContainerImageLayoutIntegrationTest {
       assertThat(answer.get("items").size()).isEqualTo(3);
       // the state store went where the image's volume is
       assertThat(app.resolve("data/streams")).isDirectory();
+      // the demo drives its own requests (reranker.demo.requests-per-second), each resolved by
+      // the user's next event: both arms of the experiment get exposures and outcomes
+      long reportDeadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+      while (true) {
+        HttpResponse<String> report = http.send(HttpRequest.newBuilder(URI.create(base
+            + "/v1/experiments/default/report")).build(), HttpResponse.BodyHandlers.ofString());
+        if (report.statusCode() == 200) {
+          JsonNode arms = JSON.readTree(report.body()).get("arms");
+          if (arms.has("performer") && arms.has("softmax")
+              && arms.get("performer").get("resolved").asLong() >= 5
+              && arms.get("softmax").get("resolved").asLong() >= 5) {
+            break;
+          }
+        }
+        assertThat(System.nanoTime()).as("demo exposures resolved: " + report.body())
+            .isLessThan(reportDeadline);
+        Thread.sleep(1000);
+      }
     } finally {
       p.destroy();
       if (!p.waitFor(60, TimeUnit.SECONDS)) {

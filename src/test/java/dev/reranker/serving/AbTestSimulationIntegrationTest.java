@@ -295,7 +295,23 @@ class AbTestSimulationIntegrationTest {
     // the verdict leads; then the tables, the chart over time and the latency bars
     assertThat(dom).contains("data-rendered=\"true\"", "id=\"headline\"", "id=\"srm-ok\"",
         "id=\"series-svg\"", "<polyline", "<polygon", "id=\"latency-svg\"", "<rect",
-        "<td>performer</td>", "<td>softmax</td>", "confidence sequence", "Kendall");
+        "<td>performer</td>", "<td>softmax</td>", "confidence sequence", "Kendall",
+        "id=\"power-line\"", "the absolute difference, performer − softmax");
+    // the loading line is gone once drawn; the chart's ticks are round numbers
+    assertThat(dom).contains("<p id=\"status\" hidden=\"\"");
+    java.util.regex.Matcher tick = java.util.regex.Pattern.compile(
+        "class=\"tick\"[^>]*>([^<]*)<").matcher(dom);
+    List<java.math.BigDecimal> ticks = new ArrayList<>();
+    while (tick.find()) {
+      java.math.BigDecimal v = new java.math.BigDecimal(tick.group(1));
+      assertThat(v.stripTrailingZeros().precision()).as("tick %s", tick.group(1)).isLessThanOrEqualTo(2);
+      ticks.add(v);
+    }
+    assertThat(ticks).hasSizeBetween(2, 6);
+    for (int i = 2; i < ticks.size(); i++) { // evenly spaced
+      assertThat(ticks.get(i).subtract(ticks.get(i - 1)))
+          .isEqualByComparingTo(ticks.get(1).subtract(ticks.get(0)));
+    }
     // the alarms shown are those of the report the page rendered: the simulation's data is final,
     // so the report read now is that one. SRM and coverage cannot fire here; a guardrail can on a
     // loaded machine (p99 latency, degraded answers), and then the page must say so

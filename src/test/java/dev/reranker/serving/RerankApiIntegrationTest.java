@@ -296,7 +296,17 @@ class RerankApiIntegrationTest {
         .contains("reranker_rerank_seconds");
     assertThat(request("GET", "/actuator/metrics", null, null).statusCode()).isEqualTo(401);
     String docs = request("GET", "/v3/api-docs", null, null).body();
-    assertThat(docs).contains("/v1/rerank").doesNotContain("transport-probe");
+    assertThat(docs).contains("/v1/rerank").doesNotContain("transport-probe")
+        .doesNotContain("\"/error\"").doesNotContain("/internal/");
+    JsonNode openApi = json.readTree(docs);
+    assertThat(openApi.get("info").get("title").asString()).isEqualTo("reranker");
+    assertThat(openApi.get("info").get("description").asString()).contains("Performer");
+    assertThat(openApi.get("components").get("securitySchemes").get("adminApiKey").get("name")
+        .asString()).isEqualTo("X-Api-Key");
+    // the admin operations carry the key's scheme (Swagger UI's Authorize button); rerank not
+    assertThat(openApi.get("paths").get("/admin/models").get("get").get("security").toString())
+        .contains("adminApiKey");
+    assertThat(openApi.get("paths").get("/v1/rerank").get("post").has("security")).isFalse();
     // the benchmark's transport probe is off unless configured
     assertThat(post("/v1/transport-probe", "{\"userId\":\"u\",\"candidates\":[\"i1\"]}")
         .statusCode()).isEqualTo(404);
