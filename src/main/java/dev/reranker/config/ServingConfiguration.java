@@ -217,6 +217,13 @@ class ServingConfiguration {
     return b;
   }
 
+  @Bean(destroyMethod = "close")
+  dev.reranker.serving.ExperimentMetrics experimentMetrics(ExperimentRegistry experiments,
+      ExperimentAggregates aggregates, MeterRegistry registry) {
+    return new dev.reranker.serving.ExperimentMetrics(experiments, aggregates, registry,
+        java.time.Duration.ofSeconds(15));
+  }
+
   @Bean
   ExperimentAggregates experimentAggregates(StreamsBuilderFactoryBean streams, Environment env,
       RerankerProperties p, UserStates states, ClusterKey clusterKey,
