@@ -11,6 +11,7 @@ final class Machine {
 
   public static Map<String, Object> describe() {
     Map<String, Object> m = new LinkedHashMap<>();
+    m.put("cpu_model", cpuModel());
     m.put("cores", Runtime.getRuntime().availableProcessors());
     m.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
     m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
@@ -18,6 +19,22 @@ final class Machine {
     m.put("nd4j_backend", Nd4j.getBackend().getClass().getSimpleName());
     m.put("nd4j_threads_per_op", Nd4jThreads.current());
     m.put("date", java.time.Instant.now().toString());
+    m.put("git_commit", dev.reranker.training.Provenance.gitCommit());
     return m;
+  }
+
+  /** The CPU's model name from /proc/cpuinfo ("unknown" where there is none). */
+  static String cpuModel() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(
+          "/proc/cpuinfo"))) {
+        if (line.startsWith("model name")) {
+          return line.substring(line.indexOf(':') + 1).strip();
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux, or not readable
+    }
+    return "unknown";
   }
 }

@@ -7,14 +7,17 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks: each prints a table and writes one JSON object (--out).",
     subcommands = {BenchAttentionCommand.class, BenchIngestCommand.class,
-        BenchRerankCommand.class, BenchSoakCommand.class, BenchRestoreCommand.class})
+        BenchRerankCommand.class, BenchSoakCommand.class, BenchRestoreCommand.class,
+        BenchReadmeCommand.class})
 final class BenchCommand implements Runnable {
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
+  /** No benchmark named: a usage error, as for the jar's own commands. */
   @Override
   public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+    throw new CommandLine.ParameterException(spec.commandLine(),
+        "missing benchmark: one of " + String.join(", ", spec.subcommands().keySet()));
   }
 }

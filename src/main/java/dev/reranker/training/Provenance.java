@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * date, the platform's versions (float results can drift between JVMs and native libraries), and
  * the thread setting that makes runs reproducible.
  */
-final class Provenance {
+public final class Provenance {
   private Provenance() {}
 
   /** The environment part of a model's provenance. */

@@ -1,0 +1,160 @@
+package dev.reranker.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The README's benchmark tables, rendered from the benchmarks' own JSON so that they cannot
+ * drift from a measurement: each {@code <!-- bench:NAME -->} … {@code <!-- /bench:NAME -->}
+ * section of the README is the rendering of {@code NAME.json} in the benchmarks directory
+ * ({@code docs/benchmarks}), with the date, commit and machine the JSON records. {@code bench
+ * readme} rewrites the sections; {@code ReadmeTablesTest} fails when one differs.
+ */
+public final class ReadmeTables {
+
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final Pattern SECTION = Pattern.compile(
+      "(?s)<!-- bench:([a-z-]+) -->\\n.*?<!-- /bench:\\1 -->");
+
+  private ReadmeTables() {}
+
+  /** The README with every benchmark section replaced by its JSON's rendering. */
+  public static String update(String readme, Path dir) throws IOException {
+    Matcher m = SECTION.matcher(readme);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String name = m.group(1);
+      Path json = dir.resolve(name + ".json");
+      if (!Files.isRegularFile(json)) {
+        throw new IOException("README section bench:" + name + " has no " + json);
+      }
+      String body = render(JSON.readTree(Files.readString(json)), dir.resolve(name + ".json"));
+      m.appendReplacement(out, Matcher.quoteReplacement("<!-- bench:" + name + " -->\n" + body
+          + "<!-- /bench:" + name + " -->"));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  /** The sections a README has. */
+  public static List<String> sections(String readme) {
+    List<String> names = new ArrayList<>();
+    Matcher m = SECTION.matcher(readme);
+    while (m.find()) {
+      names.add(m.group(1));
+    }
+    return names;
+  }
+
+  /** One benchmark's markdown: its provenance line, then its table. */
+  public static String render(JsonNode doc, Path source) {
+    String table = switch (doc.get("benchmark").asString()) {
+      case "attention" -> attention(doc);
+      case "ingest" -> ingest(doc);
+      case "rerank" -> rerank(doc);
+      default -> throw new IllegalArgumentException("no README table for benchmark "
+          + doc.get("benchmark"));
+    };
+    return provenance(doc, source) + "\n\n" + table;
+  }
+
+  static String provenance(JsonNode doc, Path source) {
+    JsonNode m = doc.get("machine");
+    String commit = text(m, "git_commit");
+    String shortCommit = commit.length() >= 12 ? commit.substring(0, 12)
+        + (commit.endsWith("-dirty") ? "-dirty" : "") : commit;
+    return "Measured " + text(m, "date").substring(0, 10) + " at commit `" + shortCommit
+        + "` on " + text(m, "cpu_model") + ", " + m.get("cores").asInt() + " cores, "
+        + text(m, "java") + " (`" + source.toString().replace('\\', '/') + "`).";
+  }
+
+  private static String attention(JsonNode doc) {
+    StringBuilder t = new StringBuilder("| length | favor enc ms | softmax enc ms | enc × "
+        + "| favor step µs | softmax step µs | step × | favor B | softmax B | state × |\n"
+        + "|-------:|-------------:|---------------:|------:|--------------:|----------------:|"
+        + "-------:|--------:|----------:|--------:|\n");
+    for (JsonNode r : doc.get("results")) {
+      t.append("| ").append(r.get("length").asInt())
+          .append(" | ").append(fixed(r, "favor_encode_ms", 1))
+          .append(" | ").append(fixed(r, "softmax_encode_ms", 1))
+          .append(" | ").append(fixed(r, "encode_speedup", 1))
+          .append(" | ").append(fixed(r, "favor_step_us", 1))
+          .append(" | ").append(fixed(r, "softmax_step_us", 1))
+          .append(" | ").append(fixed(r, "step_speedup", 1))
+          .append(" | ").append(r.get("favor_state_bytes").asLong())
+          .append(" | ").append(r.get("softmax_state_bytes").asLong())
+          .append(" | ").append(fixed(r, "state_ratio", 1)).append(" |\n");
+    }
+    return t.toString();
+  }
+
+  private static String ingest(JsonNode doc) {
+    JsonNode stages = doc.get("seconds_by_stage");
+    List<String> names = new ArrayList<>();
+    List<String> seconds = new ArrayList<>();
+    stages.properties().forEach(e -> {
+      names.add(e.getKey().replace('_', ' '));
+      seconds.add(String.format(Locale.ROOT, "%.2f", e.getValue().asDouble()));
+    });
+    JsonNode fold = doc.get("fold_cost");
+    return "| measure | value |\n|---|---:|\n"
+        + "| bare consumer, events/s | " + grouped(doc.get("bare_consumer_events_per_s")) + " |\n"
+        + "| ingest (validate, dedup, store, fold), events/s | "
+        + grouped(doc.get("ingest_events_per_s")) + " |\n"
+        + "| ingest / bare consumer | " + fixed(doc, "ratio", 3) + " (target ≥ 0.5: "
+        + (doc.get("target_met").asBoolean() ? "met" : "not met") + ") |\n"
+        + "| seconds in " + String.join(" / ", names) + " | " + String.join(" / ", seconds)
+        + " |\n"
+        + "| changelog bytes per event (broker logs) | "
+        + fixed(doc.get("changelog"), "broker_log_bytes_per_event", 0) + " |\n"
+        + "| fold at position 101 vs 100,001 (µs) | " + fixed(fold, "fold_us_at_position_101", 1)
+        + " vs " + fixed(fold, "fold_us_at_position_100001", 1) + " |\n"
+        + "| state bytes at 101 vs 100,001 | " + grouped(fold.get("state_bytes_at_101")) + " vs "
+        + grouped(fold.get("state_bytes_at_100001")) + " |\n";
+  }
+
+  private static String rerank(JsonNode doc) {
+    StringBuilder t = new StringBuilder("| arm | HTTP req/s | p50 ms | p99 ms | CPU µs/req "
+        + "| in-process req/s | in-process CPU µs/req | HTTP / in-process | bound |\n"
+        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    doc.get("by_arm").properties().forEach(e -> {
+      JsonNode a = e.getValue();
+      t.append("| ").append(e.getKey())
+          .append(" | ").append(grouped(a.get("rerank_rps")))
+          .append(" | ").append(fixed(a, "p50_ms", 2))
+          .append(" | ").append(fixed(a, "p99_ms", 2))
+          .append(" | ").append(fixed(a, "http_cpu_us_per_request", 0))
+          .append(" | ").append(grouped(a.get("inprocess_rps")))
+          .append(" | ").append(fixed(a, "inprocess_cpu_us_per_request", 0))
+          .append(" | ").append(fixed(a, "http_over_inprocess", 2))
+          .append(" | ").append(fixed(a, "http_ratio_bound", 2)).append(" |\n");
+    });
+    JsonNode p = doc.get("transport_probe");
+    t.append("| transport only (`").append(p.get("path").asString()).append("`) | ")
+        .append(grouped(p.get("rps"))).append(" | ").append(fixed(p, "p50_ms", 2))
+        .append(" | ").append(fixed(p, "p99_ms", 2)).append(" | ")
+        .append(fixed(p, "cpu_us_per_request", 0)).append(" | | | | |\n");
+    return t.toString();
+  }
+
+  private static String text(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    return v == null || v.isNull() ? "unknown" : v.asString();
+  }
+
+  private static String fixed(JsonNode node, String field, int decimals) {
+    return String.format(Locale.ROOT, "%." + decimals + "f", node.get(field).asDouble());
+  }
+
+  private static String grouped(JsonNode v) {
+    return String.format(Locale.ROOT, "%,d", Math.round(v.asDouble()));
+  }
+}
