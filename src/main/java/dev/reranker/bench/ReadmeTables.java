@@ -36,7 +36,7 @@ public final class ReadmeTables {
       if (!Files.isRegularFile(json)) {
         throw new IOException("README section bench:" + name + " has no " + json);
       }
-      String body = render(JSON.readTree(Files.readString(json)), dir.resolve(name + ".json"));
+      String body = render(JSON.readTree(Files.readString(json)), json);
       m.appendReplacement(out, Matcher.quoteReplacement("<!-- bench:" + name + " -->\n" + body
           + "<!-- /bench:" + name + " -->"));
     }

@@ -52,8 +52,15 @@ public final class ExperimentMetrics implements AutoCloseable {
         + "(this instance's partitions)");
     gauge(registry, "reranker.experiment.weight", "the arm's configured weight");
     refresh();
-    refresher.scheduleWithFixedDelay(this::refresh, interval.toMillis(), interval.toMillis(),
-        TimeUnit.MILLISECONDS);
+    // a failed refresh must not end the schedule (an exception would cancel it silently)
+    refresher.scheduleWithFixedDelay(() -> {
+      try {
+        refresh();
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(ExperimentMetrics.class)
+            .warn("experiment metrics not refreshed: {}", e.toString());
+      }
+    }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void gauge(MeterRegistry registry, String name, String description) {
