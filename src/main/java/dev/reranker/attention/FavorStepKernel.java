@@ -13,6 +13,9 @@ package dev.reranker.attention;
  */
 public final class FavorStepKernel implements StepKernel<FavorState> {
 
+  /** δ of the attention denominator, the batched form's (other implementations use it too). */
+  public static final double DENOMINATOR_EPSILON = CausalLinearAttention.DENOMINATOR_EPSILON;
+
   private final FeatureMap featureMap;
   private final int heads;
   private final int keyDim; // d

@@ -56,6 +56,21 @@ public interface FeatureMap {
 
   FavorProjection projection();
 
+  /**
+   * The scalars of the one-vector map, for implementations elsewhere (the GPU kernels): with
+   * x̃ = inputScale·x and u = W x̃,
+   * <ul>
+   *   <li>{@link Kernel#SOFTMAX}: u_i − ‖x̃‖²/2 − c, c the row maximum for queries and
+   *   {@code keyShift} for keys, then φ_i = outputScale·(exp(·) + ε_role);</li>
+   *   <li>{@link Kernel#RELU}: φ_i = outputScale·(max(u_i, 0) + ε) for both roles.</li>
+   * </ul>
+   */
+  record Constants(Kernel kernel, double inputScale, double outputScale, double queryEpsilon,
+      double keyEpsilon, double keyShift) {}
+
+  /** This map's {@link Constants}. */
+  Constants constants();
+
   /** m. */
   default int features() {
     return projection().features();

@@ -20,8 +20,12 @@ abstract sealed class ProjectedFeatureMap implements FeatureMap
   final double outputScale;
   /** Wᵀ row-major, (d, m): the single-vector projection runs as d vectorisable axpy loops. */
   private final float[] wTransposed;
-  private final INDArray projectionTransposedFloat; // (d, m)
-  private final INDArray projectionTransposedDouble; // (d, m)
+  /**
+   * Wᵀ as ND4J arrays, built on the first batched call: the one-vector path must run where ND4J's
+   * native backend is absent (the GPU device check brings no natives).
+   */
+  private volatile INDArray projectionTransposedFloat; // (d, m)
+  private volatile INDArray projectionTransposedDouble; // (d, m)
 
   ProjectedFeatureMap(FavorProjection projection) {
     this.projection = Checks.notNull("projection", projection);
@@ -29,9 +33,7 @@ abstract sealed class ProjectedFeatureMap implements FeatureMap
     this.d = projection.dim();
     this.inputScale = Math.pow(d, -0.25);
     this.outputScale = 1 / Math.sqrt(m);
-    this.projectionTransposedFloat = projection.transposed(DataType.FLOAT);
-    this.wTransposed = projectionTransposedFloat.dup('c').data().asFloat();
-    this.projectionTransposedDouble = projection.transposed(DataType.DOUBLE);
+    this.wTransposed = transpose(projection.weights(), m, d);
   }
 
   @Override
@@ -41,7 +43,29 @@ abstract sealed class ProjectedFeatureMap implements FeatureMap
 
   /** Wᵀ, (d, m), in the given type. */
   final INDArray projectionTransposed(DataType type) {
-    return type == DataType.DOUBLE ? projectionTransposedDouble : projectionTransposedFloat;
+    if (type == DataType.DOUBLE) {
+      INDArray a = projectionTransposedDouble;
+      if (a == null) { // a benign race: both threads build the same immutable array
+        projectionTransposedDouble = a = projection.transposed(DataType.DOUBLE);
+      }
+      return a;
+    }
+    INDArray a = projectionTransposedFloat;
+    if (a == null) {
+      projectionTransposedFloat = a = projection.transposed(DataType.FLOAT);
+    }
+    return a;
+  }
+
+  /** (rows, cols) row-major → (cols, rows) row-major. */
+  private static float[] transpose(float[] a, int rows, int cols) {
+    float[] t = new float[a.length];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        t[c * rows + r] = a[r * cols + c];
+      }
+    }
+    return t;
   }
 
   /** x (batch, length, d) → x̃ = d^(-1/4)·x as a new (batch·length, d) array. */

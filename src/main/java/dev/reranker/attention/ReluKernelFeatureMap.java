@@ -28,6 +28,11 @@ final class ReluKernelFeatureMap extends ProjectedFeatureMap {
   }
 
   @Override
+  public Constants constants() {
+    return new Constants(Kernel.RELU, inputScale, outputScale, EPSILON, EPSILON, 0);
+  }
+
+  @Override
   public INDArray apply(INDArray x, Role role) {
     Checks.notNull("role", role);
     INDArray u = project(scaledRows(x)); // (rows, m): w_iᵀ x̃

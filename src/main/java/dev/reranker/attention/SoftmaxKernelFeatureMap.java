@@ -90,6 +90,11 @@ final class SoftmaxKernelFeatureMap extends ProjectedFeatureMap {
     return epsilon;
   }
 
+  @Override
+  public Constants constants() {
+    return new Constants(Kernel.SOFTMAX, inputScale, outputScale, epsilon, keyEpsilon, keyShift);
+  }
+
   double keyShift() {
     return keyShift;
   }

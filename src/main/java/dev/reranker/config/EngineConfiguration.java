@@ -8,6 +8,7 @@ import dev.reranker.ingest.IngestSettings;
 import dev.reranker.ingest.IngestTopology;
 import dev.reranker.ingest.RestorationTracker;
 import dev.reranker.serving.ModelAdminController;
+import dev.reranker.model.EncoderBackends;
 import dev.reranker.state.ModelRegistry;
 import dev.reranker.state.StateCache;
 import dev.reranker.state.UserStates;
@@ -42,7 +43,8 @@ class EngineConfiguration {
   @Bean
   ModelRegistry modelRegistry(RerankerProperties properties) {
     Nd4jThreads.applyConfigured();
-    return new ModelRegistry(EngineModels.load(properties.models()));
+    EncoderBackends.Settings compute = properties.computeSettings();
+    return new ModelRegistry(EngineModels.load(properties.models(), compute), compute);
   }
 
   @Bean

@@ -1,6 +1,7 @@
 package dev.reranker.config;
 
 import dev.reranker.model.Arm;
+import dev.reranker.model.EncoderBackends;
 import dev.reranker.model.ModelArtifacts;
 import dev.reranker.state.ActiveModel;
 import java.io.IOException;
@@ -17,9 +18,15 @@ public final class EngineModels {
   private EngineModels() {}
 
   public static Map<Arm, ActiveModel> load(RerankerProperties.Models models) {
+    return load(models, EncoderBackends.Settings.cpu());
+  }
+
+  /** Each arm's model with its batched work on the backend {@code compute} chooses. */
+  public static Map<Arm, ActiveModel> load(RerankerProperties.Models models,
+      EncoderBackends.Settings compute) {
     Map<Arm, ActiveModel> out = new EnumMap<>(Arm.class);
-    put(out, Arm.PERFORMER, models.performer());
-    put(out, Arm.SOFTMAX, models.softmax());
+    put(out, Arm.PERFORMER, models.performer(), compute);
+    put(out, Arm.SOFTMAX, models.softmax(), compute);
     if (out.isEmpty()) {
       throw new IllegalStateException("no model configured: set reranker.models.performer and/or "
           + "reranker.models.softmax");
@@ -34,7 +41,8 @@ public final class EngineModels {
         : ModelArtifacts.load(Path.of(location));
   }
 
-  private static void put(Map<Arm, ActiveModel> out, Arm arm, String location) {
+  private static void put(Map<Arm, ActiveModel> out, Arm arm, String location,
+      EncoderBackends.Settings compute) {
     if (location == null || location.isBlank()) {
       return;
     }
@@ -44,7 +52,7 @@ public final class EngineModels {
         throw new IllegalStateException("reranker.models." + arm.wireName() + " (" + location
             + ") holds a " + model.config().arm().wireName() + " model");
       }
-      out.put(arm, new ActiveModel(model));
+      out.put(arm, new ActiveModel(model, compute));
       log.info("loaded {} model {} from {}", arm.wireName(), model.version(), location);
     } catch (IOException e) {
       throw new IllegalStateException("cannot load the " + arm.wireName() + " model from "

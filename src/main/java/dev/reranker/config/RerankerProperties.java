@@ -8,6 +8,9 @@ import dev.reranker.experiment.Experiment;
 import dev.reranker.ingest.IngestSettings;
 import dev.reranker.model.Arm;
 import dev.reranker.state.UserStates;
+import dev.reranker.gpu.Cublas;
+import dev.reranker.gpu.GpuSettings;
+import dev.reranker.model.EncoderBackends;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +31,42 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record RerankerProperties(@DefaultValue Models models, @DefaultValue Ingest ingest,
     @DefaultValue State state, @DefaultValue Kafka kafka, @DefaultValue Serving serving,
     @DefaultValue Experiments experiments, @DefaultValue Security security,
-    @DefaultValue Demo demo) {
+    @DefaultValue Demo demo, @DefaultValue("cpu") String compute, @DefaultValue Gpu gpu) {
+
+  /**
+   * The GPU backend's settings ({@code reranker.compute=gpu|auto}; docs/gpu.md).
+   *
+   * @param cudaLibrary the CUDA driver library (path or loader name); empty: libcuda.so.1 on the
+   *     loader's path, then the usual directories
+   * @param cublasLibrary cuBLAS; empty: $CUDA_HOME's, the loader's, /usr/local/cuda's (13, then 12)
+   * @param maxRows event rows per GPU pass (≈ 4 KB of device memory each for the default model)
+   * @param maxUsers users per GPU pass: their states are staged on the device and in page-locked
+   *     host memory (33.8 KB each for the default model)
+   * @param math {@code fp32} (the default) or {@code tf32} GEMMs
+   * @param device the CUDA device ordinal
+   */
+  public record Gpu(String cudaLibrary, String cublasLibrary,
+      @DefaultValue("262144") int maxRows, @DefaultValue("16384") int maxUsers,
+      @DefaultValue("fp32") String math, @DefaultValue("0") int device) {
+
+    /** With {@code compute}: what ActiveModel takes. */
+    public EncoderBackends.Settings settings(String compute) {
+      Cublas.MathMode mode;
+      try {
+        mode = Cublas.MathMode.valueOf(math.trim().toUpperCase(java.util.Locale.ROOT));
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("reranker.gpu.math must be fp32 or tf32, got '" + math
+            + "'");
+      }
+      return new EncoderBackends.Settings(EncoderBackends.Compute.parse(compute),
+          new GpuSettings(cudaLibrary, cublasLibrary, maxRows, device), maxUsers, mode);
+    }
+  }
+
+  /** {@code reranker.compute} and {@code reranker.gpu.*} as the model layer takes them. */
+  public EncoderBackends.Settings computeSettings() {
+    return gpu.settings(compute);
+  }
 
   /**
    * @param deadline a request's time budget (overridable per request by X-Deadline-Ms)

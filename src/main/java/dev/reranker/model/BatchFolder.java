@@ -45,37 +45,15 @@ public final class BatchFolder {
     this.config = model.config();
   }
 
-  /**
-   * One user's work.
-   *
-   * @param state the state to bring up to date: for the performer it continues from its position;
-   *     for softmax it is replaced by the encoding of {@code items} (which must then be the user's
-   *     last W events, starting at absolute position {@code firstPosition})
-   * @param items item indices of the events to fold (performer) or encode (softmax)
-   * @param timestamps their timestamps
-   * @param firstPosition softmax: the absolute position of {@code items[0]}; performer: ignored
-   *     (the state's position)
-   * @param previousTimestamp softmax: the timestamp of the event before {@code items[0]}, or
-   *     {@link OrderSignal#NO_PREVIOUS}; performer: ignored (the state's last timestamp)
-   */
-  public record Work(EncoderState state, int[] items, long[] timestamps, long firstPosition,
-      long previousTimestamp) {
-    public Work {
-      if (items.length == 0 || items.length != timestamps.length) {
-        throw new IllegalArgumentException("work needs ≥ 1 event and a timestamp per event");
-      }
-    }
-  }
-
   /** Brings every state up to date; states are updated in place. */
-  public void run(List<Work> work) {
-    for (Work w : work) {
+  public void run(List<EncoderBackend.Work> work) {
+    for (EncoderBackend.Work w : work) {
       if (!w.state().modelVersion().equals(modelVersion) || w.state().arm() != config.arm()) {
         throw new IllegalArgumentException("state of model " + w.state().modelVersion()
             + " given to the folder of " + modelVersion);
       }
     }
-    List<Work> sorted = new ArrayList<>(work);
+    List<EncoderBackend.Work> sorted = new ArrayList<>(work);
     sorted.sort(Comparator.comparingInt(w -> w.items().length));
     int start = 0;
     while (start < sorted.size()) { // a window longer than MAX_ROWS runs alone
@@ -89,10 +67,10 @@ public final class BatchFolder {
     }
   }
 
-  private void pass(List<Work> group) {
+  private void pass(List<EncoderBackend.Work> group) {
     int heads = config.heads();
     List<Batch.Window> windows = new ArrayList<>(group.size());
-    for (Work w : group) {
+    for (EncoderBackend.Work w : group) {
       EncoderState s = w.state();
       windows.add(config.arm() == Arm.PERFORMER
           ? new Batch.Window(w.items(), w.timestamps(), s.position(),
@@ -111,7 +89,7 @@ public final class BatchFolder {
       float[] users = Floats.toFloats(f.userVectors()); // (B, D)
       List<CausalAttention.Forward> attention = f.attention();
       for (int u = 0; u < group.size(); u++) {
-        Work w = group.get(u);
+        EncoderBackend.Work w = group.get(u);
         int length = w.items().length;
         AttentionState[] layers = new AttentionState[config.layers()];
         for (int l = 0; l < layers.length; l++) {
@@ -131,7 +109,7 @@ public final class BatchFolder {
    * The performer's pass: every user's [S | z] goes in, and comes back, as one bulk copy per layer
    * (per-user ND4J operations would cost more than the fold itself).
    */
-  private void performerPass(List<Work> group, Batch batch) {
+  private void performerPass(List<EncoderBackend.Work> group, Batch batch) {
     int b = group.size();
     List<INDArray> initial = new ArrayList<>();
     for (int l = 0; l < config.layers(); l++) {
@@ -156,7 +134,7 @@ public final class BatchFolder {
       }
     }
     for (int u = 0; u < b; u++) {
-      Work w = group.get(u);
+      EncoderBackend.Work w = group.get(u);
       int length = w.items().length;
       w.state().replace(w.state().layersView(), java.util.Arrays.copyOfRange(users,
           u * config.dim(), (u + 1) * config.dim()), w.state().position() + length,

@@ -157,7 +157,84 @@ public final class ModelArtifacts {
     byte[] read(String name) throws IOException;
   }
 
+  /** What loading reads before building any array: verified files, config, tensors. */
+  private record Verified(ModelConfig config, Tensors tensors, List<String> ids, String version,
+      JsonNode doc) {}
+
+  /** weights.bin parsed: row-major float tensors by name, their shapes, the projections. */
+  private record Tensors(Map<String, float[]> data, Map<String, long[]> shapes,
+      List<FavorProjection> projections) {}
+
   private static TrainedModel load(String where, FileReader files) throws IOException {
+    Verified v = verify(where, files);
+    ModelWeights weights;
+    try {
+      Map<String, INDArray> arrays = new LinkedHashMap<>();
+      v.tensors().data().forEach((name, data) ->
+          arrays.put(name, Nd4j.create(data, v.tensors().shapes().get(name), 'c')));
+      weights = ModelWeights.of(v.config(), arrays, v.tensors().projections());
+    } catch (RuntimeException e) {
+      throw new InvalidArtifactException(where + ": " + WEIGHTS + " does not fit the config: "
+          + e.getMessage());
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> provenance = JSON.convertValue(v.doc().get("provenance"), Map.class);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> metrics = JSON.convertValue(v.doc().get("metrics"), Map.class);
+    return new TrainedModel(v.config(), weights, IdMap.of(v.ids()), v.version(), provenance,
+        metrics);
+  }
+
+  /**
+   * Loads and verifies an artifact directory into the plain-array weights only, without ND4J (no
+   * native library is loaded): for the GPU device check, which brings no ND4J natives. The same
+   * checks as {@link #load(Path)}; shapes are checked against the config here.
+   */
+  public static PlainWeights loadPlain(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new InvalidArtifactException("model artifact " + dir + " is not a directory");
+    }
+    String where = dir.toString();
+    Verified v = verify(where, name -> {
+      Path p = dir.resolve(name);
+      return Files.exists(p) ? Files.readAllBytes(p) : null;
+    });
+    ModelConfig c = v.config();
+    Map<String, long[]> expected = new LinkedHashMap<>();
+    expected.put(ModelWeights.ITEM_EMBEDDING, new long[] {c.items(), c.dim()});
+    expected.put(ModelWeights.INDEX_EMBEDDING, new long[] {OrderSignal.INDEX_BUCKETS, c.dim()});
+    expected.put(ModelWeights.GAP_EMBEDDING, new long[] {OrderSignal.GAP_BUCKETS, c.dim()});
+    for (int l = 0; l < c.layers(); l++) {
+      for (String part : List.of("ln1.gain", "ln1.bias", "attn.bo", "ln2.gain", "ln2.bias",
+          "ffn.b2")) {
+        expected.put(ModelWeights.p(l, part), new long[] {1, c.dim()});
+      }
+      for (String part : List.of("attn.wq", "attn.wk", "attn.wv", "attn.wo")) {
+        expected.put(ModelWeights.p(l, part), new long[] {c.dim(), c.dim()});
+      }
+      expected.put(ModelWeights.p(l, "ffn.w1"), new long[] {c.dim(), c.ffnDim()});
+      expected.put(ModelWeights.p(l, "ffn.b1"), new long[] {1, c.ffnDim()});
+      expected.put(ModelWeights.p(l, "ffn.w2"), new long[] {c.ffnDim(), c.dim()});
+    }
+    expected.put("final.ln.gain", new long[] {1, c.dim()});
+    expected.put("final.ln.bias", new long[] {1, c.dim()});
+    for (Map.Entry<String, long[]> e : expected.entrySet()) {
+      long[] shape = v.tensors().shapes().get(e.getKey());
+      if (shape == null || !java.util.Arrays.equals(shape, e.getValue())) {
+        throw new InvalidArtifactException(where + ": " + WEIGHTS + " does not fit the config: "
+            + e.getKey() + " is " + java.util.Arrays.toString(shape) + ", expected "
+            + java.util.Arrays.toString(e.getValue()));
+      }
+    }
+    int projections = c.arm() == Arm.PERFORMER ? c.layers() : 0;
+    if (v.tensors().projections().size() != projections) {
+      throw new InvalidArtifactException(where + ": " + WEIGHTS + " holds "
+          + v.tensors().projections().size() + " projections, the config needs " + projections);
+    }
+    return new PlainWeights(c, v.tensors().data(), v.tensors().projections(), v.version());
+  }
+
+  private static Verified verify(String where, FileReader files) throws IOException {
     byte[] checksums = files.read(CHECKSUMS);
     if (checksums == null) {
       throw new InvalidArtifactException(where + ": missing " + CHECKSUMS
@@ -218,9 +295,9 @@ public final class ModelArtifacts {
     for (JsonNode id : JSON.readTree(content.get(ITEMS))) {
       ids.add(id.asString());
     }
-    ModelWeights weights;
+    Tensors tensors;
     try {
-      weights = readWeights(config, content.get(WEIGHTS));
+      tensors = readTensors(content.get(WEIGHTS));
     } catch (IOException | RuntimeException e) {
       throw new InvalidArtifactException(where + ": " + WEIGHTS + " does not fit the config: "
           + e.getMessage());
@@ -231,11 +308,7 @@ public final class ModelArtifacts {
       throw new InvalidArtifactException(where + ": model version " + version
           + " does not match its weights (" + computed + ")");
     }
-    @SuppressWarnings("unchecked")
-    Map<String, Object> provenance = JSON.convertValue(doc.get("provenance"), Map.class);
-    @SuppressWarnings("unchecked")
-    Map<String, Object> metrics = JSON.convertValue(doc.get("metrics"), Map.class);
-    return new TrainedModel(config, weights, IdMap.of(ids), version, provenance, metrics);
+    return new Verified(config, tensors, ids, version, doc);
   }
 
   static byte[] weightsBytes(ModelWeights weights) {
@@ -265,7 +338,7 @@ public final class ModelArtifacts {
     return bytes.toByteArray();
   }
 
-  private static ModelWeights readWeights(ModelConfig config, byte[] bytes) throws IOException {
+  private static Tensors readTensors(byte[] bytes) throws IOException {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       if (in.readInt() != WEIGHTS_MAGIC) {
         throw new IOException("bad magic");
@@ -274,7 +347,8 @@ public final class ModelArtifacts {
         throw new IOException("unsupported weights format");
       }
       int count = in.readInt();
-      Map<String, INDArray> arrays = new LinkedHashMap<>();
+      Map<String, float[]> arrays = new LinkedHashMap<>();
+      Map<String, long[]> shapes = new LinkedHashMap<>();
       for (int t = 0; t < count; t++) {
         String name = in.readUTF();
         int rank = in.readInt();
@@ -294,7 +368,8 @@ public final class ModelArtifacts {
         for (int i = 0; i < data.length; i++) {
           data[i] = in.readFloat();
         }
-        arrays.put(name, Nd4j.create(data, shape, 'c'));
+        arrays.put(name, data);
+        shapes.put(name, shape);
       }
       int projections = in.readInt();
       List<FavorProjection> list = new ArrayList<>();
@@ -304,7 +379,7 @@ public final class ModelArtifacts {
       if (in.available() > 0) {
         throw new IOException(in.available() + " trailing bytes");
       }
-      return ModelWeights.of(config, arrays, list);
+      return new Tensors(arrays, shapes, list);
     }
   }
 

@@ -1,6 +1,9 @@
 package dev.reranker.model;
 
+import dev.reranker.attention.FavorProjection;
 import dev.reranker.attention.FeatureMap;
+import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -8,7 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * A model's weights copied once into row-major float arrays: what the one-event path ({@link
  * IncrementalEncoder}) and scoring read, shared by every encoder of that model. Immutable. The
  * same parameters as {@link ModelWeights}, typed the same way (D the width, F the FFN's hidden
- * width, I the items).
+ * width, I the items). Built from a loaded {@link ModelWeights}, or straight from an artifact's
+ * tensors ({@link ModelArtifacts#loadPlain}) where ND4J's native backend is absent.
  */
 public final class PlainWeights {
 
@@ -29,10 +33,14 @@ public final class PlainWeights {
       float[] b2, // (D)
       FeatureMap featureMap) { // the layer's FAVOR+ feature map; null for the softmax arm
 
-    static Layer of(ModelWeights.Layer w, FeatureMap featureMap) {
-      return new Layer(flat(w.ln1Gain()), flat(w.ln1Bias()), flat(w.wq()), flat(w.wk()),
-          flat(w.wv()), flat(w.wo()), flat(w.bo()), flat(w.ln2Gain()), flat(w.ln2Bias()),
-          flat(w.w1()), flat(w.b1()), flat(w.w2()), flat(w.b2()), featureMap);
+    static Layer of(Map<String, float[]> t, int l, FeatureMap featureMap) {
+      return new Layer(t.get(ModelWeights.p(l, "ln1.gain")), t.get(ModelWeights.p(l, "ln1.bias")),
+          t.get(ModelWeights.p(l, "attn.wq")), t.get(ModelWeights.p(l, "attn.wk")),
+          t.get(ModelWeights.p(l, "attn.wv")), t.get(ModelWeights.p(l, "attn.wo")),
+          t.get(ModelWeights.p(l, "attn.bo")), t.get(ModelWeights.p(l, "ln2.gain")),
+          t.get(ModelWeights.p(l, "ln2.bias")), t.get(ModelWeights.p(l, "ffn.w1")),
+          t.get(ModelWeights.p(l, "ffn.b1")), t.get(ModelWeights.p(l, "ffn.w2")),
+          t.get(ModelWeights.p(l, "ffn.b2")), featureMap);
     }
   }
 
@@ -46,23 +54,34 @@ public final class PlainWeights {
   final float[] finalBias; // (D)
 
   public PlainWeights(ModelConfig config, ModelWeights weights, String modelVersion) {
-    this.config = config;
-    this.modelVersion = modelVersion;
-    ModelWeights w = weights.castTo(DataType.FLOAT);
-    items = flat(w.itemEmbedding());
-    index = flat(w.indexEmbedding());
-    gaps = flat(w.gapEmbedding());
-    layers = new Layer[config.layers()];
-    for (int l = 0; l < layers.length; l++) {
-      layers[l] = Layer.of(w.layer(l), weights.projections().isEmpty() ? null
-          : FeatureMap.of(config.kernel(), weights.projections().get(l)));
-    }
-    finalGain = flat(w.finalGain());
-    finalBias = flat(w.finalBias());
+    this(config, flat(weights.castTo(DataType.FLOAT).arrays()), weights.projections(),
+        modelVersion);
   }
 
-  private static float[] flat(INDArray a) {
-    return a.dup('c').data().asFloat();
+  /**
+   * From named row-major tensors (the names of {@link ModelWeights}) and the per-layer projections
+   * (empty for the softmax arm); no ND4J.
+   */
+  PlainWeights(ModelConfig config, Map<String, float[]> tensors, List<FavorProjection> projections,
+      String modelVersion) {
+    this.config = config;
+    this.modelVersion = modelVersion;
+    items = tensors.get(ModelWeights.ITEM_EMBEDDING);
+    index = tensors.get(ModelWeights.INDEX_EMBEDDING);
+    gaps = tensors.get(ModelWeights.GAP_EMBEDDING);
+    layers = new Layer[config.layers()];
+    for (int l = 0; l < layers.length; l++) {
+      layers[l] = Layer.of(tensors, l, projections.isEmpty() ? null
+          : FeatureMap.of(config.kernel(), projections.get(l)));
+    }
+    finalGain = tensors.get("final.ln.gain");
+    finalBias = tensors.get("final.ln.bias");
+  }
+
+  private static Map<String, float[]> flat(Map<String, INDArray> arrays) {
+    Map<String, float[]> out = new java.util.LinkedHashMap<>();
+    arrays.forEach((name, a) -> out.put(name, a.dup('c').data().asFloat()));
+    return out;
   }
 
   public ModelConfig config() {

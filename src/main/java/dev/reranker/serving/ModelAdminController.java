@@ -35,6 +35,9 @@ public class ModelAdminController {
    */
   public record Library(Path directory) {}
 
+  /** How long a replaced model's backend is kept before its resources are released. */
+  static final java.time.Duration RELEASE_DELAY = java.time.Duration.ofSeconds(60);
+
   private final ModelRegistry models;
   private final Path library;
   private final Map<String, ModelArtifacts.TrainedModel> known = new ConcurrentHashMap<>();
@@ -68,9 +71,20 @@ public class ModelAdminController {
           + "' (available: " + known.keySet().stream().sorted().toList() + ")");
     }
     Arm arm = model.config().arm();
-    ActiveModel next = new ActiveModel(model);
+    ActiveModel next = models.load(model);
     next.warmUp(); // before the swap: requests keep using the old version meanwhile
     ActiveModel replaced = models.activate(next);
+    if (replaced != null) {
+      // a fold that took the old model just before the swap may still be running on its backend
+      Thread.ofVirtual().name("model-release-" + replaced.version()).start(() -> {
+        try {
+          Thread.sleep(RELEASE_DELAY);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        replaced.close();
+      });
+    }
     String previous = replaced == null ? null : replaced.version();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("arm", arm.wireName());

@@ -1,7 +1,8 @@
 package dev.reranker.state;
 
 import dev.reranker.model.Arm;
-import dev.reranker.model.BatchFolder;
+import dev.reranker.model.EncoderBackend;
+import dev.reranker.model.EncoderBackends;
 import dev.reranker.model.EncoderState;
 import dev.reranker.model.IncrementalEncoder;
 import dev.reranker.model.ModelArtifacts;
@@ -9,26 +10,45 @@ import dev.reranker.model.OrderSignal;
 import dev.reranker.model.PlainWeights;
 import dev.reranker.model.SequenceModel;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One loaded model version with what is derived from it: the batched model, the plain-array
- * weights of
- * the incremental encoder, and per-thread encoders and batch folders (both hold scratch buffers).
+ * weights of the incremental encoder, per-thread encoders (they hold scratch buffers), and the
+ * backend its batched work runs on ({@link EncoderBackends}: ND4J on the CPU, or the GPU).
  */
-public final class ActiveModel {
+public final class ActiveModel implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(ActiveModel.class);
 
   private final ModelArtifacts.TrainedModel model;
   private final SequenceModel batched;
   private final PlainWeights plainWeights;
   private final ThreadLocal<IncrementalEncoder> encoders;
-  private final ThreadLocal<BatchFolder> folders;
+  private final EncoderBackend backend;
 
+  /** On the CPU. */
   public ActiveModel(ModelArtifacts.TrainedModel model) {
+    this(model, EncoderBackends.Settings.cpu());
+  }
+
+  /**
+   * With the backend {@code compute} chooses (logged with its reason).
+   *
+   * @throws IllegalStateException when the GPU was required and cannot be used
+   */
+  public ActiveModel(ModelArtifacts.TrainedModel model, EncoderBackends.Settings compute) {
     this.model = model;
     this.batched = model.sequenceModel();
     this.plainWeights = model.plainWeights();
     this.encoders = ThreadLocal.withInitial(() -> new IncrementalEncoder(plainWeights));
-    this.folders = ThreadLocal.withInitial(() -> new BatchFolder(batched, model.version()));
+    EncoderBackends.Choice choice = EncoderBackends.choose(compute, batched, plainWeights);
+    this.backend = choice.backend();
+    if (compute.compute() != EncoderBackends.Compute.CPU) {
+      log.info("{} model {}: batched encoding on {} backend, {} ({})", arm().wireName(),
+          model.version(), backend.name(), backend.device(), choice.reason());
+    }
   }
 
   /**
@@ -48,7 +68,7 @@ public final class ActiveModel {
       items[i] = i % n;
       times[i] = 1_000L * i;
     }
-    folder().run(List.of(new BatchFolder.Work(encoder().newState(), items, times, 0,
+    backend.fold(List.of(new EncoderBackend.Work(encoder().newState(), items, times, 0,
         OrderSignal.NO_PREVIOUS)));
   }
 
@@ -82,8 +102,14 @@ public final class ActiveModel {
     return encoders.get();
   }
 
-  /** This thread's batch folder. */
-  public BatchFolder folder() {
-    return folders.get();
+  /** Where this model's batched work runs. */
+  public EncoderBackend backend() {
+    return backend;
+  }
+
+  /** Releases the backend's resources (device memory); the model must no longer be used. */
+  @Override
+  public void close() {
+    backend.close();
   }
 }

@@ -1,6 +1,8 @@
 package dev.reranker.state;
 
 import dev.reranker.model.Arm;
+import dev.reranker.model.EncoderBackends;
+import dev.reranker.model.ModelArtifacts;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
@@ -15,10 +17,18 @@ import java.util.function.Consumer;
 public final class ModelRegistry {
 
   private volatile Map<Arm, ActiveModel> models;
+  private final EncoderBackends.Settings compute;
   private final CopyOnWriteArrayList<Consumer<ActiveModel>> listeners =
       new CopyOnWriteArrayList<>();
 
+  /** With models activated later on the CPU. */
   public ModelRegistry(Map<Arm, ActiveModel> models) {
+    this(models, EncoderBackends.Settings.cpu());
+  }
+
+  /** {@code compute}: where models activated later run their batched work. */
+  public ModelRegistry(Map<Arm, ActiveModel> models, EncoderBackends.Settings compute) {
+    this.compute = compute;
     for (Map.Entry<Arm, ActiveModel> e : models.entrySet()) {
       if (e.getValue().arm() != e.getKey()) {
         throw new IllegalArgumentException("a " + e.getValue().arm().wireName()
@@ -60,6 +70,11 @@ public final class ModelRegistry {
       l.accept(model);
     }
     return previous;
+  }
+
+  /** A model loaded for activation, on the backend this registry's models use. */
+  public ActiveModel load(ModelArtifacts.TrainedModel model) {
+    return new ActiveModel(model, compute);
   }
 
   /** Called after each activation, on the activating thread. */

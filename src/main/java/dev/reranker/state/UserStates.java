@@ -1,7 +1,7 @@
 package dev.reranker.state;
 
 import dev.reranker.model.Arm;
-import dev.reranker.model.BatchFolder;
+import dev.reranker.model.EncoderBackend;
 import dev.reranker.model.EncoderState;
 import dev.reranker.model.IncrementalEncoder;
 import dev.reranker.model.OrderSignal;
@@ -38,8 +38,8 @@ import java.util.Optional;
  *   catching up re-encodes them.</li>
  * </ul>
  * Small catch-ups fold event by event on plain arrays ({@link IncrementalEncoder}); larger ones go
- * through one batched ND4J pass for all users ({@link BatchFolder}), which amortises ND4J's fixed
- * cost per operation. Both give the same state.
+ * through one batched pass for all users (the model's {@link EncoderBackend}: ND4J or the GPU),
+ * which amortises the backend's fixed cost per operation. All give the same state.
  *
  * <p>Thread-safety: an entry has one owner at a time. A catch-up locks each entry before it reads
  * the entry's position and pending events, and unlocks it once the fold is written back; readers
@@ -525,7 +525,7 @@ public final class UserStates {
     private List<String> execute(List<Job> jobs, ActiveModel model) {
       long started = System.nanoTime();
       IncrementalEncoder encoder = model.encoder();
-      List<BatchFolder.Work> batched = new ArrayList<>();
+      List<EncoderBackend.Work> batched = new ArrayList<>();
       int events = jobs.stream().mapToInt(j -> j.items().length).sum();
       long folding = jobs.stream().filter(j -> j.items().length > 0).count();
       boolean batch = model.arm() == Arm.SOFTMAX || (events > settings.batchThreshold()
@@ -537,10 +537,10 @@ public final class UserStates {
           if (model.arm() == Arm.SOFTMAX) {
             EncoderState fresh = encoder.newState(); // the window is re-encoded from scratch
             entry.replace(fresh);
-            batched.add(new BatchFolder.Work(fresh, job.items(), job.timestamps(),
+            batched.add(new EncoderBackend.Work(fresh, job.items(), job.timestamps(),
                 job.firstPosition(), job.previousTimestamp()));
           } else if (batch) {
-            batched.add(new BatchFolder.Work(state, job.items(), job.timestamps(), 0, 0));
+            batched.add(new EncoderBackend.Work(state, job.items(), job.timestamps(), 0, 0));
           } else {
             for (int i = 0; i < job.items().length; i++) {
               encoder.fold(state, job.items()[i], job.timestamps()[i]);
@@ -551,7 +551,7 @@ public final class UserStates {
         skippedEvents.increment(job.skipped());
       }
       if (!batched.isEmpty()) {
-        model.folder().run(batched);
+        model.backend().fold(batched);
       }
       if (events > 0) {
         foldCosts.get(model.arm()).record(events, System.nanoTime() - started);

@@ -94,6 +94,21 @@ class PackageDependenciesTest {
     });
   }
 
+  /**
+   * The GPU package sits beside {@code attention}: it needs no other package of the project, and
+   * no Spring, Kafka or ND4J (the device check runs it without ND4J's natives).
+   */
+  @Test
+  void theGpuPackageIsOnTheGroundFloor() {
+    assertThat(graph.get("gpu")).as("packages gpu references").isEmpty();
+    sources.forEach((file, text) -> {
+      if (file.startsWith("gpu/")) {
+        assertThat(text).as(file).doesNotContain("org.springframework", "org.apache.kafka",
+            "org.nd4j", "org.slf4j");
+      }
+    });
+  }
+
   private static boolean reaches(String from, String to, Set<String> seen) {
     if (from.equals(to)) {
       return true;

@@ -22,7 +22,7 @@ class BatchFolderTest {
     BatchFolder folder = new BatchFolder(new SequenceModel(config, weights), "v1");
 
     int users = 9;
-    List<BatchFolder.Work> work = new ArrayList<>();
+    List<EncoderBackend.Work> work = new ArrayList<>();
     List<EncoderState> expected = new ArrayList<>();
     for (int u = 0; u < users; u++) {
       int before = u * 7; // 0 … 56 events already folded
@@ -39,7 +39,7 @@ class BatchFolderTest {
         encoder.fold(folded, items[i], times[i]);
       }
       expected.add(folded);
-      work.add(new BatchFolder.Work(batched, Arrays.copyOfRange(items, before, items.length),
+      work.add(new EncoderBackend.Work(batched, Arrays.copyOfRange(items, before, items.length),
           Arrays.copyOfRange(times, before, items.length), 0, 0));
     }
     folder.run(work);
@@ -65,7 +65,7 @@ class BatchFolderTest {
         new PlainWeights(config, weights, "v1"));
     BatchFolder folder = new BatchFolder(model, "v1");
     int window = 20;
-    List<BatchFolder.Work> work = new ArrayList<>();
+    List<EncoderBackend.Work> work = new ArrayList<>();
     List<float[]> expected = new ArrayList<>();
     for (int u = 0; u < 5; u++) {
       int[] items = new int[10 + u * 9]; // 10 … 46 events: some shorter than the window
@@ -77,7 +77,7 @@ class BatchFolderTest {
       SequenceModel.Forward f = model.forward(Batch.of(List.of(new Batch.Window(last, lastTimes,
           start, previous))), null);
       expected.add(f.userVectors().dup('c').data().asFloat());
-      work.add(new BatchFolder.Work(encoder.newState(), last, lastTimes, start, previous));
+      work.add(new EncoderBackend.Work(encoder.newState(), last, lastTimes, start, previous));
     }
     folder.run(work);
     for (int u = 0; u < 5; u++) {
