@@ -187,6 +187,114 @@ SCAN_BODY(16)
 SCAN_BODY(32)
 SCAN_BODY(64)
 
+// ---- the chunked causal scan, for long sequences (a cold re-encode): the single-thread-per-
+// column scan above walks a 65,536-event history one row after another; here each sequence is cut
+// into chunks of at most C rows and three kernels run them in parallel:
+//   1. chunk_sums: per (chunk, head, column j), Σ_rows φ(k)·[v, 1]_j over the chunk's rows;
+//   2. chunk_prefix: per (sequence, head, i, j), walks the sequence's chunks turning the sums into
+//      exclusive prefixes that start from the user's state, and writes the final state back;
+//   3. chunk_scan: per (chunk, head, j), the scan above over the chunk's rows, starting from its
+//      prefix. The result is the sequential scan's up to float summation order.
+typedef struct {
+  i64 threads; // chunks · heads · (dv + 1)
+  const float* phik; // (rows·heads, m)
+  const float* v; // (rows, heads·dv)
+  float* sums; // (chunks, heads, m, dv + 1)
+  const int* chunkStart; // first row of each chunk
+  const int* chunkLength; // rows of each chunk
+  i64 heads;
+  i64 m;
+  i64 dv;
+} ChunkSumArgs;
+
+#define CHUNK_SUMS_BODY(M)                                                                   \
+  BODY void chunk_sums_body_##M(i64 t, const ChunkSumArgs* a) {                              \
+    i64 width = a->dv + 1;                                                                   \
+    i64 c = t / (a->heads * width), rem = t % (a->heads * width);                            \
+    i64 h = rem / width, j = rem % width;                                                    \
+    float col[M];                                                                            \
+    for (int i = 0; i < M; i++) col[i] = 0;                                                  \
+    i64 start = a->chunkStart[c], length = a->chunkLength[c];                                \
+    for (i64 r = start; r < start + length; r++) {                                           \
+      const float* fk = a->phik + (r * a->heads + h) * M;                                    \
+      float vj = j < a->dv ? a->v[r * a->heads * a->dv + h * a->dv + j] : 1.0f;              \
+      for (int i = 0; i < M; i++) col[i] += fk[i] * vj;                                      \
+    }                                                                                        \
+    float* out = a->sums + (c * a->heads + h) * M * width + j;                               \
+    for (int i = 0; i < M; i++) out[i * width] = col[i];                                     \
+  }
+CHUNK_SUMS_BODY(16)
+CHUNK_SUMS_BODY(32)
+CHUNK_SUMS_BODY(64)
+
+typedef struct {
+  i64 threads; // sequences · heads · m · (dv + 1)
+  float* sums; // (chunks, heads, m, dv + 1): sums in, exclusive prefixes out
+  float* states;
+  const int* seqFirstChunk;
+  const int* seqChunks;
+  const int* seqSlot;
+  i64 heads;
+  i64 m;
+  i64 dv;
+  i64 stateStride;
+  i64 layerOffset;
+} ChunkPrefixArgs;
+
+BODY void chunk_prefix_body(i64 t, const ChunkPrefixArgs* a) {
+  i64 perHead = a->m * (a->dv + 1);
+  i64 seq = t / (a->heads * perHead), rem = t % (a->heads * perHead); // rem = h·m·(dv+1) + i·(dv+1) + j
+  float* s = a->states + (i64) a->seqSlot[seq] * a->stateStride + a->layerOffset + rem;
+  float running = *s;
+  i64 first = a->seqFirstChunk[seq], count = a->seqChunks[seq];
+  for (i64 c = first; c < first + count; c++) {
+    float* x = a->sums + c * a->heads * perHead + rem;
+    float chunk = *x;
+    *x = running;
+    running += chunk;
+  }
+  *s = running;
+}
+
+typedef struct {
+  i64 threads; // chunks · heads · (dv + 1)
+  const float* phiq;
+  const float* phik;
+  const float* v;
+  const float* prefix; // (chunks, heads, m, dv + 1)
+  float* num; // (rows·heads, dv + 1)
+  const int* chunkStart;
+  const int* chunkLength;
+  i64 heads;
+  i64 m;
+  i64 dv;
+} ChunkScanArgs;
+
+#define CHUNK_SCAN_BODY(M)                                                                   \
+  BODY void chunk_scan_body_##M(i64 t, const ChunkScanArgs* a) {                             \
+    i64 width = a->dv + 1;                                                                   \
+    i64 c = t / (a->heads * width), rem = t % (a->heads * width);                            \
+    i64 h = rem / width, j = rem % width;                                                    \
+    const float* p = a->prefix + (c * a->heads + h) * M * width + j;                         \
+    float col[M];                                                                            \
+    for (int i = 0; i < M; i++) col[i] = p[i * width];                                       \
+    i64 start = a->chunkStart[c], length = a->chunkLength[c];                                \
+    for (i64 r = start; r < start + length; r++) {                                           \
+      const float* fk = a->phik + (r * a->heads + h) * M;                                    \
+      const float* fq = a->phiq + (r * a->heads + h) * M;                                    \
+      float vj = j < a->dv ? a->v[r * a->heads * a->dv + h * a->dv + j] : 1.0f;              \
+      float acc = 0;                                                                         \
+      for (int i = 0; i < M; i++) {                                                          \
+        col[i] += fk[i] * vj;                                                                \
+        acc += fq[i] * col[i];                                                               \
+      }                                                                                      \
+      a->num[(r * a->heads + h) * width + j] = acc;                                          \
+    }                                                                                        \
+  }
+CHUNK_SCAN_BODY(16)
+CHUNK_SCAN_BODY(32)
+CHUNK_SCAN_BODY(64)
+
 // ---- attended[r][h·dv + j] = num[r][h][j] / (num[r][h][dv] + δ)
 typedef struct {
   i64 threads; // rows · heads · dv
@@ -223,4 +331,17 @@ KERNEL(output, OutputArgs)
 SCAN_KERNEL(16)
 SCAN_KERNEL(32)
 SCAN_KERNEL(64)
+KERNEL(chunk_prefix, ChunkPrefixArgs)
+#define CHUNK_KERNELS(M)                                                       \
+  extern "C" __global__ void chunk_sums_##M(ChunkSumArgs a) {                  \
+    i64 t = (i64) blockIdx.x * blockDim.x + threadIdx.x;                      \
+    if (t < a.threads) chunk_sums_body_##M(t, &a);                             \
+  }                                                                            \
+  extern "C" __global__ void chunk_scan_##M(ChunkScanArgs a) {                 \
+    i64 t = (i64) blockIdx.x * blockDim.x + threadIdx.x;                      \
+    if (t < a.threads) chunk_scan_body_##M(t, &a);                             \
+  }
+CHUNK_KERNELS(16)
+CHUNK_KERNELS(32)
+CHUNK_KERNELS(64)
 #endif

@@ -86,10 +86,22 @@ static void k_output(i64 t, const void* a) { output_body(t, (const OutputArgs*) 
 static void k_scan_16(i64 t, const void* a) { scan_body_16(t, (const ScanArgs*) a); }
 static void k_scan_32(i64 t, const void* a) { scan_body_32(t, (const ScanArgs*) a); }
 static void k_scan_64(i64 t, const void* a) { scan_body_64(t, (const ScanArgs*) a); }
+static void k_chunk_prefix(i64 t, const void* a) {
+  chunk_prefix_body(t, (const ChunkPrefixArgs*) a);
+}
+static void k_chunk_sums_16(i64 t, const void* a) { chunk_sums_body_16(t, (const ChunkSumArgs*) a); }
+static void k_chunk_sums_32(i64 t, const void* a) { chunk_sums_body_32(t, (const ChunkSumArgs*) a); }
+static void k_chunk_sums_64(i64 t, const void* a) { chunk_sums_body_64(t, (const ChunkSumArgs*) a); }
+static void k_chunk_scan_16(i64 t, const void* a) { chunk_scan_body_16(t, (const ChunkScanArgs*) a); }
+static void k_chunk_scan_32(i64 t, const void* a) { chunk_scan_body_32(t, (const ChunkScanArgs*) a); }
+static void k_chunk_scan_64(i64 t, const void* a) { chunk_scan_body_64(t, (const ChunkScanArgs*) a); }
 static Kernel kernels[] = {
     {"embed", k_embed}, {"layer_norm", k_layer_norm}, {"bias", k_bias},
     {"features", k_features}, {"output", k_output}, {"scan_16", k_scan_16},
-    {"scan_32", k_scan_32}, {"scan_64", k_scan_64}};
+    {"scan_32", k_scan_32}, {"scan_64", k_scan_64}, {"chunk_prefix", k_chunk_prefix},
+    {"chunk_sums_16", k_chunk_sums_16}, {"chunk_sums_32", k_chunk_sums_32},
+    {"chunk_sums_64", k_chunk_sums_64}, {"chunk_scan_16", k_chunk_scan_16},
+    {"chunk_scan_32", k_chunk_scan_32}, {"chunk_scan_64", k_chunk_scan_64}};
 
 CUresult cuModuleGetFunction(void** f, void* module, const char* name) {
   if (module != &module_token) return 400; /* CUDA_ERROR_INVALID_HANDLE */

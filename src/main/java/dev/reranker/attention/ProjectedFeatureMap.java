@@ -1,6 +1,7 @@
 package dev.reranker.attention;
 
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -46,15 +47,22 @@ abstract sealed class ProjectedFeatureMap implements FeatureMap
     if (type == DataType.DOUBLE) {
       INDArray a = projectionTransposedDouble;
       if (a == null) { // a benign race: both threads build the same immutable array
-        projectionTransposedDouble = a = projection.transposed(DataType.DOUBLE);
+        projectionTransposedDouble = a = detached(DataType.DOUBLE);
       }
       return a;
     }
     INDArray a = projectionTransposedFloat;
     if (a == null) {
-      projectionTransposedFloat = a = projection.transposed(DataType.FLOAT);
+      projectionTransposedFloat = a = detached(DataType.FLOAT);
     }
     return a;
+  }
+
+  /** Wᵀ outside any workspace: the first batched call may come inside one, which would reclaim it. */
+  private INDArray detached(DataType type) {
+    try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      return projection.transposed(type);
+    }
   }
 
   /** (rows, cols) row-major → (cols, rows) row-major. */

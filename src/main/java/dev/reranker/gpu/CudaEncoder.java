@@ -38,6 +38,11 @@ public final class CudaEncoder implements AutoCloseable {
   private static final int BLOCK = 256;
   /** The scan has few threads per user: smaller blocks spread short batches over more SMs. */
   private static final int SCAN_BLOCK = 64;
+  /**
+   * Rows per chunk of the chunked scan, used by a pass whose longest sequence exceeds it (a cold
+   * re-encode): chunks run in parallel where the plain scan walks a sequence row after row.
+   */
+  public static final int CHUNK = 64;
   /** The feature counts the scan kernel is compiled for (its state column lives in registers). */
   public static final List<Integer> SUPPORTED_FEATURES = List.of(16, 32, 64);
 
@@ -133,6 +138,13 @@ public final class CudaEncoder implements AutoCloseable {
   private final MemorySegment featuresKernel;
   private final MemorySegment scanKernel;
   private final MemorySegment outputKernel;
+  private final MemorySegment chunkSumsKernel;
+  private final MemorySegment chunkPrefixKernel;
+  private final MemorySegment chunkScanKernel;
+  private final int maxChunks;
+  private final long dChunkInts;
+  private final long dSums;
+  private final MemorySegment pinnedChunkInts;
   private final List<Long> allocations = new ArrayList<>();
   private final DeviceWeights dw;
   // per-pass buffers, sized for maxRows rows and maxUsers sequences
@@ -218,6 +230,9 @@ public final class CudaEncoder implements AutoCloseable {
     featuresKernel = cuda.function(module, "features");
     scanKernel = cuda.function(module, "scan_" + weights.features());
     outputKernel = cuda.function(module, "output");
+    chunkSumsKernel = cuda.function(module, "chunk_sums_" + weights.features());
+    chunkPrefixKernel = cuda.function(module, "chunk_prefix");
+    chunkScanKernel = cuda.function(module, "chunk_scan_" + weights.features());
     dw = uploadWeights(weights);
     long r = maxRows;
     int d = weights.dim();
@@ -238,6 +253,12 @@ public final class CudaEncoder implements AutoCloseable {
     pinnedInts = cuda.mallocHost(4L * (3 * r + 4L * maxUsers));
     pinnedStates = cuda.mallocHost(4L * maxUsers * stateFloats);
     pinnedUsers = cuda.mallocHost(4L * maxUsers * d);
+    // chunks: every sequence's last one may be short, the rest hold CHUNK rows
+    maxChunks = maxUsers + (maxRows + CHUNK - 1) / CHUNK;
+    dChunkInts = alloc(4L * (2L * maxChunks + 2L * maxUsers));
+    dSums = alloc(4L * maxChunks * weights.heads() * weights.features()
+        * (weights.headDim() + 1));
+    pinnedChunkInts = cuda.mallocHost(4L * (2L * maxChunks + 2L * maxUsers));
   }
 
   /** The device, the driver and cuBLAS, for logs and reports. */
@@ -365,6 +386,16 @@ public final class CudaEncoder implements AutoCloseable {
     long seqSlot = seqStart + 8L * n;
     long lastRow = seqStart + 12L * n;
 
+    int longest = 0;
+    for (int length : rows.seqLength()) {
+      longest = Math.max(longest, length);
+    }
+    int chunks = longest > CHUNK ? planChunks(rows) : 0;
+    long chunkStart = dChunkInts;
+    long chunkLength = dChunkInts + 4L * chunks;
+    long seqFirstChunk = dChunkInts + 8L * chunks;
+    long seqChunks = seqFirstChunk + 4L * n;
+
     launch(embedKernel, (long) r * d, BLOCK, a -> a.ptr(item).ptr(indexBucket).ptr(gapBucket)
         .ptr(dw.items()).ptr(dw.index()).ptr(dw.gaps()).ptr(dX).i(d));
     for (int l = 0; l < w.layers().size(); l++) {
@@ -380,9 +411,20 @@ public final class CudaEncoder implements AutoCloseable {
       features(dPhiQ, dQ, r * h, fc, true);
       features(dPhiK, dK, r * h, fc, false);
       long layerOffset = (long) l * h * m * (dh + 1);
-      launch(scanKernel, (long) n * h * (dh + 1), SCAN_BLOCK, a -> a.ptr(dPhiQ).ptr(dPhiK)
-          .ptr(dV).ptr(states).ptr(dNum).ptr(seqStart).ptr(seqLength).ptr(seqSlot).i(h).i(m)
-          .i(dh).i(stateFloats).i(layerOffset));
+      if (chunks == 0) {
+        launch(scanKernel, (long) n * h * (dh + 1), SCAN_BLOCK, a -> a.ptr(dPhiQ).ptr(dPhiK)
+            .ptr(dV).ptr(states).ptr(dNum).ptr(seqStart).ptr(seqLength).ptr(seqSlot).i(h).i(m)
+            .i(dh).i(stateFloats).i(layerOffset));
+      } else {
+        launch(chunkSumsKernel, (long) chunks * h * (dh + 1), SCAN_BLOCK, a -> a.ptr(dPhiK)
+            .ptr(dV).ptr(dSums).ptr(chunkStart).ptr(chunkLength).i(h).i(m).i(dh));
+        launch(chunkPrefixKernel, (long) n * h * m * (dh + 1), BLOCK, a -> a.ptr(dSums)
+            .ptr(states).ptr(seqFirstChunk).ptr(seqChunks).ptr(seqSlot).i(h).i(m).i(dh)
+            .i(stateFloats).i(layerOffset));
+        launch(chunkScanKernel, (long) chunks * h * (dh + 1), SCAN_BLOCK, a -> a.ptr(dPhiQ)
+            .ptr(dPhiK).ptr(dV).ptr(dSums).ptr(dNum).ptr(chunkStart).ptr(chunkLength).i(h).i(m)
+            .i(dh));
+      }
       launch(outputKernel, (long) r * h * dh, BLOCK, a -> a.ptr(dNum).ptr(dAttended).i(h).i(dh)
           .f(w.denominatorEpsilon()));
       cublas.gemm(r, d, d, 1f, dAttended, d, p[5], d, 1f, dX, d);
@@ -394,6 +436,34 @@ public final class CudaEncoder implements AutoCloseable {
       bias(dX, p[12], r, d, false);
     }
     layerNorm(dX, lastRow, dw.finalGain(), dw.finalBias(), dUsers, n);
+  }
+
+  /**
+   * Cuts every sequence into chunks of ≤ {@link #CHUNK} rows and uploads the table: chunkStart,
+   * chunkLength (per chunk), seqFirstChunk, seqChunks (per sequence). Returns the chunk count.
+   */
+  private int planChunks(Rows rows) {
+    int n = rows.sequences();
+    int chunks = 0;
+    for (int length : rows.seqLength()) {
+      chunks += (length + CHUNK - 1) / CHUNK;
+    }
+    MemorySegment t = pinnedChunkInts;
+    int c = 0;
+    int row = 0;
+    for (int s = 0; s < n; s++) {
+      int length = rows.seqLength()[s];
+      t.setAtIndex(JAVA_INT, 2L * chunks + s, c);
+      t.setAtIndex(JAVA_INT, 2L * chunks + n + s, (length + CHUNK - 1) / CHUNK);
+      for (int from = 0; from < length; from += CHUNK) {
+        t.setAtIndex(JAVA_INT, c, row + from);
+        t.setAtIndex(JAVA_INT, (long) chunks + c, Math.min(CHUNK, length - from));
+        c++;
+      }
+      row += length;
+    }
+    cuda.copyToDevice(dChunkInts, t, 4L * (2L * chunks + 2L * n), stream);
+    return chunks;
   }
 
   private void layerNorm(long in, long rowIndex, long gain, long bias, long out, int rows) {
@@ -540,6 +610,7 @@ public final class CudaEncoder implements AutoCloseable {
     cuda.freeHost(pinnedInts);
     cuda.freeHost(pinnedStates);
     cuda.freeHost(pinnedUsers);
+    cuda.freeHost(pinnedChunkInts);
     cublas.close();
     if (ownsDriver) {
       cuda.close();

@@ -86,6 +86,12 @@ class EncoderBackendsTest {
    */
   static double maxDifference(ModelArtifacts.TrainedModel m, EncoderBackend a, EncoderBackend b,
       Random random) {
+    return maxDifference(m, a, b, random, 300);
+  }
+
+  /** As above with windows of at most {@code longest} events (1: one new event per user). */
+  static double maxDifference(ModelArtifacts.TrainedModel m, EncoderBackend a, EncoderBackend b,
+      Random random, int longest) {
     IncrementalEncoder encoder = new IncrementalEncoder(m.plainWeights());
     List<EncoderBackend.Work> left = new ArrayList<>();
     List<EncoderBackend.Work> right = new ArrayList<>();
@@ -96,7 +102,8 @@ class EncoderBackendsTest {
       for (int i = 0; i < earlier; i++) {
         encoder.fold(start, random.nextInt(m.config().items()), now + 60_000L * i);
       }
-      int length = 1 + (u % 4 == 0 ? random.nextInt(300) : random.nextInt(12));
+      int length = 1 + (u % 4 == 0 ? random.nextInt(longest) : random.nextInt(Math.min(12,
+          longest)));
       int[] items = new int[length];
       long[] times = new long[length];
       for (int i = 0; i < length; i++) {

@@ -34,6 +34,23 @@ class GpuEncoderBackendEmulationTest {
   }
 
   /**
+   * The two scans: one new event per user (the service's micro-batch: the plain scan) and windows
+   * no longer than a chunk, against windows of hundreds of events (the chunked scan).
+   */
+  @Test
+  void bothScansEqualTheReference() throws Exception {
+    ModelArtifacts.TrainedModel m = TestModels.model(Arm.PERFORMER, 5);
+    try (GpuEncoderBackend gpu = GpuEncoderBackend.open(m.plainWeights(),
+        CudaEmulation.settings(4096), 64, Cublas.MathMode.FP32)) {
+      ReferenceEncoderBackend reference = new ReferenceEncoderBackend(m.plainWeights());
+      for (int longest : new int[] {1, dev.reranker.gpu.CudaEncoder.CHUNK, 1000}) {
+        assertThat(EncoderBackendsTest.maxDifference(m, reference, gpu, new Random(longest),
+            longest)).as("windows ≤ %d", longest).isLessThan(1e-4);
+      }
+    }
+  }
+
+  /**
    * Passes smaller than the work: 5 users and 100 rows per pass, so windows are split across
    * passes (the state carried from one to the next) and users spread over many passes.
    */
