@@ -76,6 +76,24 @@ public final class GpuEncoderBackend implements EncoderBackend {
         Ops.GELU_A, FavorStepKernel.DENOMINATOR_EPSILON);
   }
 
+  /**
+   * A state from the GPU encoder's layout: [S | z] of every layer from {@code states[offset ..]},
+   * the user vector, the position and the last timestamp (for checks that keep states on the
+   * device).
+   */
+  public static EncoderState stateOf(PlainWeights weights, float[] states, int offset,
+      float[] userVector, long position, long lastTimestamp) {
+    EncoderState s = new IncrementalEncoder(weights).newState();
+    int at = offset;
+    for (int l = 0; l < s.layers(); l++) {
+      FavorState f = (FavorState) s.layer(l);
+      f.copyFrom(states, at, position);
+      at += f.size();
+    }
+    s.replace(s.layersView(), userVector.clone(), position, lastTimestamp);
+    return s;
+  }
+
   @Override
   public String name() {
     return "gpu";

@@ -54,8 +54,12 @@ public class ModelAdminController {
     scanLibrary();
     Map<String, Object> active = new LinkedHashMap<>();
     models.all().forEach((arm, m) -> active.put(arm.wireName(), m.version()));
+    Map<String, Object> backends = new LinkedHashMap<>();
+    models.all().forEach((arm, m) -> backends.put(arm.wireName(), m.backend().name() + ": "
+        + m.backend().device()));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("active", active);
+    out.put("backends", backends);
     out.put("available", known.keySet().stream().sorted().toList());
     return out;
   }

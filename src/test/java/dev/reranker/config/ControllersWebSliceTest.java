@@ -284,7 +284,9 @@ class ControllersWebSliceTest {
     mvc.perform(get("/admin/models")).andExpect(status().isUnauthorized());
     mvc.perform(get("/admin/models").header("X-Api-Key", KEY))
         .andExpect(status().isOk())
-        .andExpect(jsonPath("$.active.performer").exists());
+        .andExpect(jsonPath("$.active.performer").exists())
+        .andExpect(jsonPath("$.backends.performer").value(org.hamcrest.Matchers.startsWith(
+            "nd4j: CPU (ND4J")));
     mvc.perform(get("/v1/users/u1/state")).andExpect(status().isUnauthorized());
     mvc.perform(get("/v1/users/u1/state").header("X-Api-Key", KEY))
         .andExpect(status().isOk())

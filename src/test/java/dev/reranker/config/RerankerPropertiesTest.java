@@ -38,6 +38,24 @@ class RerankerPropertiesTest {
         dev.reranker.experiment.OutcomeJoin.Settings.defaults());
     assertThat(p.experiments().reportSettings()).isEqualTo(
         dev.reranker.experiment.AggregateReport.Settings.defaults());
+    assertThat(p.computeSettings()).isEqualTo(
+        dev.reranker.model.EncoderBackends.Settings.cpu());
+  }
+
+  @Test
+  void computeSettingsBindAndRefuseWhatTheyDoNotKnow() {
+    var s = bind(Map.of("reranker.compute", "auto", "reranker.gpu.math", "TF32",
+        "reranker.gpu.cublas-library", "/opt/cuda/libcublas.so.13", "reranker.gpu.max-users",
+        "1024")).computeSettings();
+    assertThat(s.compute()).isEqualTo(dev.reranker.model.EncoderBackends.Compute.AUTO);
+    assertThat(s.mathMode()).isEqualTo(dev.reranker.gpu.Cublas.MathMode.TF32);
+    assertThat(s.maxUsers()).isEqualTo(1024);
+    assertThat(s.gpu().cublasCandidates()).containsExactly("/opt/cuda/libcublas.so.13");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> bind(Map.of("reranker.gpu.math",
+        "bf16")).computeSettings()).hasMessage("reranker.gpu.math must be fp32 or tf32, got "
+        + "'bf16'");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> bind(Map.of("reranker.compute",
+        "cuda")).computeSettings()).hasMessageContaining("must be cpu, gpu or auto");
   }
 
   @Test
