@@ -4,7 +4,7 @@
 # project's classes with the few jars the check touches (no ND4J natives: it loads models with
 # ModelArtifacts.loadPlain), and the PyTorch anchor from the shared GPU probe.
 #
-#   gpu/prepare-device-check.sh              # build (needs JDK 25 and a packaged target/classes)
+#   gpu/prepare-device-check.sh              # build (needs JDK 25, target/classes and the jar)
 #   gpu/prepare-device-check.sh --emulate    # then run the check here, quick sizes, on the host
 #                                            # emulation of libcuda/cuBLAS (a harness check only)
 set -euo pipefail
@@ -15,16 +15,17 @@ rm -rf "$C" && mkdir -p "$C/lib"
 "$J/bin/jlink" --add-modules java.base --strip-debug --no-man-pages --no-header-files \
   --compress=zip-9 --output "$C/jdk"
 strip --strip-unneeded "$C/jdk/lib/server/libjvm.so" 2>/dev/null || true
-# the project's classes, without the bundled demo models' duplicates of what the tree carries
+# the project's classes and the shipped kernels (the tree carries the models)
 (cd target/classes && "$J/bin/jar" --create --file "../../$C/lib/reranker-classes.jar" \
   --no-manifest dev META-INF/LICENSE META-INF/NOTICE gpu)
-M2=${MAVEN_REPO:-$HOME/.m2/repository}
-./mvnw -B -q -o dependency:build-classpath -Dmdep.outputFile="$C/classpath.txt" >/dev/null
-for jar in $(tr ':' '\n' < "$C/classpath.txt" | grep -E \
-    '/tools/jackson/core/jackson-(core|databind)/|/com/fasterxml/jackson/core/jackson-annotations/|/org/nd4j/nd4j-api/'); do
-  cp "$jar" "$C/lib/"
-done
-rm "$C/classpath.txt"
+# the jars it touches, from the service jar (Jackson 3 for model.json; nd4j-api's classes, never
+# its natives, for the types the model package names)
+JAR=target/reranker.jar
+[ -f "$JAR" ] || { echo "build $JAR first: ./mvnw -B package -DskipTests" >&2; exit 1; }
+NEEDED=$("$J/bin/jar" --list --file "$JAR" | grep -E \
+  '^BOOT-INF/lib/(jackson-(core|databind)-3\.|jackson-annotations-2\.|nd4j-api-)[^/]*\.jar$')
+(cd "$C/lib" && "$J/bin/jar" --extract --file "../../../$JAR" $NEEDED && mv BOOT-INF/lib/*.jar . \
+  && rm -r BOOT-INF)
 PROBE=${GPU_PROBE:-../shared/peers/gpu-probe}
 if [ -f "$PROBE/fold_anchor.py" ]; then
   cp "$PROBE/fold_anchor.py" "$C/fold_anchor.py"
