@@ -129,6 +129,25 @@ public final class FavorState implements AttentionState {
     position = newPosition;
   }
 
+  /**
+   * Copies [S | z] into native memory at {@code byteOffset} (a GPU's page-locked staging buffer:
+   * one copy, no intermediate array).
+   */
+  public void copyTo(java.lang.foreign.MemorySegment dst, long byteOffset) {
+    java.lang.foreign.MemorySegment.copy(data, 0, dst, java.lang.foreign.ValueLayout.JAVA_FLOAT,
+        byteOffset, data.length);
+  }
+
+  /** Overwrites [S | z] from native memory at {@code byteOffset} and sets the position. */
+  public void copyFrom(java.lang.foreign.MemorySegment src, long byteOffset, long newPosition) {
+    if (newPosition < 0) {
+      throw new IllegalArgumentException("position must be ≥ 0, got " + newPosition);
+    }
+    java.lang.foreign.MemorySegment.copy(src, java.lang.foreign.ValueLayout.JAVA_FLOAT,
+        byteOffset, data, 0, data.length);
+    position = newPosition;
+  }
+
   /** Whether every number is finite (a guard for very long histories). */
   public boolean isFinite() {
     for (float x : data) {

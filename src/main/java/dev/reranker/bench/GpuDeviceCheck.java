@@ -381,10 +381,25 @@ public final class GpuDeviceCheck {
       for (int b : batches) {
         CudaEncoder.Rows rows = oneEventRows(b, ew.itemCount(), random);
         double residentRate = rate(b, () -> encoder.foldResident(rows, resident, null));
-        float[] states = new float[b * ew.stateFloats()];
+        float[][] perUser = new float[b][ew.stateFloats()]; // as the cache holds them: per user
         float[] users = new float[b * ew.dim()];
-        double transferRate = rate(b, () -> encoder.fold(rows, states, users));
-        double copyBound = copyBound(encoder, b, stateBytes);
+        CudaEncoder.HostStates host = new CudaEncoder.HostStates() {
+          @Override
+          public void gather(MemorySegment staging, int sequences) {
+            IntStream.range(0, sequences).parallel().forEach(u -> MemorySegment.copy(
+                perUser[u], 0, staging, java.lang.foreign.ValueLayout.JAVA_FLOAT,
+                u * stateBytes, perUser[u].length));
+          }
+
+          @Override
+          public void scatter(MemorySegment staging, int sequences) {
+            IntStream.range(0, sequences).parallel().forEach(u -> MemorySegment.copy(staging,
+                java.lang.foreign.ValueLayout.JAVA_FLOAT, u * stateBytes, perUser[u], 0,
+                perUser[u].length));
+          }
+        };
+        double transferRate = rate(b, () -> encoder.fold(rows, host, users));
+        double copyBound = copyBound(b, stateBytes);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("B", b);
         r.put("resident_events_per_s", Math.round(residentRate));
@@ -439,17 +454,27 @@ public final class GpuDeviceCheck {
   }
 
   /**
-   * The pinned-copy bound: B states copied host → device and back, timed alone (the copy rate of
-   * this machine's link, measured in this run).
+   * The pinned-copy bound: B states copied from page-locked host memory to the device and back,
+   * nothing else (the link's rate, measured in this run), as events per second.
    */
-  private double copyBound(CudaEncoder encoder, int b, long stateBytes) {
-    float[] states = new float[(int) (b * stateBytes / 4)];
-    try (CudaEncoder.DeviceStates scratch = encoder.allocateStates(b)) {
-      Runnable roundTrip = () -> {
-        scratch.upload(0, states);
-        scratch.download(0, states);
-      };
-      return rate(b, roundTrip);
+  private double copyBound(int b, long stateBytes) {
+    long bytes = b * stateBytes;
+    try (Cuda cuda = Cuda.open(with(1, 0))) {
+      MemorySegment stream = cuda.newStream();
+      MemorySegment host = cuda.mallocHost(bytes);
+      long device = cuda.malloc(bytes);
+      try {
+        return rate(b, () -> {
+          cuda.copyToDevice(device, host, bytes, stream);
+          cuda.copyToHost(host, device, bytes, stream);
+          cuda.synchronize(stream);
+        });
+      } finally {
+        cuda.free(device);
+        cuda.freeHost(host);
+      }
+    } catch (GpuUnavailableException e) {
+      return Double.NaN;
     }
   }
 

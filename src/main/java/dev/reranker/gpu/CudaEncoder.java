@@ -84,6 +84,17 @@ public final class CudaEncoder implements AutoCloseable {
     }
   }
 
+  /**
+   * Where a pass's states live on the host: the encoder hands over its page-locked staging buffer
+   * and the caller copies each sequence's state straight in (before) and out (after), one copy
+   * each way with no intermediate array. Sequence s's floats are at byte {@code 4·s·stateFloats}.
+   */
+  public interface HostStates {
+    void gather(MemorySegment staging, int sequences);
+
+    void scatter(MemorySegment staging, int sequences);
+  }
+
   /** States kept in device memory, one slot per user. */
   public final class DeviceStates implements AutoCloseable {
     final long pointer;
@@ -290,21 +301,48 @@ public final class CudaEncoder implements AutoCloseable {
    * {@code userVectors[s·D ..]}.
    */
   public synchronized void fold(Rows rows, float[] states, float[] userVectors) {
-    check(rows, userVectors);
     int n = rows.sequences();
     if (states.length != (long) n * stateFloats) {
       throw new IllegalArgumentException("states must hold " + n + " × " + stateFloats
           + " floats, has " + states.length);
     }
+    fold(rows, new HostStates() {
+      @Override
+      public void gather(MemorySegment staging, int sequences) {
+        MemorySegment.copy(states, 0, staging, JAVA_FLOAT, 0, states.length);
+      }
+
+      @Override
+      public void scatter(MemorySegment staging, int sequences) {
+        MemorySegment.copy(staging, JAVA_FLOAT, 0, states, 0, states.length);
+      }
+    }, userVectors);
+  }
+
+  /**
+   * One pass with the states on the host, copied by {@code states} straight into and out of the
+   * page-locked staging buffer: the service's path. The staging slots are 0 .. n−1 (the rows'
+   * slots are ignored); user vectors go to {@code userVectors[s·D ..]}.
+   */
+  public synchronized void fold(Rows rows, HostStates states, float[] userVectors) {
+    check(rows, userVectors);
+    int n = rows.sequences();
     int[] slots = new int[n];
     for (int s = 0; s < n; s++) {
       slots[s] = s;
     }
     cuda.makeCurrent();
-    copyIn(dStates, states, states.length);
+    cuda.synchronize(stream); // the staging buffer is free
+    states.gather(pinnedStates, n);
+    long bytes = 4L * n * stateFloats;
+    cuda.copyToDevice(dStates, pinnedStates, bytes, stream);
     run(new Rows(rows.item(), rows.indexBucket(), rows.gapBucket(), rows.seqLength(), slots),
         dStates);
-    copyOut(states, dStates, states.length, userVectors, n);
+    cuda.copyToHost(pinnedStates, dStates, bytes, stream);
+    cuda.copyToHost(pinnedUsers, dUsers, 4L * n * w.dim(), stream);
+    cuda.synchronize(stream);
+    states.scatter(pinnedStates, n);
+    MemorySegment.copy(pinnedUsers, JAVA_FLOAT, 0, userVectors, 0, n * w.dim());
   }
 
   /**
@@ -326,7 +364,9 @@ public final class CudaEncoder implements AutoCloseable {
     cuda.makeCurrent();
     run(rows, states.pointer);
     if (userVectors != null) {
-      copyOut(null, 0, 0, userVectors, rows.sequences());
+      cuda.copyToHost(pinnedUsers, dUsers, 4L * rows.sequences() * w.dim(), stream);
+      cuda.synchronize(stream);
+      MemorySegment.copy(pinnedUsers, JAVA_FLOAT, 0, userVectors, 0, rows.sequences() * w.dim());
     } else {
       cuda.synchronize(stream);
     }
@@ -569,20 +609,6 @@ public final class CudaEncoder implements AutoCloseable {
       cuda.synchronize(stream);
       MemorySegment.copy(pinnedStates, JAVA_FLOAT, 0, dst, (int) done, count);
     }
-  }
-
-  /** States (when given) and the pass's user vectors back to the host, one synchronisation. */
-  private void copyOut(float[] states, long statesPointer, int stateLength, float[] users,
-      int n) {
-    if (states != null) {
-      cuda.copyToHost(pinnedStates, statesPointer, 4L * stateLength, stream);
-    }
-    cuda.copyToHost(pinnedUsers, dUsers, 4L * n * w.dim(), stream);
-    cuda.synchronize(stream);
-    if (states != null) {
-      MemorySegment.copy(pinnedStates, JAVA_FLOAT, 0, states, 0, stateLength);
-    }
-    MemorySegment.copy(pinnedUsers, JAVA_FLOAT, 0, users, 0, n * w.dim());
   }
 
   private DeviceWeights uploadWeights(EncoderWeights weights) {

@@ -8,6 +8,7 @@ import dev.reranker.gpu.CudaEncoder;
 import dev.reranker.gpu.EncoderWeights;
 import dev.reranker.gpu.GpuSettings;
 import dev.reranker.gpu.GpuUnavailableException;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -157,8 +158,7 @@ public final class GpuEncoderBackend implements EncoderBackend {
     int[] gap = new int[rows];
     int[] lengths = new int[n];
     int[] slots = new int[n];
-    int stateFloats = encoder.stateFloats();
-    float[] states = new float[n * stateFloats];
+    long stateBytes = 4L * encoder.stateFloats();
     int r = 0;
     for (int s = 0; s < n; s++) {
       Segment seg = segments.get(s);
@@ -175,29 +175,57 @@ public final class GpuEncoderBackend implements EncoderBackend {
       }
       lengths[s] = seg.to() - seg.from();
       slots[s] = s;
-      int offset = s * stateFloats;
-      for (int l = 0; l < layers; l++) {
-        FavorState f = (FavorState) state.layer(l);
-        f.copyTo(states, offset);
-        offset += f.size();
-      }
     }
     float[] users = new float[n * dim];
-    encoder.fold(new CudaEncoder.Rows(item, index, gap, lengths, slots), states, users);
+    encoder.fold(new CudaEncoder.Rows(item, index, gap, lengths, slots),
+        new CudaEncoder.HostStates() {
+          @Override
+          public void gather(MemorySegment staging, int sequences) {
+            parallel(sequences).forEach(s -> {
+              long at = s * stateBytes;
+              EncoderState state = segments.get(s).work().state();
+              for (int l = 0; l < layers; l++) {
+                FavorState f = (FavorState) state.layer(l);
+                f.copyTo(staging, at);
+                at += 4L * f.size();
+              }
+            });
+          }
+
+          @Override
+          public void scatter(MemorySegment staging, int sequences) {
+            parallel(sequences).forEach(s -> {
+              long at = s * stateBytes;
+              Segment seg = segments.get(s);
+              EncoderState state = seg.work().state();
+              int count = seg.to() - seg.from();
+              for (int l = 0; l < layers; l++) {
+                FavorState f = (FavorState) state.layer(l);
+                f.copyFrom(staging, at, f.position() + count);
+                at += 4L * f.size();
+              }
+            });
+          }
+        }, users);
     for (int s = 0; s < n; s++) {
       Segment seg = segments.get(s);
       EncoderState state = seg.work().state();
       int count = seg.to() - seg.from();
-      int offset = s * stateFloats;
-      for (int l = 0; l < layers; l++) {
-        FavorState f = (FavorState) state.layer(l);
-        f.copyFrom(states, offset, f.position() + count);
-        offset += f.size();
-      }
       state.replace(state.layersView(), java.util.Arrays.copyOfRange(users, s * dim,
           (s + 1) * dim), state.position() + count, seg.work().timestamps()[seg.to() - 1]);
     }
   }
+
+  /**
+   * The users of a pass, in parallel when there are enough of them for the copies to outweigh
+   * the fork (the states of 1,024 users are 35 MB for the default model).
+   */
+  private static java.util.stream.IntStream parallel(int sequences) {
+    java.util.stream.IntStream all = java.util.stream.IntStream.range(0, sequences);
+    return sequences >= PARALLEL_COPY_USERS ? all.parallel() : all;
+  }
+
+  private static final int PARALLEL_COPY_USERS = 256;
 
   @Override
   public void close() {
