@@ -52,6 +52,32 @@ public final class PlainWeights {
   final Layer[] layers;
   final float[] finalGain; // (D)
   final float[] finalBias; // (D)
+  /** Each layer's matrices as arrays of rows, for {@link IncrementalEncoder}'s products. */
+  final LayerRows[] rows;
+
+  /**
+   * A layer's matrices as one array per row, (in)[out]: a row-at-a-time product over them
+   * ({@code out[j] += x_i · row_i[j]}) indexes both arrays alike, which C2 vectorises; over the
+   * flat row-major array ({@code w[i·cols + j]}) it cannot rule out that the output overlaps the
+   * weights at an offset and runs it scalar (measured: 3.6 against 25–35 GFLOP/s with 4 rows per
+   * pass, d = 64). The same numbers as the flat arrays, held twice (≈ 0.4 MB for the default model).
+   */
+  record LayerRows(float[][] wq, float[][] wk, float[][] wv, float[][] wo, float[][] w1,
+      float[][] w2) {
+    static LayerRows of(Layer l, int d, int f) {
+      return new LayerRows(split(l.wq(), d, d), split(l.wk(), d, d), split(l.wv(), d, d),
+          split(l.wo(), d, d), split(l.w1(), d, f), split(l.w2(), f, d));
+    }
+  }
+
+  /** (rows, cols) row-major → one array per row. */
+  static float[][] split(float[] flat, int rows, int cols) {
+    float[][] out = new float[rows][];
+    for (int i = 0; i < rows; i++) {
+      out[i] = java.util.Arrays.copyOfRange(flat, i * cols, (i + 1) * cols);
+    }
+    return out;
+  }
 
   public PlainWeights(ModelConfig config, ModelWeights weights, String modelVersion) {
     this(config, flat(weights.castTo(DataType.FLOAT).arrays()), weights.projections(),
@@ -76,6 +102,10 @@ public final class PlainWeights {
     }
     finalGain = tensors.get("final.ln.gain");
     finalBias = tensors.get("final.ln.bias");
+    rows = new LayerRows[layers.length];
+    for (int l = 0; l < layers.length; l++) {
+      rows[l] = LayerRows.of(layers[l], config.dim(), config.ffnDim());
+    }
   }
 
   private static Map<String, float[]> flat(Map<String, INDArray> arrays) {
