@@ -160,6 +160,23 @@ typedef struct {
   i64 layerOffset; // this layer's offset within a slot
 } ScanArgs;
 
+// The rows of one (sequence or chunk, head, column j), walked from the state column col[]:
+// S[:, j] += φ(k_r)·[v_r, 1]_j, then num_r[j] = φ(q_r)ᵀ S[:, j] (the new event included, as
+// FavorStepKernel). Shared by the plain and the chunked scan; expects a, h, j, width, start,
+// length and col in scope.
+#define SCAN_ROWS(M)                                                                        \
+  for (i64 r = start; r < start + length; r++) {                                            \
+    const float* fk = a->phik + (r * a->heads + h) * M;                                     \
+    const float* fq = a->phiq + (r * a->heads + h) * M;                                     \
+    float vj = j < a->dv ? a->v[r * a->heads * a->dv + h * a->dv + j] : 1.0f;               \
+    float acc = 0;                                                                          \
+    for (int i = 0; i < M; i++) {                                                           \
+      col[i] += fk[i] * vj;                                                                 \
+      acc += fq[i] * col[i];                                                                \
+    }                                                                                       \
+    a->num[(r * a->heads + h) * width + j] = acc;                                           \
+  }
+
 #define SCAN_BODY(M)                                                                        \
   BODY void scan_body_##M(i64 t, const ScanArgs* a) {                                       \
     i64 width = a->dv + 1;                                                                  \
@@ -170,17 +187,7 @@ typedef struct {
     float col[M];                                                                           \
     for (int i = 0; i < M; i++) col[i] = s[i * width];                                      \
     i64 start = a->seqStart[seq], length = a->seqLength[seq];                               \
-    for (i64 r = start; r < start + length; r++) {                                          \
-      const float* fk = a->phik + (r * a->heads + h) * M;                                   \
-      const float* fq = a->phiq + (r * a->heads + h) * M;                                   \
-      float vj = j < a->dv ? a->v[r * a->heads * a->dv + h * a->dv + j] : 1.0f;             \
-      float acc = 0;                                                                        \
-      for (int i = 0; i < M; i++) {                                                         \
-        col[i] += fk[i] * vj;                                                               \
-        acc += fq[i] * col[i];                                                              \
-      }                                                                                     \
-      a->num[(r * a->heads + h) * width + j] = acc;                                         \
-    }                                                                                       \
+    SCAN_ROWS(M)                                                                            \
     for (int i = 0; i < M; i++) s[i * width] = col[i];                                      \
   }
 SCAN_BODY(16)
@@ -279,17 +286,7 @@ typedef struct {
     float col[M];                                                                            \
     for (int i = 0; i < M; i++) col[i] = p[i * width];                                       \
     i64 start = a->chunkStart[c], length = a->chunkLength[c];                                \
-    for (i64 r = start; r < start + length; r++) {                                           \
-      const float* fk = a->phik + (r * a->heads + h) * M;                                    \
-      const float* fq = a->phiq + (r * a->heads + h) * M;                                    \
-      float vj = j < a->dv ? a->v[r * a->heads * a->dv + h * a->dv + j] : 1.0f;              \
-      float acc = 0;                                                                         \
-      for (int i = 0; i < M; i++) {                                                          \
-        col[i] += fk[i] * vj;                                                                \
-        acc += fq[i] * col[i];                                                               \
-      }                                                                                      \
-      a->num[(r * a->heads + h) * width + j] = acc;                                          \
-    }                                                                                        \
+    SCAN_ROWS(M)                                                                             \
   }
 CHUNK_SCAN_BODY(16)
 CHUNK_SCAN_BODY(32)

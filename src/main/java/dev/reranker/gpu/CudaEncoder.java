@@ -137,7 +137,6 @@ public final class CudaEncoder implements AutoCloseable {
 
   private final Cuda cuda;
   private final Cublas cublas;
-  private final boolean ownsDriver;
   private final MemorySegment stream;
   private final EncoderWeights w;
   private final int maxRows;
@@ -210,7 +209,7 @@ public final class CudaEncoder implements AutoCloseable {
             + ") do not run on " + cuda.describe());
       }
       MemorySegment module = cuda.loadModule(fatbin.image());
-      return new CudaEncoder(cuda, true, cublas, stream, module, weights, settings.maxRows(),
+      return new CudaEncoder(cuda, cublas, stream, module, weights, settings.maxRows(),
           maxUsers);
     } catch (Cuda.CudaException e) {
       cuda.close();
@@ -222,13 +221,12 @@ public final class CudaEncoder implements AutoCloseable {
     }
   }
 
-  private CudaEncoder(Cuda cuda, boolean ownsDriver, Cublas cublas, MemorySegment stream,
+  private CudaEncoder(Cuda cuda, Cublas cublas, MemorySegment stream,
       MemorySegment module, EncoderWeights weights, int maxRows, int maxUsers) {
     if (maxUsers < 1 || maxUsers > maxRows) {
       throw new IllegalArgumentException("maxUsers must be in [1, maxRows], got " + maxUsers);
     }
     this.cuda = cuda;
-    this.ownsDriver = ownsDriver;
     this.cublas = cublas;
     this.stream = stream;
     this.w = weights;
@@ -638,8 +636,6 @@ public final class CudaEncoder implements AutoCloseable {
     cuda.freeHost(pinnedUsers);
     cuda.freeHost(pinnedChunkInts);
     cublas.close();
-    if (ownsDriver) {
-      cuda.close();
-    }
+    cuda.close();
   }
 }
