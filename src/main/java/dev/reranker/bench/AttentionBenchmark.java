@@ -79,6 +79,7 @@ public final class AttentionBenchmark {
 
   private final Options options;
   private final PrintStream log;
+  private Roofline roofline;
 
   public AttentionBenchmark(Options options, PrintStream log) {
     this.options = options;
@@ -95,6 +96,8 @@ public final class AttentionBenchmark {
 
     // warm up the JIT and ND4J's op setup on a small history
     warmUp(favor, softmax, map);
+    roofline = Roofline.measure(rooflineShapes(options));
+    log.println(roofline.describe());
 
     float[][] events = randomEvents(heads * headDim, STEP_EVENTS, options.seed() + 1);
     List<Row> rows = new ArrayList<>();
@@ -186,6 +189,51 @@ public final class AttentionBenchmark {
     return median(perStep);
   }
 
+  /**
+   * The GEMM shapes of an encode, with the positions of a long history as rows: the FAVOR+
+   * feature projection (x·Wᵀ), its chunked readout (φ(q)·[S | z]) and a chunk's scores
+   * (φ(q)·φ(k)ᵀ), and the softmax scores (q·kᵀ over a row block).
+   */
+  static Map<String, int[]> rooflineShapes(Options o) {
+    Map<String, int[]> shapes = new LinkedHashMap<>();
+    int d = o.headDim();
+    int m = o.features();
+    shapes.put("feature projection", new int[] {4096, d, m});
+    shapes.put("state readout", new int[] {4096, m, d + 1});
+    shapes.put("chunk scores", new int[] {o.chunk(), m, o.chunk()});
+    shapes.put("softmax block scores", new int[] {o.block(), d, 4096});
+    return shapes;
+  }
+
+  /**
+   * FLOP of a FAVOR+ causal encode in the chunked form, per head: the q and k feature
+   * projections (2 × 2Ldm), and per chunk of c positions the scores φ(q)φ(k)ᵀ (2c²m), their masked
+   * product with [v, 1] (2c²(d+1)), the readout φ(q)[S | z] (2cm(d+1)) and the state update
+   * φ(k)ᵀ[v, 1] (2cm(d+1)). Elementwise work (exp, norms, division) is not counted: the roof is a
+   * GEMM rate.
+   */
+  public static double favorEncodeFlop(int length, int heads, int headDim, int features,
+      int chunk) {
+    double l = length;
+    double d = headDim;
+    double m = features;
+    double c = Math.min(chunk, length);
+    double projections = 2 * 2 * l * d * m;
+    double perPosition = 2 * c * m + 2 * c * (d + 1) + 4 * m * (d + 1);
+    return heads * (projections + l * perPosition);
+  }
+
+  /** FLOP of an exact causal softmax encode, per head: q·kᵀ and weights·v over the L(L+1)/2 pairs. */
+  public static double softmaxEncodeFlop(int length, int heads, int headDim) {
+    double pairs = (double) length * (length + 1) / 2;
+    return heads * 2 * 2 * pairs * headDim;
+  }
+
+  /** Bytes an encode must move at least: q, k, v in and the output out, fp32. */
+  public static double encodeBytes(int length, int heads, int headDim) {
+    return 4.0 * 4 * heads * length * headDim;
+  }
+
   /** Live bytes of a FAVOR+ causal encode at its peak (see the class comment). */
   private long favorPeakBytes(long length) {
     long h = options.heads();
@@ -246,9 +294,33 @@ public final class AttentionBenchmark {
       m.put("favor_encode_peak_bytes", r.favorEncodePeakBytes());
       m.put("softmax_encode_peak_bytes", r.softmaxEncodePeakBytes());
       m.put("materialised_prefix_bytes", r.materialisedPrefixBytes());
+      if (roofline != null) {
+        double favorFlop = favorEncodeFlop(r.length(), options.heads(), options.headDim(),
+            options.features(), options.chunk());
+        double softmaxFlop = softmaxEncodeFlop(r.length(), options.heads(), options.headDim());
+        double bytes = encodeBytes(r.length(), options.heads(), options.headDim());
+        m.put("favor_encode_flop", favorFlop);
+        m.put("favor_encode_floor_ms", round(roofline.floorSeconds(favorFlop, bytes) * 1e3));
+        m.put("favor_encode_roofline_fraction", round(roofline.fraction(favorFlop, bytes,
+            r.favorEncodeMs() / 1e3)));
+        m.put("favor_encode_gflops", round(favorFlop / (r.favorEncodeMs() * 1e6)));
+        m.put("softmax_encode_flop", softmaxFlop);
+        m.put("softmax_encode_roofline_fraction", round(roofline.fraction(softmaxFlop, bytes,
+            r.softmaxEncodeMs() / 1e3)));
+      }
       results.add(m);
     }
     doc.put("results", results);
+    if (roofline != null) {
+      doc.put("roofline", roofline.toJson());
+      Map<String, Object> byLength = new LinkedHashMap<>();
+      results.forEach(m -> byLength.put(String.valueOf(m.get("length")),
+          m.get("favor_encode_roofline_fraction")));
+      doc.put("favor_encode_roofline_fraction", byLength);
+      doc.put("favor_encode_roofline_target", ">= 0.25 at every length");
+      doc.put("favor_encode_roofline_met", results.stream().allMatch(m ->
+          (Double) m.get("favor_encode_roofline_fraction") >= 0.25));
+    }
     doc.put("targets", targets(rows));
     return doc;
   }
@@ -301,6 +373,29 @@ public final class AttentionBenchmark {
         + "would add %.1f MB), softmax %.1f MB%n", longest.length(),
         longest.favorEncodePeakBytes() / 1e6, longest.materialisedPrefixBytes() / 1e6,
         longest.softmaxEncodePeakBytes() / 1e6));
+    return b.toString();
+  }
+
+  /** Achieved ÷ floor per length, from the report (empty when no roofline was measured). */
+  @SuppressWarnings("unchecked")
+  public static String rooflineTable(Map<String, Object> doc) {
+    Map<String, Object> roof = (Map<String, Object>) doc.get("roofline");
+    if (roof == null) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder(String.format("Roofline (this thread): sgemm %.1f GFLOP/s "
+        + "at the encode's shapes, copy %.1f GB/s%n", (Double) roof.get("sgemm_gflops"),
+        (Double) roof.get("copy_gb_per_s")));
+    b.append("| length | FAVOR+ GFLOP | FAVOR+ GFLOP/s | FAVOR+ floor ms | FAVOR+ / roofline "
+        + "| softmax / roofline |\n|---:|---:|---:|---:|---:|---:|\n");
+    for (Map<String, Object> m : (List<Map<String, Object>>) doc.get("results")) {
+      b.append(String.format("| %d | %.3f | %.1f | %.3f | %.3f | %.3f |%n", m.get("length"),
+          (Double) m.get("favor_encode_flop") / 1e9, m.get("favor_encode_gflops"),
+          m.get("favor_encode_floor_ms"), m.get("favor_encode_roofline_fraction"),
+          m.get("softmax_encode_roofline_fraction")));
+    }
+    b.append(String.format("FAVOR+ encode ≥ 0.25 of its roofline at every length: %s%n",
+        Boolean.TRUE.equals(doc.get("favor_encode_roofline_met")) ? "met" : "NOT met"));
     return b.toString();
   }
 

@@ -77,6 +77,8 @@ final class BenchAttentionCommand implements Callable<Integer> {
     stdout.println();
     stdout.print(AttentionBenchmark.table(rows));
     Map<String, Object> report = benchmark.report(rows);
+    stdout.println();
+    stdout.print(AttentionBenchmark.rooflineTable(report));
     if (out != null) {
       writeJson(out, report);
       stdout.println("wrote " + out.toAbsolutePath());
