@@ -105,10 +105,24 @@ public final class IngestBenchmark {
           options.users(), produceRate);
       double bare = bareConsumer(servers, topic);
       log.printf("bare consumer: %,.0f events/s%n", bare);
-      Map<String, Object> ingest = ingest(servers, topic, work, run, admin);
+      double noop = noopProcessor(servers, topic, work, run);
+      log.printf("no-op Kafka Streams processor (exactly_once_v2): %,.0f events/s%n", noop);
+      Map<String, Object> noFold = ingest(servers, topic, work, run + "-nofold", admin, false);
+      double noFoldRate = (double) noFold.remove("events_per_s");
+      log.printf("ingest without the fold: %,.0f events/s%n", noFoldRate);
+      Map<String, Object> ingest = ingest(servers, topic, work, run, admin, true);
       double ingestRate = (double) ingest.remove("events_per_s");
-      log.printf("ingest: %,.0f events/s (%.1f%% of the bare consumer)%n", ingestRate,
-          100 * ingestRate / bare);
+      log.printf("ingest: %,.0f events/s (%.2f of the no-fold topology, %.3f of the bare "
+          + "consumer)%n", ingestRate, ingestRate / noFoldRate, ingestRate / bare);
+      Roofline roofline = Roofline.measure(rooflineShapes());
+      log.println(roofline.describe());
+      Map<String, Object> fold = foldCost();
+      Map<String, Object> folds = foldRoofline(roofline, (Double) fold.get(
+          "fold_us_at_position_101"));
+      log.printf("fold per event: single %.2f µs (%.3f of its roofline), batched (1 event × %,d "
+          + "users) %.2f µs (%.3f)%n", folds.get("single_fold_us"),
+          folds.get("single_fold_roofline_fraction"), BATCH_USERS, folds.get("batched_fold_us"),
+          folds.get("batched_fold_roofline_fraction"));
 
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("benchmark", "ingest");
@@ -124,13 +138,34 @@ public final class IngestBenchmark {
       doc.put("config", config);
       doc.put("machine", Machine.describe());
       doc.put("ingest_events_per_s", Math.round(ingestRate));
+      doc.put("no_fold_events_per_s", Math.round(noFoldRate));
+      doc.put("noop_processor_events_per_s", Math.round(noop));
       doc.put("bare_consumer_events_per_s", Math.round(bare));
-      doc.put("ratio", Math.round(1000 * ingestRate / bare) / 1000.0);
-      doc.put("target", ">= 0.5 of the bare consumer");
-      doc.put("target_met", ingestRate >= 0.5 * bare);
+      doc.put("ingest_vs_no_fold", round(ingestRate / noFoldRate));
+      doc.put("no_fold_vs_bare_consumer", round(noFoldRate / bare));
+      doc.put("noop_processor_vs_bare_consumer", round(noop / bare));
+      doc.put("ratio", round(ingestRate / bare));
+      doc.putAll(folds);
+      doc.put("roofline", roofline.toJson());
+      Map<String, Object> targets = new LinkedHashMap<>();
+      targets.put("ingest_vs_no_fold >= 0.8", ingestRate >= 0.8 * noFoldRate);
+      targets.put("no_fold_vs_bare_consumer >= 0.15", noFoldRate >= 0.15 * bare);
+      targets.put("batched_fold_roofline_fraction >= 0.5",
+          (Double) folds.get("batched_fold_roofline_fraction") >= 0.5);
+      targets.put("batched_fold_us <= single_fold_us",
+          (Double) folds.get("batched_fold_us") <= (Double) folds.get("single_fold_us"));
+      targets.put("single_fold_roofline_fraction >= 0.25",
+          (Double) folds.get("single_fold_roofline_fraction") >= 0.25);
+      doc.put("targets", targets);
       doc.put("produce_events_per_s", Math.round(produceRate));
       doc.putAll(ingest);
-      doc.put("fold_cost", foldCost());
+      Map<?, ?> fresh = (Map<?, ?>) ingest.get("freshness");
+      doc.put("freshness_ms_p50", fresh.get("p50_ms"));
+      doc.put("freshness_ms_p99", fresh.get("p99_ms"));
+      targets.put("freshness_ms_p99 <= 100", (Double) fresh.get("p99_ms") <= 100
+          && ((Long) fresh.get("timed_out")) == 0);
+      doc.put("no_fold", noFold);
+      doc.put("fold_cost", fold);
       return doc;
     } finally {
       if (broker != null) {
@@ -190,7 +225,7 @@ public final class IngestBenchmark {
   }
 
   private Map<String, Object> ingest(String servers, String topic, Path work, String run,
-      Admin admin) throws Exception {
+      Admin admin, boolean fold) throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     StateCache cache = new StateCache(1L << 30, null, Ticker.systemTicker());
     UserStates states = new UserStates(
@@ -200,7 +235,8 @@ public final class IngestBenchmark {
     IngestSettings defaults = IngestSettings.defaults();
     IngestSettings settings = new IngestSettings(topic, topic + "-dlq", defaults.historyLimit(),
         defaults.futureTolerance(), defaults.maxRecordBytes(), defaults.dlqMaxValueBytes(),
-        defaults.microBatchEvents(), defaults.flushInterval(), defaults.eagerArms());
+        defaults.microBatchEvents(), defaults.flushInterval(),
+        fold ? defaults.eagerArms() : java.util.Set.of());
     StreamsBuilder builder = new StreamsBuilder();
     IngestTopology.build(builder, settings, states, metrics, Clock.systemUTC());
     Properties props = new Properties();
@@ -208,7 +244,7 @@ public final class IngestBenchmark {
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    props.put(StreamsConfig.STATE_DIR_CONFIG, work.resolve("streams").toString());
+    props.put(StreamsConfig.STATE_DIR_CONFIG, work.resolve("streams-" + run).toString());
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
@@ -224,7 +260,7 @@ public final class IngestBenchmark {
         if (applied > 0 && first == 0) {
           first = System.nanoTime();
         }
-        if (applied == options.events() && allFolded(cache)) {
+        if (applied == options.events() && (!fold || allFolded(cache))) {
           break;
         }
         Thread.sleep(5);
@@ -253,12 +289,223 @@ public final class IngestBenchmark {
       changelog.put("broker_log_bytes_per_event", round((double) changelogLogBytes(admin, appId)
           / options.events()));
       out.put("changelog", changelog);
+      if (fold) {
+        out.put("freshness", freshness(servers, topic, cache));
+      }
       out.put("cached_users", cache.estimatedSize());
-      out.put("state_bytes_per_user", cache.bytesByArm().get(Arm.PERFORMER)
-          / Math.max(1, cache.estimatedSize()));
+      if (fold) {
+        out.put("state_bytes_per_user", cache.bytesByArm().get(Arm.PERFORMER)
+            / Math.max(1, cache.estimatedSize()));
+      }
       streams.close(Duration.ofSeconds(30));
       return out;
     }
+  }
+
+  /**
+   * Kafka Streams' own floor on this topic: a source and a processor that only counts, with the
+   * same processing guarantee (exactly_once_v2), commit interval and poll size as the ingest.
+   */
+  private double noopProcessor(String servers, String topic, Path work, String run)
+      throws Exception {
+    java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.stream(topic, org.apache.kafka.streams.kstream.Consumed.with(
+        org.apache.kafka.common.serialization.Serdes.ByteArray(),
+        org.apache.kafka.common.serialization.Serdes.ByteArray()))
+        .process(() -> new org.apache.kafka.streams.processor.api.Processor<byte[], byte[],
+            Void, Void>() {
+          @Override
+          public void process(org.apache.kafka.streams.processor.api.Record<byte[], byte[]> r) {
+            seen.incrementAndGet();
+          }
+        });
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "bench-noop-" + run);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, work.resolve("streams-noop-" + run).toString());
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+    long first = 0;
+    try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
+      streams.start();
+      long deadline = System.nanoTime() + 10L * 60 * 1_000_000_000L;
+      while (seen.get() < options.events() && System.nanoTime() < deadline) {
+        if (first == 0 && seen.get() > 0) {
+          first = System.nanoTime();
+        }
+        Thread.sleep(2);
+      }
+      long end = System.nanoTime();
+      if (seen.get() < options.events()) {
+        throw new IllegalStateException("no-op processor saw " + seen.get() + " of "
+            + options.events());
+      }
+      streams.close(Duration.ofSeconds(30));
+      return options.events() / ((end - first) / 1e9);
+    }
+  }
+
+  /**
+   * Produce-to-visible latency: probe events, 50 a second for 10 s, each for one of 50 fresh
+   * users, sent (linger 0, acks all) while a background producer adds 2,000 events a second for
+   * the benchmark's users; each probe is timed from its send until the user's cached performer
+   * state — what a rerank reads without catching up — has folded it, polled every 100 µs. The
+   * topology runs with the service's settings (exactly_once_v2, commit interval 100 ms).
+   */
+  private Map<String, Object> freshness(String servers, String topic, StateCache cache)
+      throws Exception {
+    int probeUsers = 50;
+    int probes = 500;
+    org.HdrHistogram.Histogram latencies = new org.HdrHistogram.Histogram(60_000_000L, 3);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic
+        .AtomicBoolean();
+    List<String> items = model.items().ids();
+    Map<String, Object> producerConfig = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
+        ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all");
+    long[] background = new long[1];
+    Thread load = new Thread(() -> {
+      SplittableRandom r = new SplittableRandom(options.seed() + 99);
+      try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerConfig,
+          new StringSerializer(), new ByteArraySerializer())) {
+        long next = System.nanoTime();
+        while (!stop.get()) {
+          for (int i = 0; i < 20; i++) { // 20 per 10 ms
+            String user = "u" + r.nextInt(options.users());
+            Interaction e = new Interaction(user, items.get(r.nextInt(items.size())),
+                System.currentTimeMillis(), EventType.VIEW, "load-" + background[0]++);
+            producer.send(new ProducerRecord<>(topic, user,
+                InteractionJson.toJson(e).getBytes(StandardCharsets.UTF_8)));
+          }
+          next += 10_000_000L;
+          java.util.concurrent.locks.LockSupport.parkNanos(next - System.nanoTime());
+        }
+      }
+    }, "bench-freshness-load");
+    load.start();
+    SplittableRandom r = new SplittableRandom(options.seed() + 7);
+    long timedOut = 0;
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerConfig,
+        new StringSerializer(), new ByteArraySerializer())) {
+      long[] positions = new long[probeUsers];
+      long next = System.nanoTime();
+      for (int i = 0; i < probes; i++) {
+        int u = i % probeUsers;
+        String user = "fresh-" + u;
+        long expected = ++positions[u];
+        Interaction e = new Interaction(user, items.get(r.nextInt(items.size())),
+            System.currentTimeMillis(), EventType.VIEW, "fresh-" + i);
+        long sent = System.nanoTime();
+        producer.send(new ProducerRecord<>(topic, user,
+            InteractionJson.toJson(e).getBytes(StandardCharsets.UTF_8)));
+        long deadline = sent + 10_000_000_000L;
+        while (true) {
+          var state = cache.getIfPresent(new StateKey(user, Arm.PERFORMER));
+          if (state != null && state.historyPosition() >= expected) {
+            latencies.recordValue(Math.max(1, (System.nanoTime() - sent) / 1000));
+            break;
+          }
+          if (System.nanoTime() > deadline) {
+            timedOut++;
+            break;
+          }
+          java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
+        next += 20_000_000L;
+        java.util.concurrent.locks.LockSupport.parkNanos(next - System.nanoTime());
+      }
+    } finally {
+      stop.set(true);
+      load.join();
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("probes", probes);
+    out.put("timed_out", timedOut);
+    out.put("background_events", background[0]);
+    out.put("p50_ms", round(latencies.getValueAtPercentile(50) / 1e3));
+    out.put("p99_ms", round(latencies.getValueAtPercentile(99) / 1e3));
+    out.put("max_ms", round(latencies.getMaxValue() / 1e3));
+    out.put("commit_interval_ms", 100);
+    return out;
+  }
+
+  /** Users in the batched-fold probe: one new event each. */
+  static final int BATCH_USERS = 2000;
+
+  /** The GEMM shapes of a batched fold: the projections and the FFN over a batch of events. */
+  private Map<String, int[]> rooflineShapes() {
+    int d = model.config().dim();
+    int f = model.config().ffnDim();
+    Map<String, int[]> shapes = new LinkedHashMap<>();
+    shapes.put("projection", new int[] {BATCH_USERS, d, d});
+    shapes.put("ffn in", new int[] {BATCH_USERS, d, f});
+    shapes.put("ffn out", new int[] {BATCH_USERS, f, d});
+    return shapes;
+  }
+
+  /**
+   * FLOP of folding one event into a performer state, per layer: the q, k, v and output
+   * projections (4 × 2d²), the FFN (2 × 2df), the q and k feature maps (2 × 2dm over the heads),
+   * and per head the state update φ(k)ᵀ[v, 1] and readout φ(q)[S | z] (2 × 2m(d/h + 1)).
+   */
+  static double foldFlop(dev.reranker.model.ModelConfig c) {
+    double d = c.dim();
+    double f = c.ffnDim();
+    double m = c.features();
+    double h = c.heads();
+    double perLayer = 8 * d * d + 4 * d * f + 4 * d * m + 4 * m * (d + h);
+    return c.layers() * perLayer;
+  }
+
+  /**
+   * Single and batched folds against their floor. Bytes: each fold reads and writes the user's
+   * whole state (the weights stay in cache across a batch, and a single fold's 0.4 MB of weights
+   * stays in L2 between events). Single: the median µs of {@link #foldCost}. Batched: one new
+   * event for each of {@value #BATCH_USERS} users, states at position 100, through the engine's
+   * batched path ({@code BatchFolder}, ND4J), median of 5 passes.
+   */
+  private Map<String, Object> foldRoofline(Roofline roofline, double singleUs) {
+    IncrementalEncoder encoder = new IncrementalEncoder(model.plainWeights());
+    int items = model.config().items();
+    EncoderState base = encoder.newState();
+    for (int i = 0; i < 100; i++) {
+      encoder.fold(base, i % items, i * 1000L);
+    }
+    double flop = foldFlop(model.config());
+    double bytes = 2.0 * base.byteSize();
+    dev.reranker.model.BatchFolder folder = new dev.reranker.model.BatchFolder(
+        model.sequenceModel(), model.version());
+    SplittableRandom random = new SplittableRandom(options.seed());
+    double[] passes = new double[6];
+    for (int r = 0; r < passes.length; r++) {
+      List<dev.reranker.model.EncoderBackend.Work> work = new java.util.ArrayList<>();
+      for (int u = 0; u < BATCH_USERS; u++) {
+        EncoderState s = base.copy();
+        work.add(new dev.reranker.model.EncoderBackend.Work(s, new int[] {random.nextInt(items)},
+            new long[] {200_000L + u}, s.position(), s.lastTimestamp()));
+      }
+      long start = System.nanoTime();
+      folder.run(work);
+      passes[r] = (System.nanoTime() - start) / 1e3 / BATCH_USERS;
+    }
+    double batchedUs = AttentionBenchmark.median(java.util.Arrays.copyOfRange(passes, 1,
+        passes.length));
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("fold_flop_per_event", flop);
+    out.put("fold_state_bytes_moved_per_event", bytes);
+    out.put("fold_floor_us", round(roofline.floorSeconds(flop, bytes) * 1e6));
+    out.put("fold_bound", roofline.bound(flop, bytes));
+    out.put("single_fold_us", round(singleUs));
+    out.put("single_fold_roofline_fraction", round(roofline.fraction(flop, bytes,
+        singleUs / 1e6)));
+    out.put("batched_fold_users", BATCH_USERS);
+    out.put("batched_fold_us", round(batchedUs));
+    out.put("batched_fold_roofline_fraction", round(roofline.fraction(flop, bytes,
+        batchedUs / 1e6)));
+    return out;
   }
 
   private boolean allFolded(StateCache cache) {
@@ -336,8 +583,23 @@ public final class IngestBenchmark {
         (Long) doc.get("bare_consumer_events_per_s")));
     b.append(String.format("| ingest (validate, dedup, store, fold), events/s | %,d |%n",
         (Long) doc.get("ingest_events_per_s")));
-    b.append(String.format("| ingest / bare consumer | %.3f (target ≥ 0.5: %s) |%n",
-        (Double) doc.get("ratio"), Boolean.TRUE.equals(doc.get("target_met")) ? "met" : "NOT met"));
+    b.append(String.format("| ingest without the fold, events/s | %,d |%n",
+        (Long) doc.get("no_fold_events_per_s")));
+    b.append(String.format("| no-op Kafka Streams processor, events/s | %,d |%n",
+        (Long) doc.get("noop_processor_events_per_s")));
+    b.append(String.format("| ingest / bare consumer | %.3f |%n", (Double) doc.get("ratio")));
+    b.append(String.format("| fold floor per event (%s-bound), µs | %.2f |%n",
+        doc.get("fold_bound"), (Double) doc.get("fold_floor_us")));
+    b.append(String.format("| single fold, µs (÷ floor) | %.2f (%.3f) |%n",
+        (Double) doc.get("single_fold_us"), (Double) doc.get("single_fold_roofline_fraction")));
+    b.append(String.format("| batched fold, 1 event × %,d users, µs (÷ floor) | %.2f (%.3f) |%n",
+        (Integer) doc.get("batched_fold_users"), (Double) doc.get("batched_fold_us"),
+        (Double) doc.get("batched_fold_roofline_fraction")));
+    b.append(String.format("| freshness, produce to folded state, p50 / p99 ms | %.1f / %.1f |%n",
+        (Double) doc.get("freshness_ms_p50"), (Double) doc.get("freshness_ms_p99")));
+    ((Map<String, Object>) doc.get("targets")).forEach((k, v) ->
+        b.append(String.format("| target %s | %s |%n", k, Boolean.TRUE.equals(v) ? "met"
+            : "NOT met")));
     ((Map<String, Object>) doc.get("seconds_by_stage")).forEach((k, v) ->
         b.append(String.format("| seconds in %s | %s |%n", k, v)));
     ((Map<String, Object>) doc.get("changelog")).forEach((k, v) ->
