@@ -93,6 +93,21 @@ public final class ReadmeTables {
           .append(" | ").append(r.get("softmax_state_bytes").asLong())
           .append(" | ").append(fixed(r, "state_ratio", 1)).append(" |\n");
     }
+    JsonNode roof = doc.get("roofline");
+    if (roof != null) {
+      t.append("\nRoofline, same run (one thread): sgemm ").append(fixed(roof, "sgemm_gflops", 1))
+          .append(" GFLOP/s at the encode's shapes, copy ").append(fixed(roof, "copy_gb_per_s", 1))
+          .append(" GB/s.\n\n| length | FAVOR+ GFLOP/s | FAVOR+ ÷ roofline (target ≥ 0.25) "
+              + "| softmax ÷ roofline |\n|---:|---:|---:|---:|\n");
+      for (JsonNode r : doc.get("results")) {
+        double f = r.get("favor_encode_roofline_fraction").asDouble();
+        t.append("| ").append(r.get("length").asInt())
+            .append(" | ").append(fixed(r, "favor_encode_gflops", 1))
+            .append(" | ").append(fixed(r, "favor_encode_roofline_fraction", 3))
+            .append(f >= 0.25 ? " (met)" : " (not met)")
+            .append(" | ").append(fixed(r, "softmax_encode_roofline_fraction", 3)).append(" |\n");
+      }
+    }
     return t.toString();
   }
 
@@ -105,6 +120,9 @@ public final class ReadmeTables {
       seconds.add(String.format(Locale.ROOT, "%.2f", e.getValue().asDouble()));
     });
     JsonNode fold = doc.get("fold_cost");
+    if (doc.has("targets")) {
+      return ingestWithTargets(doc, names, seconds, fold);
+    }
     return "| measure | value |\n|---|---:|\n"
         + "| bare consumer, events/s | " + grouped(doc.get("bare_consumer_events_per_s")) + " |\n"
         + "| ingest (validate, dedup, store, fold), events/s | "
@@ -119,6 +137,53 @@ public final class ReadmeTables {
         + " vs " + fixed(fold, "fold_us_at_position_100001", 1) + " |\n"
         + "| state bytes at 101 vs 100,001 | " + grouped(fold.get("state_bytes_at_101")) + " vs "
         + grouped(fold.get("state_bytes_at_100001")) + " |\n";
+  }
+
+  private static String ingestWithTargets(JsonNode doc, List<String> names,
+      List<String> seconds, JsonNode fold) {
+    JsonNode t = doc.get("targets");
+    JsonNode roof = doc.get("roofline");
+    return "| measure | value | target |\n|---|---:|---|\n"
+        + "| bare consumer, events/s | " + grouped(doc.get("bare_consumer_events_per_s"))
+        + " | |\n"
+        + "| no-op Kafka Streams processor (exactly_once_v2), events/s | "
+        + grouped(doc.get("noop_processor_events_per_s")) + " | |\n"
+        + "| ingest without the fold, events/s | " + grouped(doc.get("no_fold_events_per_s"))
+        + " | |\n"
+        + "| ingest (validate, dedup, store, fold), events/s | "
+        + grouped(doc.get("ingest_events_per_s")) + " | |\n"
+        + "| ingest ÷ no-fold | " + fixed(doc, "ingest_vs_no_fold", 3) + " | ≥ 0.8: "
+        + met(t, "ingest_vs_no_fold >= 0.8") + " |\n"
+        + "| no-fold ÷ bare consumer | " + fixed(doc, "no_fold_vs_bare_consumer", 3)
+        + " | ≥ 0.15: " + met(t, "no_fold_vs_bare_consumer >= 0.15") + " |\n"
+        + "| roofline (one thread): sgemm GFLOP/s, copy GB/s | " + fixed(roof, "sgemm_gflops", 1)
+        + ", " + fixed(roof, "copy_gb_per_s", 1) + " | |\n"
+        + "| fold floor per event, µs (" + doc.get("fold_bound").asString() + "-bound) | "
+        + fixed(doc, "fold_floor_us", 2) + " | |\n"
+        + "| single fold, µs (÷ floor) | " + fixed(doc, "single_fold_us", 1) + " ("
+        + fixed(doc, "single_fold_roofline_fraction", 3) + ") | ≥ 0.25: "
+        + met(t, "single_fold_roofline_fraction >= 0.25") + " |\n"
+        + "| batched fold, 1 event × " + grouped(doc.get("batched_fold_users")) + " users, µs "
+        + "(÷ floor) | " + fixed(doc, "batched_fold_us", 1) + " ("
+        + fixed(doc, "batched_fold_roofline_fraction", 3) + ") | ≥ 0.5: "
+        + met(t, "batched_fold_roofline_fraction >= 0.5") + "; ≤ single: "
+        + met(t, "batched_fold_us <= single_fold_us") + " |\n"
+        + "| freshness, produce to folded state, p50 / p99 ms | "
+        + fixed(doc, "freshness_ms_p50", 1) + " / " + fixed(doc, "freshness_ms_p99", 1)
+        + " | p99 ≤ 100: " + met(t, "freshness_ms_p99 <= 100") + " |\n"
+        + "| seconds in " + String.join(" / ", names) + " | " + String.join(" / ", seconds)
+        + " | |\n"
+        + "| changelog bytes per event (broker logs) | "
+        + fixed(doc.get("changelog"), "broker_log_bytes_per_event", 0) + " | |\n"
+        + "| fold at position 101 vs 100,001 (µs) | " + fixed(fold, "fold_us_at_position_101", 1)
+        + " vs " + fixed(fold, "fold_us_at_position_100001", 1) + " | |\n"
+        + "| state bytes at 101 vs 100,001 | " + grouped(fold.get("state_bytes_at_101")) + " vs "
+        + grouped(fold.get("state_bytes_at_100001")) + " | |\n";
+  }
+
+  private static String met(JsonNode targets, String name) {
+    JsonNode v = targets.get(name);
+    return v != null && v.asBoolean() ? "met" : "not met";
   }
 
   private static String rerank(JsonNode doc) {
@@ -142,6 +207,33 @@ public final class ReadmeTables {
         .append(grouped(p.get("rps"))).append(" | ").append(fixed(p, "p50_ms", 2))
         .append(" | ").append(fixed(p, "p99_ms", 2)).append(" | ")
         .append(fixed(p, "cpu_us_per_request", 0)).append(" | | | | |\n");
+    if (doc.get("by_arm").properties().iterator().next().getValue().has("open_loop")) {
+      t.append("\nOpen loop (constant arrival rate, latency from each request's due time, "
+          + "HdrHistogram), p50 / p99 / p99.9 ms at a share of the arm's saturation rate:\n\n"
+          + "| arm | saturation req/s | bound req/s | ÷ bound (target ≥ 0.8) | 25% | 50% "
+          + "(target p99 ≤ 5) | 75% | in-process floor µs | floor ÷ in-process CPU "
+          + "(target ≥ 0.33) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      doc.get("by_arm").properties().forEach(e -> {
+        JsonNode a = e.getValue();
+        JsonNode targets = a.get("targets");
+        t.append("| ").append(e.getKey())
+            .append(" | ").append(grouped(a.get("saturation_rps")))
+            .append(" | ").append(grouped(a.get("bound")))
+            .append(" | ").append(fixed(a, "saturation_vs_bound", 2)).append(" (")
+            .append(met(targets, "saturation_rps >= 0.8 x bound")).append(")");
+        for (String share : List.of("25pct", "50pct", "75pct")) {
+          JsonNode o = a.get("open_loop").get(share);
+          t.append(" | ").append(fixed(o, "p50_ms", 1)).append(" / ").append(fixed(o, "p99_ms", 1))
+              .append(" / ").append(fixed(o, "p999_ms", 1));
+          if (share.equals("50pct")) {
+            t.append(" (").append(met(targets, "p99_ms_at_50pct <= 5")).append(")");
+          }
+        }
+        t.append(" | ").append(fixed(a, "inprocess_floor_us", 1))
+            .append(" | ").append(fixed(a, "inprocess_floor_fraction", 3)).append(" (")
+            .append(met(targets, "inprocess cpu <= 3 x floor")).append(") |\n");
+      });
+    }
     return t.toString();
   }
 

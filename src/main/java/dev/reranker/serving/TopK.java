@@ -9,7 +9,7 @@ package dev.reranker.serving;
  * {@link Double#compare}, a total order (NaN, which the model never yields, would rank first).
  * {@link #reference} is the plain sort this must agree with.
  */
-final class TopK {
+public final class TopK {
   private TopK() {}
 
   /**
@@ -17,7 +17,7 @@ final class TopK {
    * @param k how many to return, 0 ≤ k ≤ n
    * @return the indices of the k best, best first
    */
-  static int[] select(double[] scores, int n, int k) {
+  public static int[] select(double[] scores, int n, int k) {
     if (k < 0 || k > n || n > scores.length) {
       throw new IllegalArgumentException("need 0 ≤ k ≤ n ≤ scores.length, got k=" + k + ", n="
           + n + ", length=" + scores.length);

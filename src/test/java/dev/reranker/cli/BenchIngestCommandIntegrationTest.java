@@ -31,5 +31,14 @@ class BenchIngestCommandIntegrationTest {
     assertThat(json.get("changelog").get("broker_log_bytes_per_event").asDouble()).isPositive();
     assertThat(json.get("fold_cost").get("state_bytes_at_100001").asLong())
         .isEqualTo(json.get("fold_cost").get("state_bytes_at_101").asLong());
+    for (String key : new String[] {"no_fold_events_per_s", "noop_processor_events_per_s",
+        "batched_fold_roofline_fraction", "single_fold_roofline_fraction", "freshness_ms_p99",
+        "fold_floor_us"}) {
+      assertThat(json.get(key).asDouble()).as(key).isPositive();
+    }
+    // every freshness probe was folded and seen (none waited out its 10 s)
+    assertThat(json.get("freshness").get("timed_out").asLong()).isZero();
+    assertThat(json.get("roofline").get("sgemm_gflops").asDouble()).isPositive();
+    assertThat(json.get("targets").size()).isEqualTo(6);
   }
 }

@@ -32,7 +32,23 @@ class BenchRerankCommandIntegrationTest {
       assertThat(m.get("p99_ms").asDouble()).isGreaterThanOrEqualTo(m.get("p50_ms").asDouble());
       assertThat(m.get("http_cpu_us_per_request").asDouble()).isPositive();
     }
-    assertThat(json.get("target_met").isBoolean()).isTrue();
+    assertThat(json.get("targets_met").isBoolean()).isTrue();
+    for (String arm : new String[] {"performer", "softmax"}) {
+      JsonNode m = json.get("by_arm").get(arm);
+      for (String key : new String[] {"saturation_rps", "bound", "http_vs_inprocess",
+          "p99_ms_at_50pct", "inprocess_floor_fraction", "inprocess_floor_us"}) {
+        assertThat(m.get(key).asDouble()).as(arm + " " + key).isPositive();
+      }
+      // the open loop ran at each share of saturation, every request answered
+      for (String share : new String[] {"25pct", "50pct", "75pct"}) {
+        JsonNode o = m.get("open_loop").get(share);
+        assertThat(o.get("errors").asLong()).as(arm + " " + share + " errors").isZero();
+        assertThat(o.get("requests").asLong()).as(arm + " " + share).isPositive();
+        assertThat(o.get("p999_ms").asDouble()).isGreaterThanOrEqualTo(
+            o.get("p50_ms").asDouble());
+      }
+      assertThat(m.get("targets").size()).isEqualTo(3);
+    }
     JsonNode probe = json.get("transport_probe");
     assertThat(probe.get("errors").asLong()).as("transport probe errors").isZero();
     assertThat(probe.get("rps").asDouble()).isPositive();
