@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A flame graph (SVG) of a JFR recording's execution samples, with no tool beyond the JDK's `jfr`.
 
-    scripts/jfr-flamegraph.py recording.jfr out.svg [--title T] [--thread-prefix P] [--depth N]
+    scripts/jfr-flamegraph.py recording.jfr out.svg [--title T] [--thread-prefix P (a substring of the thread name)] [--depth N]
 
 Reads `jfr print --events jdk.ExecutionSample --stack-depth N`, folds the stacks (root first),
 and draws one box per frame, its width the share of samples that passed through it. With
@@ -24,7 +24,7 @@ def samples(recording, depth, thread_prefix):
                           text=True).stdout
     for event in text.split("jdk.ExecutionSample")[1:]:
         thread = re.search(r'sampledThread = "([^"]*)"', event)
-        if thread_prefix and (not thread or not thread.group(1).startswith(thread_prefix)):
+        if thread_prefix and (not thread or thread_prefix not in thread.group(1)):
             continue
         frames = []
         for line in event.splitlines():
