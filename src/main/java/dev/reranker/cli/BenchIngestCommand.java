@@ -38,6 +38,16 @@ final class BenchIngestCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--commit-interval-ms", defaultValue = "100",
+      description = "Kafka Streams commit interval of the measured topologies (default: "
+          + "${DEFAULT-VALUE}, the service's).")
+  int commitIntervalMs;
+
+  @Option(names = "--streams-cache-bytes", defaultValue = "-1",
+      description = "Kafka Streams record cache (statestore.cache.max.bytes); -1 keeps Kafka "
+          + "Streams' default, as the service does (default: ${DEFAULT-VALUE}).")
+  long streamsCacheBytes;
+
   @Option(names = "--out", description = "Where to write the JSON report.")
   Path out;
 
@@ -45,7 +55,8 @@ final class BenchIngestCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Nd4jThreads.applyConfigured();
     IngestBenchmark bench = new IngestBenchmark(new IngestBenchmark.Options(events, users,
-        partitions, bootstrapServers, seed), EngineModels.load(model), System.out);
+        partitions, bootstrapServers, seed, commitIntervalMs, streamsCacheBytes),
+        EngineModels.load(model), System.out);
     Map<String, Object> report = bench.run();
     System.out.println();
     System.out.print(IngestBenchmark.table(report));
