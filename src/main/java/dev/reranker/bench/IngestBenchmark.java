@@ -250,19 +250,8 @@ public final class IngestBenchmark {
         fold ? defaults.eagerArms() : java.util.Set.of());
     StreamsBuilder builder = new StreamsBuilder();
     IngestTopology.build(builder, settings, states, metrics, Clock.systemUTC());
-    Properties props = new Properties();
     String appId = "bench-ingest-" + run;
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    props.put(StreamsConfig.STATE_DIR_CONFIG, work.resolve("streams-" + run).toString());
-    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, options.commitIntervalMs());
-    if (options.streamsCacheBytes() >= 0) {
-      props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, options.streamsCacheBytes());
-    }
-    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+    Properties props = streamsConfig(appId, servers, work.resolve("streams-" + run));
     long startedAt = System.nanoTime();
     long first = 0;
     props.putAll(IngestTopology.streamsProperties(settings, metrics));
@@ -334,18 +323,8 @@ public final class IngestBenchmark {
             seen.incrementAndGet();
           }
         });
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "bench-noop-" + run);
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    props.put(StreamsConfig.STATE_DIR_CONFIG, work.resolve("streams-noop-" + run).toString());
-    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, options.commitIntervalMs());
-    if (options.streamsCacheBytes() >= 0) {
-      props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, options.streamsCacheBytes());
-    }
-    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+    Properties props = streamsConfig("bench-noop-" + run, servers,
+        work.resolve("streams-noop-" + run));
     long first = 0;
     try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
       streams.start();
@@ -447,6 +426,23 @@ public final class IngestBenchmark {
     out.put("max_ms", round(latencies.getMaxValue() / 1e3));
     out.put("commit_interval_ms", options.commitIntervalMs());
     return out;
+  }
+
+  /** The settings every measured topology shares: exactly_once_v2, commit interval, cache, poll. */
+  private Properties streamsConfig(String appId, String servers, Path stateDir) {
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, options.commitIntervalMs());
+    if (options.streamsCacheBytes() >= 0) {
+      props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, options.streamsCacheBytes());
+    }
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+    return props;
   }
 
   /** Users in the batched-fold probe: one new event each. */
