@@ -29,6 +29,13 @@ final class Checks {
     return value;
   }
 
+  static long positive(String name, long value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(name + " must be ≥ 1, got " + value);
+    }
+    return value;
+  }
+
   static double positiveFinite(String name, double value) {
     if (!(value > 0) || Double.isInfinite(value)) {
       throw new IllegalArgumentException(name + " must be a finite number > 0, got " + value);

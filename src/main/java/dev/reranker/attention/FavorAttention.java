@@ -11,6 +11,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class FavorAttention implements CausalAttention {
 
+  /**
+   * The most numbers of the chunked causal form's n × n blocks one slab holds: what bounds a
+   * pass's scratch memory whatever the length.
+   */
+  public static final long SLAB_ELEMENTS = CausalLinearAttention.SLAB_ELEMENTS;
+
   private final FeatureMap featureMap;
   private final CausalLinearAttention linear;
 

@@ -28,8 +28,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * <ul>
  *   <li>{@code *_encode_ms}: a batched causal encode of the whole history from an empty state
  *       ({@link FavorAttention}: features plus chunked linear attention; {@link SoftmaxAttention}:
- *       row-blocked exact attention). Median of {@code repeats} runs after one untimed run at that
- *       size (the first touch of fresh native memory is slow on these machines).</li>
+ *       row-blocked exact attention). Median of {@code repeats} runs after untimed ones at that
+ *       size, each run in a reused ND4J workspace as the engine's batched passes are (the first
+ *       touch of fresh native memory is slow on these machines).</li>
  *   <li>{@code *_step_us}: one event folded by the plain-array step kernels into the state of that
  *       history: the FAVOR+ state is the encode's final [S | z]; the softmax KV cache holds the L
  *       keys and values. Each softmax step is undone ({@link SoftmaxKvCache#truncate}) so every
@@ -107,9 +108,11 @@ public final class AttentionBenchmark {
       INDArray v = gaussian(options.seed() + 12, heads, length, headDim);
 
       FavorAttention.FavorForward last = favor.forward(q, k, v); // untimed: first touch
-      double favorMs = medianMillis(options.repeats(), () -> favor.forward(q, k, v));
+      double favorMs = medianMillis(options.repeats(), "favor-" + length,
+          () -> favor.forward(q, k, v));
       softmax.forward(q, k, v);
-      double softmaxMs = medianMillis(options.repeats(), () -> softmax.forward(q, k, v));
+      double softmaxMs = medianMillis(options.repeats(), "softmax-" + length,
+          () -> softmax.forward(q, k, v));
 
       FavorState favorState = FavorState.fromArray(last.finalState(), length);
       double favorStepUs = favorStepMicros(new FavorStepKernel(map, heads, headDim), favorState,
@@ -234,20 +237,32 @@ public final class AttentionBenchmark {
     return 4.0 * 4 * heads * length * headDim;
   }
 
-  /** Live bytes of a FAVOR+ causal encode at its peak (see the class comment). */
+  /**
+   * Live bytes of a FAVOR+ causal encode at its peak (see the class comment): the chunked form runs
+   * a slab of chunks at once (at most {@link FavorAttention#SLAB_ELEMENTS} block numbers), so its scratch is the slab's n × n
+   * blocks, the zero-padded chunk copies of q', k', [v, 1], the slab's numerators twice, and the
+   * per-chunk states (the updates, their prefix sum in double, the carried states).
+   */
   private long favorPeakBytes(long length) {
     long h = options.heads();
     long d = options.headDim();
     long m = options.features();
-    long c = Math.min(options.chunk(), length);
+    long chunks = Math.max(1, (length + options.chunk() - 1) / options.chunk());
+    long n = (length + chunks - 1) / chunks; // equal chunks of at most C
+    long slabChunks = Math.min(chunks, Math.max(1,
+        FavorAttention.SLAB_ELEMENTS / (h * n * n)));
+    long slab = slabChunks * n;
     long inputs = 3 * h * length * d;
     long features = 2 * h * length * m;
     long projectionScratch = 2 * h * length * d + h * length; // x̃ and ‖x̃‖² while mapping
     long augmented = 2 * h * length * (d + 1); // [v, 1] and [num | den]
     long outputs = h * length * d + h * length; // out and den
-    long state = 2 * h * m * (d + 1); // S' and its per-chunk update
-    long chunkScratch = h * c * c + 2 * h * c * (d + 1);
-    return 4 * (inputs + features + projectionScratch + augmented + outputs + state + chunkScratch);
+    long blocks = h * slabChunks * n * n;
+    long chunkCopies = h * slab * (2 * m + d + 1);
+    long slabNumerators = 2 * h * slab * (d + 1);
+    long chunkStates = h * slabChunks * m * (d + 1) * (1 + 2 * 2 + 1); // float, 2 double, float
+    return 4 * (inputs + features + projectionScratch + augmented + outputs + blocks + chunkCopies
+        + slabNumerators + chunkStates);
   }
 
   /** Live bytes of a row-blocked exact softmax encode at its peak. */
@@ -419,15 +434,28 @@ public final class AttentionBenchmark {
     return events;
   }
 
-  private static double medianMillis(int repeats, Runnable work) {
-    double[] ms = new double[repeats];
-    for (int i = 0; i < repeats; i++) {
-      long start = System.nanoTime();
-      work.run();
-      ms[i] = (System.nanoTime() - start) / 1e6;
+  /**
+   * Median ms of {@code work}, each run in the same reused ND4J workspace, as the engine runs its
+   * batched passes ({@code Workspaces.PER_PASS}): fresh native memory costs page faults on every
+   * touch here (a 4 MB temporary took 12 ms to create and scale), which both arms would otherwise
+   * pay on every intermediate array. The workspace sizes itself over two untimed runs.
+   */
+  private static double medianMillis(int repeats, String workspace, Runnable work) {
+    double[] ms = new double[repeats + WORKSPACE_LEARNING_RUNS];
+    for (int i = 0; i < ms.length; i++) {
+      try (org.nd4j.linalg.api.memory.MemoryWorkspace ignored = org.nd4j.linalg.factory.Nd4j
+          .getWorkspaceManager().getAndActivateWorkspace(
+              dev.reranker.model.Workspaces.PER_PASS, "bench-" + workspace)) {
+        long start = System.nanoTime();
+        work.run();
+        ms[i] = (System.nanoTime() - start) / 1e6;
+      }
     }
-    return median(ms);
+    return median(Arrays.copyOfRange(ms, WORKSPACE_LEARNING_RUNS, ms.length));
   }
+
+  /** Untimed runs while a {@code PER_PASS} workspace learns its size. */
+  private static final int WORKSPACE_LEARNING_RUNS = 2;
 
   static double median(double[] values) {
     double[] sorted = values.clone();
