@@ -169,4 +169,21 @@ class IncrementalEncoderTest {
     assertThatThrownBy(() -> b.fold(state, 1, 0)).hasMessageContaining("belongs to model a");
     assertThatThrownBy(() -> a.fold(state, 50, 0)).hasMessageContaining("item index 50");
   }
+
+  /** GELU through one exp equals the tanh form the batched model uses, tails included. */
+  @org.junit.jupiter.api.Test
+  void geluThroughExpEqualsTheTanhForm() {
+    double worst = 0;
+    for (int i = -200_000; i <= 200_000; i++) {
+      float x = i * 1e-4f * (1 + Math.abs(i) / 2_000f); // dense near 0, out to ±4,000
+      double inner = Ops.GELU_C * (x + Ops.GELU_A * x * x * x);
+      double tanhForm = 0.5 * x * (1 + Math.tanh(inner));
+      float g = IncrementalEncoder.gelu(x);
+      assertThat(Float.isFinite(g)).as("gelu(%s)", x).isTrue();
+      worst = Math.max(worst, Math.abs(g - tanhForm) / Math.max(1, Math.abs(tanhForm)));
+    }
+    assertThat(worst).isLessThan(1e-6);
+    assertThat(IncrementalEncoder.gelu(-1e30f)).isEqualTo(-0f);
+    assertThat(IncrementalEncoder.gelu(1e30f)).isEqualTo(1e30f);
+  }
 }
