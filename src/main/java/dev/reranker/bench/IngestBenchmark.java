@@ -128,9 +128,10 @@ public final class IngestBenchmark {
       Map<String, Object> folds = foldRoofline(roofline, (Double) fold.get(
           "fold_us_at_position_101"));
       log.printf("fold per event: single %.2f µs (%.3f of its roofline), batched (1 event × %,d "
-          + "users) %.2f µs (%.3f)%n", folds.get("single_fold_us"),
-          folds.get("single_fold_roofline_fraction"), BATCH_USERS, folds.get("batched_fold_us"),
-          folds.get("batched_fold_roofline_fraction"));
+          + "users) %.2f µs (%.3f); through batched ND4J windows %.2f µs%n",
+          folds.get("single_fold_us"), folds.get("single_fold_roofline_fraction"), BATCH_USERS,
+          folds.get("batched_fold_us"), folds.get("batched_fold_roofline_fraction"),
+          folds.get("batched_fold_nd4j_windows_us"));
 
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("benchmark", "ingest");
@@ -478,7 +479,9 @@ public final class IngestBenchmark {
    * whole state (the weights stay in cache across a batch, and a single fold's 0.4 MB of weights
    * stays in L2 between events). Single: the median µs of {@link #foldCost}. Batched: one new
    * event for each of {@value #BATCH_USERS} users, states at position 100, through the engine's
-   * batched path ({@code BatchFolder}, ND4J), median of 5 passes.
+   * batched path ({@code BatchFolder}: plain-array folds spread over the cores), median of 5
+   * passes; {@code batched_fold_nd4j_windows_us} is the same work through its batched ND4J
+   * window pass, for comparison.
    */
   private Map<String, Object> foldRoofline(Roofline roofline, double singleUs) {
     IncrementalEncoder encoder = new IncrementalEncoder(model.plainWeights());
@@ -490,8 +493,31 @@ public final class IngestBenchmark {
     double flop = foldFlop(model.config());
     double bytes = 2.0 * base.byteSize();
     dev.reranker.model.BatchFolder folder = new dev.reranker.model.BatchFolder(
-        model.sequenceModel(), model.version());
+        model.sequenceModel(), model.plainWeights());
+    dev.reranker.model.BatchFolder nd4jWindows = new dev.reranker.model.BatchFolder(
+        model.sequenceModel(), model.plainWeights(), 0);
     SplittableRandom random = new SplittableRandom(options.seed());
+    double batchedUs = batchedFoldUs(folder, base, items, random);
+    double nd4jUs = batchedFoldUs(nd4jWindows, base, items, random);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("fold_flop_per_event", flop);
+    out.put("fold_state_bytes_moved_per_event", bytes);
+    out.put("fold_floor_us", round(roofline.floorSeconds(flop, bytes) * 1e6));
+    out.put("fold_bound", roofline.bound(flop, bytes));
+    out.put("single_fold_us", round(singleUs));
+    out.put("single_fold_roofline_fraction", round(roofline.fraction(flop, bytes,
+        singleUs / 1e6)));
+    out.put("batched_fold_users", BATCH_USERS);
+    out.put("batched_fold_us", round(batchedUs));
+    out.put("batched_fold_nd4j_windows_us", round(nd4jUs));
+    out.put("batched_fold_roofline_fraction", round(roofline.fraction(flop, bytes,
+        batchedUs / 1e6)));
+    return out;
+  }
+
+  /** µs per event of one new event for each of {@value #BATCH_USERS} users, median of 5 passes. */
+  private static double batchedFoldUs(dev.reranker.model.BatchFolder folder, EncoderState base,
+      int items, SplittableRandom random) {
     double[] passes = new double[6];
     for (int r = 0; r < passes.length; r++) {
       List<dev.reranker.model.EncoderBackend.Work> work = new java.util.ArrayList<>();
@@ -504,21 +530,7 @@ public final class IngestBenchmark {
       folder.run(work);
       passes[r] = (System.nanoTime() - start) / 1e3 / BATCH_USERS;
     }
-    double batchedUs = AttentionBenchmark.median(java.util.Arrays.copyOfRange(passes, 1,
-        passes.length));
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("fold_flop_per_event", flop);
-    out.put("fold_state_bytes_moved_per_event", bytes);
-    out.put("fold_floor_us", round(roofline.floorSeconds(flop, bytes) * 1e6));
-    out.put("fold_bound", roofline.bound(flop, bytes));
-    out.put("single_fold_us", round(singleUs));
-    out.put("single_fold_roofline_fraction", round(roofline.fraction(flop, bytes,
-        singleUs / 1e6)));
-    out.put("batched_fold_users", BATCH_USERS);
-    out.put("batched_fold_us", round(batchedUs));
-    out.put("batched_fold_roofline_fraction", round(roofline.fraction(flop, bytes,
-        batchedUs / 1e6)));
-    return out;
+    return AttentionBenchmark.median(java.util.Arrays.copyOfRange(passes, 1, passes.length));
   }
 
   private boolean allFolded(StateCache cache) {
@@ -608,6 +620,8 @@ public final class IngestBenchmark {
     b.append(String.format("| batched fold, 1 event × %,d users, µs (÷ floor) | %.2f (%.3f) |%n",
         (Integer) doc.get("batched_fold_users"), (Double) doc.get("batched_fold_us"),
         (Double) doc.get("batched_fold_roofline_fraction")));
+    b.append(String.format("| the same through batched ND4J windows, µs | %.2f |%n",
+        (Double) doc.get("batched_fold_nd4j_windows_us")));
     b.append(String.format("| freshness, produce to folded state, p50 / p99 ms | %.1f / %.1f |%n",
         (Double) doc.get("freshness_ms_p50"), (Double) doc.get("freshness_ms_p99")));
     ((Map<String, Object>) doc.get("targets")).forEach((k, v) ->

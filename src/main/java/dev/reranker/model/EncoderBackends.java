@@ -66,12 +66,11 @@ public final class EncoderBackends {
    *     be used (the message says why)
    */
   public static Choice choose(Settings settings, SequenceModel batched, PlainWeights plain) {
-    String version = plain.modelVersion;
     if (settings.compute() == Compute.CPU) {
-      return new Choice(new Nd4jEncoderBackend(batched, version), "reranker.compute=cpu");
+      return new Choice(new Nd4jEncoderBackend(batched, plain), "reranker.compute=cpu");
     }
     if (plain.config.arm() != Arm.PERFORMER) {
-      return new Choice(new Nd4jEncoderBackend(batched, version), "the softmax baseline runs on "
+      return new Choice(new Nd4jEncoderBackend(batched, plain), "the softmax baseline runs on "
           + "the CPU (the GPU encoder is FAVOR+ only)");
     }
     try {
@@ -84,14 +83,14 @@ public final class EncoderBackends {
         throw new IllegalStateException("reranker.compute=gpu, but the GPU cannot be used: "
             + e.getMessage(), e);
       }
-      return new Choice(new Nd4jEncoderBackend(batched, version),
+      return new Choice(new Nd4jEncoderBackend(batched, plain),
           "reranker.compute=auto, no GPU: " + e.getMessage());
     } catch (LinkageError e) { // FFM refused (native access disabled) or a broken library
       if (settings.compute() == Compute.GPU) {
         throw new IllegalStateException("reranker.compute=gpu, but the GPU cannot be used: " + e,
             e);
       }
-      return new Choice(new Nd4jEncoderBackend(batched, version),
+      return new Choice(new Nd4jEncoderBackend(batched, plain),
           "reranker.compute=auto, no GPU: " + e);
     }
   }

@@ -10,8 +10,12 @@ public final class Nd4jEncoderBackend implements EncoderBackend {
 
   private final ThreadLocal<BatchFolder> folders;
 
-  public Nd4jEncoderBackend(SequenceModel model, String modelVersion) {
-    this.folders = ThreadLocal.withInitial(() -> new BatchFolder(model, modelVersion));
+  /**
+   * @param model the batched model
+   * @param plain the same model's plain weights, for the short windows folded on plain arrays
+   */
+  public Nd4jEncoderBackend(SequenceModel model, PlainWeights plain) {
+    this.folders = ThreadLocal.withInitial(() -> new BatchFolder(model, plain));
   }
 
   @Override

@@ -13,13 +13,15 @@ import org.junit.jupiter.api.Test;
  */
 class BatchFolderTest {
 
-  @Test
-  void performerCatchUpOfManyUsersEqualsFoldingOneByOne() {
+  @org.junit.jupiter.params.ParameterizedTest(name = "plain up to {0} events")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {0, 16, BatchFolder.PLAIN_MAX_EVENTS})
+  void performerCatchUpOfManyUsersEqualsFoldingOneByOne(int plainMaxEvents) {
     ModelConfig config = IncrementalEncoderTest.config(Arm.PERFORMER);
     ModelWeights weights = IncrementalEncoderTest.perturbed(config);
-    IncrementalEncoder encoder = new IncrementalEncoder(
-        new PlainWeights(config, weights, "v1"));
-    BatchFolder folder = new BatchFolder(new SequenceModel(config, weights), "v1");
+    PlainWeights plain = new PlainWeights(config, weights, "v1");
+    IncrementalEncoder encoder = new IncrementalEncoder(plain);
+    BatchFolder folder = new BatchFolder(new SequenceModel(config, weights), plain,
+        plainMaxEvents);
 
     int users = 9;
     List<EncoderBackend.Work> work = new ArrayList<>();
@@ -56,14 +58,66 @@ class BatchFolderTest {
     }
   }
 
+  /**
+   * Short windows (a live stream's catch-ups) fold on plain arrays spread over the fold pool: the
+   * very code of the single fold, so every state is equal to the bit, whichever thread folded it.
+   */
+  @Test
+  void shortPerformerWindowsOfManyUsersFoldExactlyOnThePool() {
+    ModelConfig config = IncrementalEncoderTest.config(Arm.PERFORMER);
+    ModelWeights weights = IncrementalEncoderTest.perturbed(config);
+    PlainWeights plain = new PlainWeights(config, weights, "v1");
+    IncrementalEncoder encoder = new IncrementalEncoder(plain);
+    BatchFolder folder = new BatchFolder(new SequenceModel(config, weights), plain);
+    int users = 40 * BatchFolder.MIN_USERS_PER_TASK; // enough for one share per core
+    List<EncoderBackend.Work> work = new ArrayList<>();
+    List<EncoderState> expected = new ArrayList<>();
+    for (int u = 0; u < users; u++) {
+      int before = u % 30;
+      int after = 1 + u % 40; // 1 … 40 new events
+      int[] items = new int[before + after];
+      long[] times = IncrementalEncoderTest.history(items.length, items, config.items(), 300 + u);
+      EncoderState folded = encoder.newState();
+      for (int i = 0; i < before; i++) {
+        encoder.fold(folded, items[i], times[i]);
+      }
+      EncoderState batched = folded.copy();
+      for (int i = before; i < items.length; i++) {
+        encoder.fold(folded, items[i], times[i]);
+      }
+      expected.add(folded);
+      work.add(new EncoderBackend.Work(batched, Arrays.copyOfRange(items, before, items.length),
+          Arrays.copyOfRange(times, before, items.length), 0, 0));
+    }
+    folder.run(work);
+    if (BatchFolder.FOLD_POOL.getParallelism() > 1) { // CI's machine has 2 cores
+      assertThat(BatchFolder.FOLD_POOL.getPoolSize()).as("fold pool workers started")
+          .isPositive();
+    }
+    for (int u = 0; u < users; u++) {
+      EncoderState b = work.get(u).state();
+      EncoderState e = expected.get(u);
+      assertThat(b.position()).as("user %d", u).isEqualTo(e.position());
+      assertThat(b.lastTimestamp()).isEqualTo(e.lastTimestamp());
+      assertThat(b.userVector()).as("user %d", u).isEqualTo(e.userVector());
+      for (int l = 0; l < config.layers(); l++) {
+        float[] bs = new float[((dev.reranker.attention.FavorState) b.layer(l)).size()];
+        float[] es = new float[bs.length];
+        ((dev.reranker.attention.FavorState) b.layer(l)).copyTo(bs, 0);
+        ((dev.reranker.attention.FavorState) e.layer(l)).copyTo(es, 0);
+        assertThat(bs).as("user %d layer %d", u, l).isEqualTo(es);
+      }
+    }
+  }
+
   @Test
   void softmaxReencodesTheLastWindow() {
     ModelConfig config = IncrementalEncoderTest.config(Arm.SOFTMAX);
     ModelWeights weights = IncrementalEncoderTest.perturbed(config);
     SequenceModel model = new SequenceModel(config, weights);
-    IncrementalEncoder encoder = new IncrementalEncoder(
-        new PlainWeights(config, weights, "v1"));
-    BatchFolder folder = new BatchFolder(model, "v1");
+    PlainWeights plain = new PlainWeights(config, weights, "v1");
+    IncrementalEncoder encoder = new IncrementalEncoder(plain);
+    BatchFolder folder = new BatchFolder(model, plain);
     int window = 20;
     List<EncoderBackend.Work> work = new ArrayList<>();
     List<float[]> expected = new ArrayList<>();

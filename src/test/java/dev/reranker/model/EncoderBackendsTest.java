@@ -73,7 +73,7 @@ class EncoderBackendsTest {
     for (Arm arm : Arm.values()) {
       ModelArtifacts.TrainedModel m = TestModels.model(arm, 11);
       EncoderBackend reference = new ReferenceEncoderBackend(m.plainWeights());
-      EncoderBackend nd4j = new Nd4jEncoderBackend(m.sequenceModel(), m.version());
+      EncoderBackend nd4j = new Nd4jEncoderBackend(m.sequenceModel(), m.plainWeights());
       assertThat(maxDifference(m, reference, nd4j, new Random(5))).as(arm.wireName())
           .isLessThan(1e-4);
     }
