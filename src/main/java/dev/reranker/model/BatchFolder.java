@@ -22,17 +22,23 @@ import org.nd4j.linalg.factory.Nd4j;
  * Many users' states brought up to date at once.
  *
  * <ul>
- *   <li><b>Performer</b>: each user's events fold on plain arrays ({@link IncrementalEncoder}, the
- *   single-event path itself, so the result is the same to the bit), the users spread over the
- *   machine's cores. Measured against the batched ND4J window pass below (2-core AMD EPYC,
- *   2026-12-06, µs per event, states at position 100): d 32 — 1 event × 2,000 users 6.3 against
- *   108, 16 × 1,000 5.8 against 11.9, 2,048 × 64 6.3 against 16.6; d 64 — 20.3 against 386, 18.0
- *   against 27.7, 14.4 against 26.0. The batched pass never won: per user it is a handful of tiny
- *   products, and its per-op cost is paid again for every layer.</li>
- *   <li><b>Performer, batched windows</b> (kept for measuring, {@code plainMaxEvents} below the
- *   window length): each user's new events form one window that starts from the user's per-layer
- *   [S | z] ({@link SequenceModel#forward(Batch, SequenceModel.Dropout, List)}); padded keys are
- *   masked so every final state is exact. Equal to folding the events one by one.</li>
+ *   <li><b>Performer, up to {@value #PLAIN_MAX_EVENTS} events per user</b> (what a live stream
+ *   brings): each user's events fold on plain arrays ({@link IncrementalEncoder}, the single-event
+ *   path itself, so the result is the same to the bit), the users spread over the machine's cores.
+ *   Measured against the batched ND4J window pass below (2-core AMD EPYC, 2026-12-06, µs per
+ *   event, states at position 100): d 32 — 1 event × 2,000 users 6.3 against 108, 16 × 1,000 5.8
+ *   against 11.9, 2,048 × 64 6.3 against 16.6; d 64 — 20.3 against 386, 18.0 against 27.7, 14.4
+ *   against 26.0. Per user the batched pass is a handful of tiny products, and its per-op cost is
+ *   paid again for every layer.</li>
+ *   <li><b>Performer, longer windows</b> (a cold catch-up of thousands of events): each user's new
+ *   events form one window that starts from the user's per-layer [S | z] ({@link
+ *   SequenceModel#forward(Batch, SequenceModel.Dropout, List)}); padded keys are masked so every
+ *   final state is exact. Slower per event than the plain folds, but its state sums run per chunk
+ *   and in double ({@code CausalLinearAttention}), where the plain fold adds every event into the
+ *   float32 state: over a 100,000-event catch-up the plain folds drifted 1.3e-4 from a
+ *   double-precision encode, this pass stays within 1e-4 (RecoveryIntegrationTest). The limit is
+ *   {@code UserStates}' rule for batching at all (8 events per user on average), so the
+ *   catch-ups that took this pass before still do.</li>
  *   <li><b>Softmax</b>: the baseline's state is the encoding of the user's last W events; bringing it
  *   up to date re-encodes them (the baseline's real cost per new event).</li>
  * </ul>
@@ -45,8 +51,8 @@ public final class BatchFolder {
   /** The most positions (windows × padded length) one batched pass holds. */
   public static final int MAX_ROWS = 8192;
 
-  /** Performer windows of at most this many events fold on plain arrays: all of them (above). */
-  public static final int PLAIN_MAX_EVENTS = Integer.MAX_VALUE;
+  /** Performer windows of at most this many events fold on plain arrays (above). */
+  public static final int PLAIN_MAX_EVENTS = 8;
 
   /** Below this many users per core, the plain folds stay on the calling thread. */
   static final int MIN_USERS_PER_TASK = 16;

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class BatchFolderTest {
 
   @org.junit.jupiter.params.ParameterizedTest(name = "plain up to {0} events")
-  @org.junit.jupiter.params.provider.ValueSource(ints = {0, 16, BatchFolder.PLAIN_MAX_EVENTS})
+  @org.junit.jupiter.params.provider.ValueSource(ints = {0, BatchFolder.PLAIN_MAX_EVENTS, Integer.MAX_VALUE})
   void performerCatchUpOfManyUsersEqualsFoldingOneByOne(int plainMaxEvents) {
     ModelConfig config = IncrementalEncoderTest.config(Arm.PERFORMER);
     ModelWeights weights = IncrementalEncoderTest.perturbed(config);
@@ -74,7 +74,7 @@ class BatchFolderTest {
     List<EncoderState> expected = new ArrayList<>();
     for (int u = 0; u < users; u++) {
       int before = u % 30;
-      int after = 1 + u % 40; // 1 … 40 new events
+      int after = 1 + u % BatchFolder.PLAIN_MAX_EVENTS; // 1 … the plain path's limit
       int[] items = new int[before + after];
       long[] times = IncrementalEncoderTest.history(items.length, items, config.items(), 300 + u);
       EncoderState folded = encoder.newState();
