@@ -63,17 +63,19 @@ public final class SoftmaxAttention implements CausalAttention {
     INDArray output = Nd4j.createUninitialized(type, new long[] {batch, length, valueDim}, 'c');
     INDArray logSumExp = Nd4j.createUninitialized(type, new long[] {batch, length, 1}, 'c');
     ScoreBuffer buffer = new ScoreBuffer(type, batch, Math.min(block, length), length);
+    // the scale goes on the queries, and the normalisation on the block's output, not on its
+    // (n, r1) scores: two passes fewer over the largest arrays of the encode
+    INDArray scaledQueries = queries.mul(scale);
     for (long r0 = 0; r0 < length; r0 += block) {
       long r1 = Math.min(length, r0 + block);
-      INDArray p = scores(queries, keys, r0, r1, scale, buffer); // (B, n, r1), causally masked
+      INDArray p = scores(scaledQueries, keys, r0, r1, buffer); // (B, n, r1), causally masked
       INDArray max = p.max(true, 2); // (B, n, 1)
       p.subi(max);
       Transforms.exp(p, false);
       INDArray sum = p.sum(true, 2); // (B, n, 1)
-      p.divi(sum);
       INDArray out = Nd4j.createUninitialized(type, new long[] {batch, r1 - r0, valueDim}, 'c');
       Nd4j.matmul(p, rows(values, 0, r1), out, false, false, false);
-      rows(output, r0, r1).assign(out);
+      rows(output, r0, r1).assign(out.divi(sum));
       rows(logSumExp, r0, r1).assign(max.addi(Transforms.log(sum, false)));
     }
     return new SoftmaxForward(queries, keys, values, output, logSumExp);
@@ -100,6 +102,7 @@ public final class SoftmaxAttention implements CausalAttention {
     INDArray gradV = Nd4j.zeros(type, batch, length, valueDim);
     ScoreBuffer buffer = new ScoreBuffer(type, batch, Math.min(block, length), length);
     ScoreBuffer gradBuffer = new ScoreBuffer(type, batch, Math.min(block, length), length);
+    INDArray scaledQueries = f.queries().mul(scale);
     for (long r0 = 0; r0 < length; r0 += block) {
       long r1 = Math.min(length, r0 + block);
       long n = r1 - r0;
@@ -108,7 +111,7 @@ public final class SoftmaxAttention implements CausalAttention {
       INDArray v = rows(f.values(), 0, r1);
       INDArray g = rows(gradOutput, r0, r1);
       // recompute P = exp(S − lse)
-      INDArray p = scores(f.queries(), f.keys(), r0, r1, scale, buffer);
+      INDArray p = scores(scaledQueries, f.keys(), r0, r1, buffer);
       p.subi(rows(f.logSumExp(), r0, r1));
       Transforms.exp(p, false);
       // ∂S = P ⊙ (G Vᵀ − D)
@@ -150,15 +153,17 @@ public final class SoftmaxAttention implements CausalAttention {
     }
   }
 
-  /** Scaled, causally masked logits of query rows [r0, r1) against keys [0, r1): (B, n, r1). */
-  private static INDArray scores(INDArray queries, INDArray keys, long r0, long r1, double scale,
+  /**
+   * Causally masked logits of query rows [r0, r1) against keys [0, r1), (B, n, r1), from queries
+   * already scaled by 1/√d.
+   */
+  private static INDArray scores(INDArray scaledQueries, INDArray keys, long r0, long r1,
       ScoreBuffer buffer) {
     long n = r1 - r0;
     INDArray s = buffer.block(n, r1);
-    Nd4j.matmul(rows(queries, r0, r1), rows(keys, 0, r1), s, false, true, false);
-    s.muli(scale);
+    Nd4j.matmul(rows(scaledQueries, r0, r1), rows(keys, 0, r1), s, false, true, false);
     // key j > query i: −∞ (only the last n columns can be in the future)
-    s.get(all(), all(), interval(r0, r1)).addi(causalMask((int) n, queries.dataType()));
+    s.get(all(), all(), interval(r0, r1)).addi(causalMask((int) n, scaledQueries.dataType()));
     return s;
   }
 

@@ -52,7 +52,8 @@ public final class Ids {
         return "contains a control character (U+" + String.format("%04X", (int) c) + ") at index "
             + i;
       }
-      if (blank && !Character.isWhitespace(c) && !Character.isSpaceChar(c)) {
+      if (blank && (c > 0x20 && c < 0x7f // printable ASCII other than space: no table lookup
+          || !Character.isWhitespace(c) && !Character.isSpaceChar(c))) {
         blank = false;
       }
     }
