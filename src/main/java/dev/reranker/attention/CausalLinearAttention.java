@@ -198,6 +198,13 @@ final class CausalLinearAttention {
     // each chunk's K'_cᵀ V'_c, then the state before each chunk (exclusive prefix) and after all
     INDArray updates = Nd4j.createUninitialized(type, new long[] {bc, m, w}, 'c');
     Nd4j.matmul(kc, vc, updates, true, false, false);
+    if (chunks == 1) { // one chunk per sequence: the state before it is the state given
+      INDArray fromEarlier = Nd4j.createUninitialized(type, new long[] {bc, n, w}, 'c');
+      Nd4j.matmul(qc, state, fromEarlier, false, false, false);
+      numerators.addi(fromEarlier);
+      numeratorsOut.assign(numerators.get(all(), interval(0, len), all()));
+      return updates.addi(state);
+    }
     double[] update = updates.data().asDouble();
     double[] before = new double[update.length];
     double[] start = state.dup('c').data().asDouble();
