@@ -26,10 +26,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *   brings): each user's events fold on plain arrays ({@link IncrementalEncoder}, the single-event
  *   path itself, so the result is the same to the bit), the users spread over the machine's cores.
  *   Measured against the batched ND4J window pass below (2-core AMD EPYC, 2026-12-06, µs per
- *   event, states at position 100): d 32 — 1 event × 2,000 users 6.3 against 108, 16 × 1,000 5.8
- *   against 11.9, 2,048 × 64 6.3 against 16.6; d 64 — 20.3 against 386, 18.0 against 27.7, 14.4
- *   against 26.0. Per user the batched pass is a handful of tiny products, and its per-op cost is
- *   paid again for every layer.</li>
+ *   event, states at position 100, d 32): 1 event × 2,000 users 7.3 against 56, 16 × 1,000 5.6
+ *   against 12.7, 512 × 64 5.5 against 14.0 (d 64, 2,048 × 64: 14.4 against 26.0). Per user the
+ *   batched pass is a handful of tiny products, and its per-op cost is paid again for every
+ *   layer.</li>
  *   <li><b>Performer, longer windows</b> (a cold catch-up of thousands of events): each user's new
  *   events form one window that starts from the user's per-layer [S | z] ({@link
  *   SequenceModel#forward(Batch, SequenceModel.Dropout, List)}); padded keys are masked so every
