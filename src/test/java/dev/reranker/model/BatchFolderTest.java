@@ -29,20 +29,7 @@ class BatchFolderTest {
     for (int u = 0; u < users; u++) {
       int before = u * 7; // 0 … 56 events already folded
       int after = 1 + (u * 13) % 40; // 1 … 40 new events
-      int[] items = new int[before + after];
-      long[] times = IncrementalEncoderTest.history(items.length, items, config.items(), 100 + u);
-      EncoderState folded = encoder.newState();
-      EncoderState batched = encoder.newState();
-      for (int i = 0; i < before; i++) {
-        encoder.fold(folded, items[i], times[i]);
-        encoder.fold(batched, items[i], times[i]);
-      }
-      for (int i = before; i < items.length; i++) {
-        encoder.fold(folded, items[i], times[i]);
-      }
-      expected.add(folded);
-      work.add(new EncoderBackend.Work(batched, Arrays.copyOfRange(items, before, items.length),
-          Arrays.copyOfRange(times, before, items.length), 0, 0));
+      work.add(catchUp(encoder, before, after, config.items(), 100 + u, expected));
     }
     folder.run(work);
     for (int u = 0; u < users; u++) {
@@ -56,6 +43,27 @@ class BatchFolderTest {
       encoder.fold(e, 3, e.lastTimestamp() + 1000);
       assertThat(maxDiff(b.userVector(), e.userVector())).isLessThan(1e-4);
     }
+  }
+
+  /**
+   * One user's catch-up: a state that has folded {@code before} events, to be brought up to date
+   * with {@code after} more; the state folding all of them one by one goes to {@code expected}.
+   */
+  private static EncoderBackend.Work catchUp(IncrementalEncoder encoder, int before, int after,
+      int catalogue, long seed, List<EncoderState> expected) {
+    int[] items = new int[before + after];
+    long[] times = IncrementalEncoderTest.history(items.length, items, catalogue, seed);
+    EncoderState folded = encoder.newState();
+    for (int i = 0; i < before; i++) {
+      encoder.fold(folded, items[i], times[i]);
+    }
+    EncoderState batched = folded.copy();
+    for (int i = before; i < items.length; i++) {
+      encoder.fold(folded, items[i], times[i]);
+    }
+    expected.add(folded);
+    return new EncoderBackend.Work(batched, Arrays.copyOfRange(items, before, items.length),
+        Arrays.copyOfRange(times, before, items.length), 0, 0);
   }
 
   /**
@@ -75,19 +83,7 @@ class BatchFolderTest {
     for (int u = 0; u < users; u++) {
       int before = u % 30;
       int after = 1 + u % BatchFolder.PLAIN_MAX_EVENTS; // 1 … the plain path's limit
-      int[] items = new int[before + after];
-      long[] times = IncrementalEncoderTest.history(items.length, items, config.items(), 300 + u);
-      EncoderState folded = encoder.newState();
-      for (int i = 0; i < before; i++) {
-        encoder.fold(folded, items[i], times[i]);
-      }
-      EncoderState batched = folded.copy();
-      for (int i = before; i < items.length; i++) {
-        encoder.fold(folded, items[i], times[i]);
-      }
-      expected.add(folded);
-      work.add(new EncoderBackend.Work(batched, Arrays.copyOfRange(items, before, items.length),
-          Arrays.copyOfRange(times, before, items.length), 0, 0));
+      work.add(catchUp(encoder, before, after, config.items(), 300 + u, expected));
     }
     folder.run(work);
     if (BatchFolder.FOLD_POOL.getParallelism() > 1) { // CI's machine has 2 cores
