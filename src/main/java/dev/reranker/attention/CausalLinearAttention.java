@@ -198,36 +198,37 @@ final class CausalLinearAttention {
     // each chunk's K'_cᵀ V'_c, then the state before each chunk (exclusive prefix) and after all
     INDArray updates = Nd4j.createUninitialized(type, new long[] {bc, m, w}, 'c');
     Nd4j.matmul(kc, vc, updates, true, false, false);
+    INDArray carried; // the state before each chunk, (B·chunks, m, w)
+    INDArray after; // the state after the slab, (B, m, w)
     if (chunks == 1) { // one chunk per sequence: the state before it is the state given
-      INDArray fromEarlier = Nd4j.createUninitialized(type, new long[] {bc, n, w}, 'c');
-      Nd4j.matmul(qc, state, fromEarlier, false, false, false);
-      numerators.addi(fromEarlier);
-      numeratorsOut.assign(numerators.get(all(), interval(0, len), all()));
-      return updates.addi(state);
-    }
-    double[] update = updates.data().asDouble();
-    double[] before = new double[update.length];
-    double[] start = state.dup('c').data().asDouble();
-    double[] after = new double[start.length];
-    int width = (int) (m * w);
-    for (int seq = 0; seq < b; seq++) {
-      double[] sum = java.util.Arrays.copyOfRange(start, seq * width, (seq + 1) * width);
-      for (int c = 0; c < chunks; c++) {
-        int offset = (int) ((seq * chunks + c) * width);
-        System.arraycopy(sum, 0, before, offset, width);
-        for (int j = 0; j < width; j++) {
-          sum[j] += update[offset + j];
+      carried = state;
+      after = updates.addi(state);
+    } else {
+      double[] update = updates.data().asDouble();
+      double[] before = new double[update.length];
+      double[] start = state.dup('c').data().asDouble();
+      double[] end = new double[start.length];
+      int width = (int) (m * w);
+      for (int seq = 0; seq < b; seq++) {
+        double[] sum = java.util.Arrays.copyOfRange(start, seq * width, (seq + 1) * width);
+        for (int c = 0; c < chunks; c++) {
+          int offset = (int) ((seq * chunks + c) * width);
+          System.arraycopy(sum, 0, before, offset, width);
+          for (int j = 0; j < width; j++) {
+            sum[j] += update[offset + j];
+          }
         }
+        System.arraycopy(sum, 0, end, seq * width, width);
       }
-      System.arraycopy(sum, 0, after, seq * width, width);
+      carried = Nd4j.create(before, new long[] {bc, m, w}, 'c').castTo(type);
+      after = Nd4j.create(end, new long[] {b, m, w}, 'c').castTo(type);
     }
-    INDArray carried = Nd4j.create(before, new long[] {bc, m, w}, 'c').castTo(type);
     // earlier chunks: + Q'_c S'_c
     INDArray fromEarlier = Nd4j.createUninitialized(type, new long[] {bc, n, w}, 'c');
     Nd4j.matmul(qc, carried, fromEarlier, false, false, false);
     numerators.addi(fromEarlier);
     numeratorsOut.assign(numerators.reshape('c', b, padded, w).get(all(), interval(0, len), all()));
-    return Nd4j.create(after, new long[] {b, m, w}, 'c').castTo(type);
+    return after;
   }
 
   /** x (B, len, ·) as a new C-order (B, padded, ·) array, zero beyond len. */

@@ -66,6 +66,10 @@ public final class BatchFolder {
         return t;
       }, null, false);
 
+  /** Shares of users folded on the pool rather than the caller, over the process (for tests). */
+  static final java.util.concurrent.atomic.LongAdder pooledShares =
+      new java.util.concurrent.atomic.LongAdder();
+
   private final SequenceModel model;
   private final String modelVersion;
   private final ModelConfig config;
@@ -138,7 +142,10 @@ public final class BatchFolder {
     for (int t = 1; t < tasks; t++) {
       int from = (int) ((long) work.size() * t / tasks);
       int to = (int) ((long) work.size() * (t + 1) / tasks);
-      forked.add(FOLD_POOL.submit(() -> foldPlain(work, from, to)));
+      forked.add(FOLD_POOL.submit(() -> {
+        foldPlain(work, from, to);
+        pooledShares.increment();
+      }));
     }
     RuntimeException failure = null;
     try {

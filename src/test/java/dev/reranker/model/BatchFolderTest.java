@@ -85,10 +85,11 @@ class BatchFolderTest {
       int after = 1 + u % BatchFolder.PLAIN_MAX_EVENTS; // 1 … the plain path's limit
       work.add(catchUp(encoder, before, after, config.items(), 300 + u, expected));
     }
+    long pooledBefore = BatchFolder.pooledShares.sum();
     folder.run(work);
     if (BatchFolder.FOLD_POOL.getParallelism() > 1) { // CI's machine has 2 cores
-      assertThat(BatchFolder.FOLD_POOL.getPoolSize()).as("fold pool workers started")
-          .isPositive();
+      assertThat(BatchFolder.pooledShares.sum() - pooledBefore).as("shares folded on the pool")
+          .isEqualTo(BatchFolder.FOLD_POOL.getParallelism() - 1L);
     }
     for (int u = 0; u < users; u++) {
       EncoderState b = work.get(u).state();
