@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """A flame graph (SVG) of a JFR recording's execution samples, with no tool beyond the JDK's `jfr`.
 
-    scripts/jfr-flamegraph.py recording.jfr out.svg [--title T] [--thread-prefix P (a substring of the thread name)] [--depth N]
+    scripts/jfr-flamegraph.py recording.jfr out.svg [--title T] [--thread-prefix P (a substring of the thread name)] [--depth N] [--native] [--only F]
 
 Reads `jfr print --events jdk.ExecutionSample --stack-depth N`, folds the stacks (root first),
 and draws one box per frame, its width the share of samples that passed through it. With
 --folded F, also writes the folded stacks ("frame;frame;... count"), the format other flame-graph
-tools read. Boxes narrower than two pixels are left out (their samples still count in their parents). Frames are "Class.method" (packages dropped, lines merged).
+tools read. With --native, the threads JFR found in native code (jdk.NativeMethodSample: an
+ND4J or RocksDB call, a socket read) count too, their leaf the native method: without it a
+profile of ND4J work shows only the Java between the native calls. With --only F, only the
+stacks through a frame containing F (for example FavorAttention.causal) are drawn. Boxes narrower than two pixels are left out (their samples still count in their parents). Frames are "Class.method" (packages dropped, lines merged).
 """
 import argparse
 import collections
@@ -18,11 +21,12 @@ import sys
 FRAME = re.compile(r"^\s+([\w$.<>/]+)\(.*\)\s+line:")
 
 
-def samples(recording, depth, thread_prefix):
-    text = subprocess.run(["jfr", "print", "--events", "jdk.ExecutionSample", "--stack-depth",
+def samples(recording, depth, thread_prefix, native=False):
+    events = "jdk.ExecutionSample,jdk.NativeMethodSample" if native else "jdk.ExecutionSample"
+    text = subprocess.run(["jfr", "print", "--events", events, "--stack-depth",
                            str(depth), recording], check=True, capture_output=True,
                           text=True).stdout
-    for event in text.split("jdk.ExecutionSample")[1:]:
+    for event in re.split(r"jdk\.(?:ExecutionSample|NativeMethodSample)", text)[1:]:
         thread = re.search(r'sampledThread = "([^"]*)"', event)
         if thread_prefix and (not thread or thread_prefix not in thread.group(1)):
             continue
@@ -45,8 +49,12 @@ def main():
     p.add_argument("--thread-prefix", default="")
     p.add_argument("--depth", type=int, default=96)
     p.add_argument("--folded")
+    p.add_argument("--native", action="store_true")
+    p.add_argument("--only", default="")
     a = p.parse_args()
-    folded = collections.Counter(samples(a.recording, a.depth, a.thread_prefix))
+    folded = collections.Counter(s for s in samples(a.recording, a.depth, a.thread_prefix,
+                                                    a.native)
+                                 if not a.only or any(a.only in f for f in s))
     total = sum(folded.values())
     if total == 0:
         sys.exit("no execution samples matched")

@@ -90,20 +90,8 @@ public final class RerankBenchmark {
   public Map<String, Object> run() throws Exception {
     Path work = Files.createTempDirectory("reranker-bench-rerank");
     List<String> items = BenchModels.save(work, options.seed(), "benchmark (random weights)");
-    List<String> args = new ArrayList<>(List.of(
-        "--server.port=0", "--reranker.kafka.embedded-data-dir=" + work.resolve("kafka"),
-        "--spring.kafka.streams.state-dir=" + work.resolve("streams"),
-        "--reranker.models.performer=" + work.resolve("models/performer"),
-        "--reranker.models.softmax=" + work.resolve("models/softmax"),
-        "--reranker.security.admin-api-key=bench",
-        "--reranker.serving.max-concurrent-requests=" + Math.max(64, 4 * options.threads()),
-        "--server.tomcat.max-keep-alive-requests=-1", "--logging.level.root=WARN",
-        "--reranker.serving.transport-probe=true"));
-    for (String extra : options.serviceArguments()) { // replaces a default of the same name
-      String name = extra.contains("=") ? extra.substring(0, extra.indexOf('=') + 1) : extra;
-      args.removeIf(a -> a.startsWith(name));
-      args.add(extra);
-    }
+    List<String> args = serviceArguments(work, "main");
+    Map<String, Object> doc = new LinkedHashMap<>();
     ConfigurableApplicationContext app = RerankerApplication.run(args.toArray(String[]::new));
     // attached once the service has started: Spring Boot's logging system resets Logback's
     // appenders while it starts. Sequence errors: the broker's exception and the client's retry
@@ -176,7 +164,6 @@ public final class RerankBenchmark {
           concurrentTransactions);
       @SuppressWarnings("unchecked")
       Map<String, Object> performer = (Map<String, Object>) byArm.get("performer");
-      Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("benchmark", "rerank");
       Map<String, Object> config = new LinkedHashMap<>();
       config.put("candidates", options.candidates());
@@ -206,12 +193,238 @@ public final class RerankBenchmark {
       boolean met = byArm.values().stream().allMatch(v -> ((Map<?, ?>) ((Map<?, ?>) v)
           .get("targets")).values().stream().allMatch(Boolean.TRUE::equals));
       doc.put("targets_met", met);
-      return doc;
     } finally {
       app.close();
       sequenceErrors.detach();
       concurrentTransactions.detach();
     }
+    @SuppressWarnings("unchecked")
+    double performerSaturation = (Double) ((Map<String, Object>) ((Map<String, Object>)
+        doc.get("by_arm")).get("performer")).get("saturation_rps");
+    Map<String, Object> freshness = freshnessRun(work, items,
+        performerSaturation * FRESHNESS_LOAD_SHARE);
+    doc.put("freshness", freshness);
+    doc.put("freshness_ms_p50", freshness.get("p50_ms"));
+    doc.put("freshness_ms_p99", freshness.get("p99_ms"));
+    boolean freshEnough = freshness.get("answered").equals((long) (Integer) freshness
+        .get("probes")) && (Double) freshness.get("p99_ms") <= 100;
+    doc.put("freshness_target_met", freshEnough);
+    doc.put("targets_met", freshEnough && (Boolean) doc.get("targets_met"));
+    return doc;
+  }
+
+  /**
+   * The freshness phase on a service of its own, started after the measured one has closed: the
+   * saturation phases leave hundreds of thousands of exposures for the stream thread to join with
+   * later events (the experiment's outcome join shares that thread with the ingestion), and a
+   * backlog there delays every event behind it. Here the stream starts caught up: the same users
+   * are loaded, the rerank load warms the service for {@link #FRESHNESS_WARM_UP_SECONDS} s,
+   * then the measured phase runs.
+   */
+  private Map<String, Object> freshnessRun(Path work, List<String> items, double loadRps)
+      throws Exception {
+    ConfigurableApplicationContext app = RerankerApplication.run(serviceArguments(work,
+        "freshness").toArray(String[]::new));
+    try {
+      int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
+      loadUsers(app, items);
+      app.getBean(ExperimentRegistry.class).put(FRESHNESS_EXPERIMENT,
+          Map.of(ArmChoice.PERFORMER, 1.0), false, 10, null);
+      List<RerankApi.RerankRequest> load = requests(items, FRESHNESS_EXPERIMENT);
+      openLoop(port, load, loadRps, FRESHNESS_WARM_UP_SECONDS);
+      return freshness(app, port, items, load, loadRps);
+    } finally {
+      app.close();
+    }
+  }
+
+  /** The service's arguments: the bench's defaults, then {@code serviceArguments} over them. */
+  private List<String> serviceArguments(Path work, String instance) {
+    List<String> args = new ArrayList<>(List.of(
+        "--server.port=0", "--reranker.kafka.embedded-data-dir=" + work.resolve("kafka-" + instance),
+        "--spring.kafka.streams.state-dir=" + work.resolve("streams-" + instance),
+        "--reranker.models.performer=" + work.resolve("models/performer"),
+        "--reranker.models.softmax=" + work.resolve("models/softmax"),
+        "--reranker.security.admin-api-key=bench",
+        "--reranker.serving.max-concurrent-requests=" + Math.max(64, 4 * options.threads()),
+        "--server.tomcat.max-keep-alive-requests=-1", "--logging.level.root=WARN",
+        "--reranker.serving.transport-probe=true"));
+    for (String extra : options.serviceArguments()) { // replaces a default of the same name
+      String name = extra.contains("=") ? extra.substring(0, extra.indexOf('=') + 1) : extra;
+      args.removeIf(a -> a.startsWith(name));
+      args.add(extra);
+    }
+    return args;
+  }
+
+  /** Freshness's rerank load, as a share of the performer arm's measured saturation rate. */
+  static final double FRESHNESS_LOAD_SHARE = 0.5;
+  /** Freshness's background ingest: events a second for the loaded users. */
+  static final int FRESHNESS_INGEST_PER_SECOND = 500;
+  /** Freshness probes a second, each a new event for one of {@link #FRESHNESS_PROBE_USERS}. */
+  static final int FRESHNESS_PROBES_PER_SECOND = 20;
+  static final int FRESHNESS_PROBE_USERS = 40;
+  static final int FRESHNESS_WARM_UP_SECONDS = 5;
+  static final String FRESHNESS_EXPERIMENT = "bench-freshness";
+  /** How often a probe asks again whether its event is in the answer. */
+  static final long FRESHNESS_POLL_NANOS = 2_000_000L;
+
+  /**
+   * Produce to the first rerank answer that includes the event, under rerank and ingest load
+   * together: the performer arm's open loop at {@link #FRESHNESS_LOAD_SHARE} of its saturation
+   * rate and a background producer of {@link #FRESHNESS_INGEST_PER_SECOND} events a second for the
+   * loaded users run for {@code seconds}; meanwhile probe events (linger 0, acks all) go to
+   * their own users, and after each send the probe POSTs {@code /v1/rerank} for that user every
+   * {@link #FRESHNESS_POLL_NANOS} until the answer's {@code statePosition} counts the event. The
+   * latency runs from just before the send to the end of that answer (a probe is a sequence of
+   * real HTTP reranks, not a read of the engine's cache). The service runs with the settings it
+   * was given (by default a 50 ms fold flush and a 100 ms commit interval).
+   */
+  private Map<String, Object> freshness(ConfigurableApplicationContext app, int port,
+      List<String> items, List<RerankApi.RerankRequest> loadRequests, double loadRps)
+      throws Exception {
+    String servers = bootstrapServers(app);
+    IngestMetrics metrics = app.getBean(IngestMetrics.class);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic
+        .AtomicBoolean();
+    long[] background = new long[1];
+    Map<String, Object> producerConfig = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
+        ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all");
+    Thread ingest = new Thread(() -> {
+      SplittableRandom r = new SplittableRandom(options.seed() + 99);
+      try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerConfig,
+          new StringSerializer(), new ByteArraySerializer())) {
+        int perTick = Math.max(1, FRESHNESS_INGEST_PER_SECOND / 100);
+        long next = System.nanoTime();
+        while (!stop.get()) {
+          for (int i = 0; i < perTick; i++) { // every 10 ms
+            String user = "user-" + r.nextInt(options.users());
+            Interaction e = new Interaction(user, items.get(r.nextInt(items.size())),
+                System.currentTimeMillis(), EventType.VIEW, "fresh-load-" + background[0]++);
+            producer.send(new ProducerRecord<>(dev.reranker.data.Topics.INTERACTIONS, user,
+                InteractionJson.toJson(e).getBytes(StandardCharsets.UTF_8)));
+          }
+          next += 10_000_000L;
+          java.util.concurrent.locks.LockSupport.parkNanos(next - System.nanoTime());
+        }
+      }
+    }, "bench-freshness-ingest");
+    java.util.concurrent.CompletableFuture<Map<String, Object>> rerankLoad =
+        new java.util.concurrent.CompletableFuture<>();
+    Thread rerank = new Thread(() -> {
+      try {
+        rerankLoad.complete(openLoop(port, loadRequests, loadRps));
+      } catch (Throwable t) {
+        rerankLoad.completeExceptionally(t);
+      }
+    }, "bench-freshness-rerank");
+    long applied0 = metrics.appliedCount();
+    ingest.start();
+    rerank.start();
+    org.HdrHistogram.Histogram latencies = new org.HdrHistogram.Histogram(60_000_000L, 3);
+    int probes = Math.max(1, FRESHNESS_PROBES_PER_SECOND * options.seconds());
+    long timedOut = 0;
+    long polls = 0;
+    long pollErrors = 0;
+    String experiment = loadRequests.get(0).experiment();
+    AtomicLong counted = answered.computeIfAbsent(experiment, k -> new AtomicLong());
+    java.util.regex.Pattern position = java.util.regex.Pattern.compile(
+        "\"statePosition\"\\s*:\\s*(\\d+)");
+    String run = Long.toString(System.nanoTime(), 36);
+    SplittableRandom r = new SplittableRandom(options.seed() + 7);
+    LoopbackConnection connection = new LoopbackConnection(port);
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerConfig,
+        new StringSerializer(), new ByteArraySerializer())) {
+      long[] positions = new long[FRESHNESS_PROBE_USERS];
+      byte[][] asks = new byte[FRESHNESS_PROBE_USERS][];
+      for (int u = 0; u < asks.length; u++) {
+        byte[] q = json.writeValueAsBytes(new RerankApi.RerankRequest("fresh-" + run + "-" + u,
+            loadRequests.get(u % loadRequests.size()).candidates(), 10, experiment, null));
+        byte[] head = ("POST " + RERANK_PATH + " HTTP/1.1\r\nHost: localhost:" + port
+            + "\r\nContent-Type: application/json\r\nContent-Length: " + q.length + "\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII);
+        asks[u] = Arrays.copyOf(head, head.length + q.length);
+        System.arraycopy(q, 0, asks[u], head.length, q.length);
+      }
+      long next = System.nanoTime() + 200_000_000L; // the load first
+      for (int i = 0; i < probes; i++) {
+        java.util.concurrent.locks.LockSupport.parkNanos(next - System.nanoTime());
+        next += 1_000_000_000L / FRESHNESS_PROBES_PER_SECOND;
+        int u = i % FRESHNESS_PROBE_USERS;
+        String user = "fresh-" + run + "-" + u;
+        long expected = ++positions[u];
+        Interaction e = new Interaction(user, items.get(r.nextInt(items.size())),
+            System.currentTimeMillis(), EventType.VIEW, "fresh-" + run + "-" + i);
+        byte[] value = InteractionJson.toJson(e).getBytes(StandardCharsets.UTF_8);
+        long sent = System.nanoTime();
+        producer.send(new ProducerRecord<>(dev.reranker.data.Topics.INTERACTIONS, user, value));
+        long deadline = sent + 10_000_000_000L;
+        while (true) {
+          body.reset();
+          long seen = -1;
+          try {
+            if (connection.closed) {
+              connection = new LoopbackConnection(port);
+            }
+            polls++;
+            if (connection.exchange(asks[u], body) == 200) {
+              counted.incrementAndGet();
+              java.util.regex.Matcher m = position.matcher(body.toString(StandardCharsets.UTF_8));
+              seen = m.find() ? Long.parseLong(m.group(1)) : -1;
+            } else {
+              pollErrors++;
+            }
+          } catch (java.io.IOException ex) {
+            pollErrors++;
+            connection.close();
+          }
+          long now = System.nanoTime();
+          if (seen >= expected) {
+            latencies.recordValue(Math.max(1, (now - sent) / 1000));
+            break;
+          }
+          if (now > deadline) {
+            timedOut++;
+            break;
+          }
+          java.util.concurrent.locks.LockSupport.parkNanos(FRESHNESS_POLL_NANOS);
+        }
+      }
+    } finally {
+      connection.close();
+      rerank.join();
+      stop.set(true);
+      ingest.join();
+    }
+    Map<String, Object> load = rerankLoad.get();
+    long applied = metrics.appliedCount() - applied0;
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("probes", probes);
+    out.put("answered", latencies.getTotalCount());
+    out.put("timed_out", timedOut);
+    out.put("polls", polls);
+    out.put("poll_errors", pollErrors);
+    out.put("p50_ms", round(latencies.getValueAtPercentile(50) / 1e3));
+    out.put("p99_ms", round(latencies.getValueAtPercentile(99) / 1e3));
+    out.put("max_ms", round(latencies.getMaxValue() / 1e3));
+    out.put("poll_interval_ms", FRESHNESS_POLL_NANOS / 1e6);
+    out.put("rerank_load", load);
+    out.put("ingest_events_per_s_asked", FRESHNESS_INGEST_PER_SECOND);
+    out.put("ingest_events_produced", background[0]);
+    out.put("events_applied_meanwhile", applied);
+    log.printf("freshness under load (rerank %,.0f req/s asked, %,.0f answered, p99 %.2f ms; "
+        + "ingest %d events/s asked, %,d produced, %,d applied incl. probes): produce to answer "
+        + "p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d timed out%n", loadRps,
+        load.get("achieved_rps"), load.get("p99_ms"), FRESHNESS_INGEST_PER_SECOND, background[0],
+        applied, out.get("p50_ms"), out.get("p99_ms"), out.get("max_ms"), timedOut, probes);
+    return out;
+  }
+
+  private static String bootstrapServers(ConfigurableApplicationContext app) {
+    return app.getBean(org.springframework.kafka.core.KafkaAdmin.class)
+        .getConfigurationProperties().get("bootstrap.servers").toString()
+        .replace("[", "").replace("]", "");
   }
 
   /**
@@ -226,10 +439,39 @@ public final class RerankBenchmark {
   private Map<String, Object> exposureAccounting(ConfigurableApplicationContext app,
       LogCounter sequenceErrors, LogCounter concurrentTransactions) {
     ExposurePublisher publisher = app.getBean(ExposurePublisher.class);
-    ExperimentAggregates aggregates = app.getBean(ExperimentAggregates.class);
-    long deadline = System.nanoTime() + 60_000_000_000L;
+    Map<ArmChoice, Long> reported = awaitReport(app, 60_000_000_000L);
     Map<String, Object> out = new LinkedHashMap<>();
     long missing = 0;
+    for (ArmChoice arm : List.of(ArmChoice.PERFORMER, ArmChoice.SOFTMAX)) {
+      String experiment = "bench-" + arm.wireName();
+      long given = answered.getOrDefault(experiment, new AtomicLong()).get();
+      long inReport = reported.get(arm);
+      missing += Math.max(0, given - inReport);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("answered", given);
+      m.put("in_report", inReport);
+      out.put(arm.wireName(), m);
+    }
+    out.put("missing", missing);
+    out.put("unpublished", publisher.unpublished());
+    out.put("out_of_order_sequence_log_lines", sequenceErrors.count());
+    out.put("concurrent_transactions_log_lines", concurrentTransactions.count());
+    log.printf("exposures: %s missing from the report, %d unpublished; log lines: %d "
+        + "out-of-order sequence, %d concurrent transactions%n", missing,
+        publisher.unpublished(), sequenceErrors.count(), concurrentTransactions.count());
+    return out;
+  }
+
+  /**
+   * Per arm, the exposures the durable report counts, once it counts every answer given so far
+   * or {@code timeoutNanos} have passed. The report is the stream thread's work, shared with the
+   * ingestion: the saturation phases leave it a backlog of exposures to aggregate.
+   */
+  private Map<ArmChoice, Long> awaitReport(ConfigurableApplicationContext app,
+      long timeoutNanos) {
+    ExperimentAggregates aggregates = app.getBean(ExperimentAggregates.class);
+    long deadline = System.nanoTime() + timeoutNanos;
+    Map<ArmChoice, Long> out = new LinkedHashMap<>();
     for (ArmChoice arm : List.of(ArmChoice.PERFORMER, ArmChoice.SOFTMAX)) {
       String experiment = "bench-" + arm.wireName();
       long given = answered.getOrDefault(experiment, new AtomicLong()).get();
@@ -246,19 +488,8 @@ public final class RerankBenchmark {
         }
         sleep(200);
       }
-      missing += Math.max(0, given - inReport);
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("answered", given);
-      m.put("in_report", inReport);
-      out.put(arm.wireName(), m);
+      out.put(arm, inReport);
     }
-    out.put("missing", missing);
-    out.put("unpublished", publisher.unpublished());
-    out.put("out_of_order_sequence_log_lines", sequenceErrors.count());
-    out.put("concurrent_transactions_log_lines", concurrentTransactions.count());
-    log.printf("exposures: %s missing from the report, %d unpublished; log lines: %d "
-        + "out-of-order sequence, %d concurrent transactions%n", missing,
-        publisher.unpublished(), sequenceErrors.count(), concurrentTransactions.count());
     return out;
   }
 
@@ -312,9 +543,7 @@ public final class RerankBenchmark {
   }
 
   private void loadUsers(ConfigurableApplicationContext app, List<String> items) {
-    String servers = app.getBean(org.springframework.kafka.core.KafkaAdmin.class)
-        .getConfigurationProperties().get("bootstrap.servers").toString()
-        .replace("[", "").replace("]", "");
+    String servers = bootstrapServers(app);
     SplittableRandom r = new SplittableRandom(options.seed());
     int perUser = 50;
     long t0 = System.currentTimeMillis() - 86_400_000L;
@@ -409,9 +638,14 @@ public final class RerankBenchmark {
    */
   private Map<String, Object> openLoop(int port, List<RerankApi.RerankRequest> requests,
       double rate) throws Exception {
+    return openLoop(port, requests, rate, options.seconds());
+  }
+
+  private Map<String, Object> openLoop(int port, List<RerankApi.RerankRequest> requests,
+      double rate, int seconds) throws Exception {
     Call call = http(port, RERANK_PATH, requests);
     int workers = Math.max(32, 8 * options.threads());
-    long total = Math.max(1, Math.round(rate * options.seconds()));
+    long total = Math.max(1, Math.round(rate * seconds));
     double intervalNanos = 1e9 / rate;
     java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong();
     AtomicLong errors = new AtomicLong();
@@ -448,13 +682,13 @@ public final class RerankBenchmark {
       t.start();
     }
     done.await();
-    double seconds = (System.nanoTime() - start) / 1e9;
+    double elapsed = (System.nanoTime() - start) / 1e9;
     call.close();
     org.HdrHistogram.Histogram all = new org.HdrHistogram.Histogram(60_000_000L, 3);
     histograms.forEach(all::add);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("target_rps", round(rate));
-    out.put("achieved_rps", round(all.getTotalCount() / seconds));
+    out.put("achieved_rps", round(all.getTotalCount() / elapsed));
     out.put("requests", all.getTotalCount());
     out.put("errors", errors.get());
     out.put("p50_ms", round(all.getValueAtPercentile(50) / 1e3));
@@ -567,6 +801,14 @@ public final class RerankBenchmark {
 
     /** Sends one request and reads the whole response; returns the status code. */
     int exchange(byte[] request) throws java.io.IOException {
+      return exchange(request, null);
+    }
+
+    /**
+     * Sends one request and reads the whole response, its body copied into {@code body} when
+     * that is not null; returns the status code.
+     */
+    int exchange(byte[] request, java.io.ByteArrayOutputStream body) throws java.io.IOException {
       out.write(request);
       String status = line();
       int code = Integer.parseInt(status.substring(9, 12));
@@ -586,12 +828,12 @@ public final class RerankBenchmark {
       if (chunked) {
         for (int size = Integer.parseInt(line().trim(), 16); size > 0;
             size = Integer.parseInt(line().trim(), 16)) {
-          skip(size);
+          skip(size, body);
           line();
         }
         line();
       } else if (length > 0) {
-        skip(length);
+        skip(length, body);
       }
       if (closed) {
         close();
@@ -646,13 +888,16 @@ public final class RerankBenchmark {
       }
     }
 
-    /** Discards n bytes of body. */
-    private void skip(int n) throws java.io.IOException {
+    /** Consumes n bytes of body, copying them into {@code body} unless it is null. */
+    private void skip(int n, java.io.ByteArrayOutputStream body) throws java.io.IOException {
       while (n > 0) {
         if (pos == limit && !fill()) {
           throw new java.io.EOFException("connection closed");
         }
         int take = Math.min(n, limit - pos);
+        if (body != null) {
+          body.write(buf, pos, take);
+        }
         pos += take;
         n -= take;
       }
@@ -820,6 +1065,15 @@ public final class RerankBenchmark {
           m.get("inprocess_floor_fraction")));
       b.append(row);
     });
+    Map<String, Object> fresh = (Map<String, Object>) doc.get("freshness");
+    if (fresh != null) {
+      Map<String, Object> load = (Map<String, Object>) fresh.get("rerank_load");
+      b.append(String.format("%nfreshness, produce to the first rerank answer that counts the "
+          + "event: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%s of %s probes answered; under "
+          + "%,.0f rerank req/s, p99 %.2f ms, and %,d events/s of ingest)%n", fresh.get("p50_ms"),
+          fresh.get("p99_ms"), fresh.get("max_ms"), fresh.get("answered"), fresh.get("probes"),
+          load.get("achieved_rps"), load.get("p99_ms"), fresh.get("ingest_events_per_s_asked")));
+    }
     ((Map<String, Object>) doc.get("by_arm")).forEach((arm, v) ->
         ((Map<String, Object>) ((Map<String, Object>) v).get("targets")).forEach((k, t) ->
             b.append(String.format("target %s, %s: %s%n", arm, k, Boolean.TRUE.equals(t) ? "met"

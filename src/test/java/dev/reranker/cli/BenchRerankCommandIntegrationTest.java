@@ -65,5 +65,18 @@ class BenchRerankCommandIntegrationTest {
           .isGreaterThanOrEqualTo(exposures.get(arm).get("answered").asLong());
     }
     assertThat(exposures.get("missing").asLong()).isZero();
+    // freshness: every probe event reached a rerank answer over real HTTP, under load
+    JsonNode fresh = json.get("freshness");
+    assertThat(fresh.get("probes").asLong()).isPositive();
+    assertThat(fresh.get("answered").asLong() + fresh.get("timed_out").asLong())
+        .isEqualTo(fresh.get("probes").asLong());
+    assertThat(fresh.get("answered").asLong()).as("probes answered").isPositive();
+    assertThat(fresh.get("polls").asLong()).isGreaterThanOrEqualTo(fresh.get("answered")
+        .asLong());
+    assertThat(json.get("freshness_ms_p99").asDouble()).isGreaterThanOrEqualTo(
+        json.get("freshness_ms_p50").asDouble()).isPositive();
+    assertThat(fresh.get("rerank_load").get("requests").asLong()).isPositive();
+    assertThat(fresh.get("ingest_events_produced").asLong()).isPositive();
+    assertThat(json.get("freshness_target_met").isBoolean()).isTrue();
   }
 }
