@@ -234,6 +234,19 @@ public final class ReadmeTables {
             .append(met(targets, "inprocess cpu <= 3 x floor")).append(") |\n");
       });
     }
+    JsonNode f = doc.get("freshness");
+    if (f != null && f.has("p99_ms")) {
+      JsonNode load = f.get("rerank_load");
+      t.append("\nFreshness over HTTP (produce to the first `POST /v1/rerank` answer whose "
+          + "`statePosition` counts the event), ").append(f.get("answered").asLong())
+          .append(" of ").append(f.get("probes").asLong()).append(" probes, under ")
+          .append(load == null ? "rerank load" : grouped(load.get("achieved_rps")) + " rerank req/s answered")
+          .append(" and ").append(grouped(f.get("ingest_events_produced"))).append(" events "
+              + "ingested meanwhile: p50 ").append(fixed(f, "p50_ms", 1)).append(" ms, p99 ")
+          .append(fixed(f, "p99_ms", 1)).append(" ms, max ").append(fixed(f, "max_ms", 1))
+          .append(" ms (target p99 ≤ 100: ")
+          .append(f.get("p99_ms").asDouble() <= 100 ? "met" : "not met").append(").\n");
+    }
     return t.toString();
   }
 
