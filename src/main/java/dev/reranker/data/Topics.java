@@ -27,6 +27,11 @@ public final class Topics {
   public static final String SNAPSHOT_STORE = "state-snapshots";
   /** State store: exposures waiting for the same user's next interaction (the outcome join). */
   public static final String PENDING_EXPOSURES_STORE = "experiment-pending-exposures";
+  /**
+   * State store: the pending exposures again, ordered by served time (key only), so the sweep
+   * reads the expired ones and nothing else.
+   */
+  public static final String PENDING_BY_SERVED_TIME_STORE = "experiment-pending-by-served-time";
   /** State store: each user's totals per (experiment, arm), the base of the deltas below. */
   public static final String USER_OUTCOMES_STORE = "experiment-user-outcomes";
   /** State store: sufficient statistics per (experiment, arm), constant size. */

@@ -53,6 +53,8 @@ import org.apache.kafka.streams.state.Stores;
  *   served list (0: not served). An exposure that reaches the horizon (default 24 h) unresolved
  *   is resolved as a miss (rank 0) by a wall-clock sweep: an exposure whose user did nothing is a
  *   failure of the ranking too, and excluding it would favour an arm that drives users away.</li>
+ *   <li>{@value Topics#PENDING_BY_SERVED_TIME_STORE}: the same exposures keyed by served time
+ *   first (empty values), so the sweep reads only those past the horizon.</li>
  *   <li>{@value Topics#USER_OUTCOMES_STORE}: per (experiment, arm, user) the user's {@link
  *   UserTotals}: the base from which each outcome updates the user-level sums by deltas ({@link
  *   ArmAggregate#resolved}).</li>
@@ -129,6 +131,8 @@ public final class OutcomeJoin {
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
         Topics.PENDING_EXPOSURES_STORE), Serdes.Bytes(), Serdes.ByteArray()));
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
+        Topics.PENDING_BY_SERVED_TIME_STORE), Serdes.Bytes(), Serdes.ByteArray()));
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
         Topics.USER_OUTCOMES_STORE), Serdes.Bytes(), Serdes.ByteArray()));
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
         Topics.RECENT_INTERACTIONS_STORE), Serdes.Bytes(), Serdes.ByteArray())
@@ -148,8 +152,8 @@ public final class OutcomeJoin {
         .merge(accepted.mapValues(Interacted::new))
         .merge(ignored.mapValues(Ignored::new))
         .process(() -> new JoinProcessor(settings, clock, onDropped),
-            Topics.PENDING_EXPOSURES_STORE, Topics.USER_OUTCOMES_STORE,
-            Topics.RECENT_INTERACTIONS_STORE, Topics.ARM_AGGREGATES_STORE,
+            Topics.PENDING_EXPOSURES_STORE, Topics.PENDING_BY_SERVED_TIME_STORE,
+            Topics.USER_OUTCOMES_STORE, Topics.RECENT_INTERACTIONS_STORE, Topics.ARM_AGGREGATES_STORE,
             Topics.ARM_SERIES_STORE, Topics.IGNORED_INTERACTIONS_STORE);
     if (settings.outcomesTopic() != null) {
       outcomes.to(settings.outcomesTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()));
@@ -244,12 +248,19 @@ public final class OutcomeJoin {
   }
 
   static final class JoinProcessor implements Processor<String, Input, String, byte[]> {
+    /** The served-time index's values: the key says it all (null would delete). */
+    private static final byte[] NOTHING = new byte[0];
     private final Settings settings;
     private final long horizonMs;
     private final Clock clock;
     private final Consumer<String> onDropped;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<Bytes, byte[]> pending;
+    private KeyValueStore<Bytes, byte[]> due;
+    /** The served-time index covers every pending exposure (its marker is written). */
+    private boolean indexed;
+    /** No exposure was pending when the task started: the index needs no building. */
+    private boolean startedEmpty;
     private KeyValueStore<Bytes, byte[]> userOutcomes;
     private KeyValueStore<Bytes, byte[]> recent;
     private KeyValueStore<Bytes, byte[]> aggregates;
@@ -275,6 +286,11 @@ public final class OutcomeJoin {
     public void init(ProcessorContext<String, byte[]> context) {
       this.context = context;
       pending = context.getStateStore(Topics.PENDING_EXPOSURES_STORE);
+      due = context.getStateStore(Topics.PENDING_BY_SERVED_TIME_STORE);
+      indexed = due.get(OutcomeStores.DUE_INDEX_COMPLETE) != null;
+      try (KeyValueIterator<Bytes, byte[]> it = pending.all()) {
+        startedEmpty = !it.hasNext();
+      }
       userOutcomes = context.getStateStore(Topics.USER_OUTCOMES_STORE);
       recent = context.getStateStore(Topics.RECENT_INTERACTIONS_STORE);
       aggregates = context.getStateStore(Topics.ARM_AGGREGATES_STORE);
@@ -338,7 +354,12 @@ public final class OutcomeJoin {
         resolve(e, Resolution.byInteraction(e, later.item(), later.time(), horizonMs));
         return;
       }
+      if (!indexed && startedEmpty) { // a new store: complete from its first entry on
+        due.put(OutcomeStores.DUE_INDEX_COMPLETE, NOTHING);
+        indexed = true;
+      }
       pending.put(pendingKey, json);
+      due.put(OutcomeStores.dueKey(pendingKey), NOTHING);
     }
 
     /** Resolves the user's pending exposures served at or before {@code at} against the item. */
@@ -355,7 +376,24 @@ public final class OutcomeJoin {
           done.add(kv.key);
         }
       }
-      done.forEach(pending::delete);
+      for (Bytes k : done) {
+        pending.delete(k);
+        due.delete(OutcomeStores.dueKey(k));
+      }
+    }
+
+    /**
+     * Indexes every pending exposure by served time, once: pending exposures written before the
+     * index existed (an upgraded deployment) are then swept like the rest.
+     */
+    private void indexPending() {
+      try (KeyValueIterator<Bytes, byte[]> it = pending.all()) {
+        while (it.hasNext()) {
+          due.put(OutcomeStores.dueKey(it.next().key), NOTHING);
+        }
+      }
+      due.put(OutcomeStores.DUE_INDEX_COMPLETE, NOTHING);
+      indexed = true;
     }
 
     /** The user's earliest remembered interaction at or after {@code time}; null if none. */
@@ -379,23 +417,41 @@ public final class OutcomeJoin {
       recent.put(key, OutcomeStores.recent(list));
     }
 
-    /** Resolves exposures past the horizon as misses, then writes the changed series points. */
+    /**
+     * Resolves exposures past the horizon as misses, then writes the changed series points. The
+     * served-time index is read from its oldest entry up to the first that is not yet due, so a
+     * sweep costs the expired exposures and not the whole horizon of pending ones (with a 24 h
+     * horizon that is a day of traffic; read whole, every minute, on the thread that also ingests,
+     * it cost 0.7 µs per pending exposure: 140 ms per 200,000).
+     */
     void sweep() {
       long now = clock.millis();
-      List<Bytes> done = new ArrayList<>();
-      try (KeyValueIterator<Bytes, byte[]> it = pending.all()) {
+      if (!indexed) {
+        indexPending();
+      }
+      List<Bytes> expired = new ArrayList<>();
+      try (KeyValueIterator<Bytes, byte[]> it = due.all()) {
         while (it.hasNext()) {
-          KeyValue<Bytes, byte[]> kv = it.next();
-          // the served time is in the key: only the expired are parsed (the sweep reads a whole
-          // horizon of pending exposures every minute)
-          if (Resolution.pastHorizon(OutcomeStores.servedTime(kv.key), now, horizonMs)) {
-            Exposure e = OutcomeStores.exposure(kv.value);
-            resolve(e, Resolution.miss(e, now));
-            done.add(kv.key);
+          Bytes k = it.next().key;
+          if (!OutcomeStores.isDueKey(k)) {
+            continue;
           }
+          if (!Resolution.pastHorizon(OutcomeStores.dueTime(k), now, horizonMs)) {
+            break;
+          }
+          expired.add(k);
         }
       }
-      done.forEach(pending::delete);
+      for (Bytes k : expired) {
+        Bytes pendingKey = OutcomeStores.duePendingKey(k);
+        byte[] json = pending.get(pendingKey);
+        if (json != null) {
+          Exposure e = OutcomeStores.exposure(json);
+          resolve(e, Resolution.miss(e, now));
+          pending.delete(pendingKey);
+        }
+        due.delete(k);
+      }
       long bucketMs = settings.seriesBucket().toMillis();
       long bucket = Math.floorDiv(now, bucketMs) * bucketMs;
       for (Key k : changed) {

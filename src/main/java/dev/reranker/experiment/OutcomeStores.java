@@ -98,6 +98,38 @@ final class OutcomeStores {
     return b.getLong(2 + userLength) ^ Long.MIN_VALUE;
   }
 
+  /**
+   * The served-time index's key of a {@link #pendingKey}: {@code [8-byte served time, sign
+   * flipped: ordered][the pending key]}, so the index iterates oldest first across all users.
+   */
+  static Bytes dueKey(Bytes pendingKey) {
+    byte[] p = pendingKey.get();
+    return Bytes.wrap(ByteBuffer.allocate(8 + p.length).putLong(servedTime(pendingKey)
+        ^ Long.MIN_VALUE).put(p).array());
+  }
+
+  /** The served time of a {@link #dueKey}. */
+  static long dueTime(Bytes dueKey) {
+    return ByteBuffer.wrap(dueKey.get()).getLong() ^ Long.MIN_VALUE;
+  }
+
+  /** The pending key a {@link #dueKey} points at. */
+  static Bytes duePendingKey(Bytes dueKey) {
+    byte[] k = dueKey.get();
+    return Bytes.wrap(Arrays.copyOfRange(k, 8, k.length));
+  }
+
+  /**
+   * The index's one key that is no {@link #dueKey} (one byte; every due key is longer): present
+   * once the index covers every pending exposure. A store written before the index existed lacks
+   * it, and its first sweep reads the pending exposures once to build the index.
+   */
+  static final Bytes DUE_INDEX_COMPLETE = Bytes.wrap(new byte[] {0});
+
+  static boolean isDueKey(Bytes key) {
+    return key.get().length > 8;
+  }
+
   static byte[] exposure(Exposure e) {
     return JSON.writeValueAsBytes(e);
   }

@@ -40,7 +40,7 @@ class OutcomeJoinLongRunSlowTest {
   static final long DAY = 86_400_000L;
   static final long START = 1_767_225_600_000L;
   static final List<String> STORES = List.of(Topics.PENDING_EXPOSURES_STORE,
-      Topics.USER_OUTCOMES_STORE, Topics.RECENT_INTERACTIONS_STORE, Topics.ARM_AGGREGATES_STORE,
+      Topics.PENDING_BY_SERVED_TIME_STORE, Topics.USER_OUTCOMES_STORE, Topics.RECENT_INTERACTIONS_STORE, Topics.ARM_AGGREGATES_STORE,
       Topics.ARM_SERIES_STORE, Topics.IGNORED_INTERACTIONS_STORE);
 
   static final int USERS = 1_000;
@@ -83,6 +83,9 @@ class OutcomeJoinLongRunSlowTest {
     assertThat(day60.get(Topics.PENDING_EXPOSURES_STORE).entries()).isLessThan(USERS * 4);
     assertThat(day60.get(Topics.PENDING_EXPOSURES_STORE).bytes())
         .isLessThan(day10.get(Topics.PENDING_EXPOSURES_STORE).bytes() * 3 / 2);
+    // the served-time index: one entry per pending exposure and its marker
+    assertThat(day60.get(Topics.PENDING_BY_SERVED_TIME_STORE).entries())
+        .isEqualTo(day60.get(Topics.PENDING_EXPOSURES_STORE).entries() + 1);
     // the series: a point per key and day-bucket; twice the traffic, the same number of points
     assertThat(day60.get(Topics.ARM_SERIES_STORE).entries()).isBetween(4L * 59, 4L * 61);
     assertThat(doubled.get(20).get(Topics.ARM_SERIES_STORE).entries())

@@ -216,6 +216,95 @@ class OutcomeJoinTest {
     assertThat(a.hits().ratio()).isEqualTo(0.0);
   }
 
+  /** The served-time index's keys, less its marker. */
+  java.util.Set<Bytes> indexKeys() {
+    java.util.Set<Bytes> out = new java.util.HashSet<>();
+    KeyValueStore<Bytes, byte[]> store = driver.getKeyValueStore(
+        Topics.PENDING_BY_SERVED_TIME_STORE);
+    try (var it = store.all()) {
+      while (it.hasNext()) {
+        Bytes k = it.next().key;
+        if (OutcomeStores.isDueKey(k)) {
+          out.add(k);
+        }
+      }
+    }
+    return out;
+  }
+
+  java.util.Set<Bytes> pendingAsIndexKeys() {
+    java.util.Set<Bytes> out = new java.util.HashSet<>();
+    KeyValueStore<Bytes, byte[]> store = driver.getKeyValueStore(Topics.PENDING_EXPOSURES_STORE);
+    try (var it = store.all()) {
+      while (it.hasNext()) {
+        out.add(OutcomeStores.dueKey(it.next().key));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void theServedTimeIndexHoldsExactlyThePendingExposures() {
+    SplittableRandom r = new SplittableRandom(8);
+    long t = NOW - 30 * 3_600_000L;
+    int request = 0;
+    int missesBefore = 0;
+    for (int round = 0; round < 8; round++) {
+      for (int i = 0; i < 60; i++) {
+        String user = "u" + r.nextInt(25);
+        t += r.nextInt(600_000);
+        if (r.nextInt(3) == 0) {
+          interact(user, "a", t);
+        } else {
+          expose(new Exposure("r" + request++, "exp", user, ArmChoice.PERFORMER, "v",
+              List.of("a", "b"), t, 1, 10, false, 2, false, null, 0, false));
+        }
+      }
+      time.advance(Duration.ofHours(1));
+      driver.advanceWallClockTime(Duration.ofMinutes(1));
+      assertThat(indexKeys()).isEqualTo(pendingAsIndexKeys());
+      // whatever the index leaves pending is within the horizon; the sweep resolved the rest
+      for (Bytes k : indexKeys()) {
+        assertThat(OutcomeStores.dueTime(k)).isGreaterThanOrEqualTo(time.millis()
+            - Duration.ofHours(24).toMillis());
+      }
+      int misses = (int) aggregates().values().stream().mapToLong(ArmAggregate::resolvedAsMiss)
+          .sum();
+      assertThat(misses).isGreaterThanOrEqualTo(missesBefore);
+      missesBefore = misses;
+    }
+    assertThat(missesBefore).as("some exposures outlived the horizon").isPositive();
+    assertThat(driver.getKeyValueStore(Topics.PENDING_BY_SERVED_TIME_STORE)
+        .get(OutcomeStores.DUE_INDEX_COMPLETE)).isNotNull();
+  }
+
+  @Test
+  void exposuresPendingBeforeTheIndexExistedAreSweptAfterAnUpgrade() {
+    // a store written by a version without the index: pending exposures, no index entries
+    KeyValueStore<Bytes, byte[]> pending = driver.getKeyValueStore(
+        Topics.PENDING_EXPOSURES_STORE);
+    Exposure old = new Exposure("old", "exp", "u1", ArmChoice.PERFORMER, "v", List.of("a"),
+        NOW - Duration.ofHours(25).toMillis(), 1, 10, false, 1, false, null, 0, false);
+    Exposure recent = new Exposure("recent", "exp", "u2", ArmChoice.PERFORMER, "v", List.of("a"),
+        NOW - Duration.ofHours(1).toMillis(), 1, 10, false, 1, false, null, 0, false);
+    for (Exposure e : List.of(old, recent)) {
+      pending.put(OutcomeStores.pendingKey(e.userId(), e.timestamp(), e.requestId()),
+          OutcomeStores.exposure(e));
+    }
+    driver.advanceWallClockTime(Duration.ofMinutes(1)); // the first sweep builds the index
+    List<ResolvedOutcome> resolved = outcomes.readValuesToList().stream()
+        .map(v -> JSON.readValue(v, ResolvedOutcome.class)).toList();
+    assertThat(resolved).extracting(ResolvedOutcome::requestId).containsExactly("old");
+    assertThat(pendingCount()).isEqualTo(1);
+    assertThat(indexKeys()).isEqualTo(pendingAsIndexKeys()).hasSize(1);
+    time.advance(Duration.ofHours(24));
+    driver.advanceWallClockTime(Duration.ofMinutes(1));
+    assertThat(outcomes.readValuesToList().stream().map(v -> JSON.readValue(v,
+        ResolvedOutcome.class).requestId()).toList()).containsExactly("recent");
+    assertThat(pendingCount()).isZero();
+    assertThat(indexKeys()).isEmpty();
+  }
+
   @Test
   void stateStaysBoundedHoweverLongTheExperimentRuns() {
     List<Long> sizes = new ArrayList<>();
