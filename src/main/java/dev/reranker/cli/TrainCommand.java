@@ -19,6 +19,9 @@ import picocli.CommandLine.Option;
         + "evaluate it on the leave-one-out test split and save a versioned model artifact.")
 final class TrainCommand implements Callable<Integer> {
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Mixin
   DataOptions data;
 
@@ -88,18 +91,29 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--out", required = true, description = "Artifact directory to write.")
+  @Option(names = "--threads", description = "Data-parallel training threads (default: the "
+      + "machine's cores). The same seed and thread count give the same model bit for bit.")
+  Integer threads;
+
+  @Option(names = "--out", required = true, description = "Artifact directory to write "
+      + "(the model, and training.json: speed, roofline fraction, time to the best epoch).")
   Path out;
 
   @Override
   public Integer call() throws Exception {
+    if (threads != null && (threads < 1 || threads > TrainingConfig.MAX_THREADS)) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--threads must be in "
+          + "[1, " + TrainingConfig.MAX_THREADS + "], got " + threads);
+    }
     Nd4jThreads.applyConfigured();
     ModelConfig architecture = ModelConfig.builder(1, Arm.parse(attention)).dim(dim).layers(layers)
         .heads(heads).ffnDim(4 * dim).kernel(kernel).features(features)
         .rowNorms(FavorProjection.RowNorms.CHI).chunk(256).dropout(dropout).seed(seed).build();
     TrainingConfig training = TrainingConfig.builder().epochs(epochs).batchSize(batch)
         .learningRate(learningRate).weightDecay(weightDecay).clipNorm(clip).negatives(negatives)
-        .maxLength(maxLength).wholeHistory(!lastWindowOnly).patience(patience).seed(seed).build();
+        .maxLength(maxLength).wholeHistory(!lastWindowOnly).patience(patience).seed(seed)
+        .threads(threads != null ? threads : Math.min(TrainingConfig.MAX_THREADS,
+            Runtime.getRuntime().availableProcessors())).build();
     TrainingRun.run(data.source(), architecture, training, out, System.out,
         System.console() != null);
     return 0;

@@ -17,7 +17,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code train-demo}: reproduces the two demo models bundled in the jar (one per arm), trained on
  * the synthetic generator's {@code synthetic:demo} data with a fixed recipe. Same seed, same data,
- * one ND4J thread: the same weights, hence the same content-addressed model versions.
+ * one training thread and one ND4J thread: the same weights, hence the same content-addressed
+ * model versions — on the same kind of CPU (ND4J's BLAS rounds differently on another: on an Intel
+ * Xeon the recipe gives other versions than the bundled ones, made on an AMD EPYC).
  */
 @Command(name = "train-demo", mixinStandardHelpOptions = true,
     description = "Reproduce the bundled demo models (performer and softmax) from synthetic data.")
@@ -44,9 +46,9 @@ final class TrainDemoCommand implements Callable<Integer> {
           .rowNorms(FavorProjection.RowNorms.CHI).chunk(256).dropout(DROPOUT).seed(42).build();
       TrainingConfig training = TrainingConfig.builder().epochs(EPOCHS).batchSize(16)
           .learningRate(3e-3).weightDecay(0).clipNorm(1.0).negatives(0).maxLength(200)
-          .wholeHistory(true).patience(EPOCHS).seed(42).build();
+          .wholeHistory(true).patience(EPOCHS).seed(42).threads(1).build();
       TrainingRun.run(data, architecture, training, outDir.resolve("demo-" + arm.wireName()),
-          System.out, System.console() != null);
+          System.out, System.console() != null, false);
     }
     return 0;
   }

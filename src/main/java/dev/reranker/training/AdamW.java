@@ -5,6 +5,9 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -62,29 +65,83 @@ final class AdamW {
 
   /** One update; returns the gradient norm before clipping. */
   double step(double learningRate) {
+    return step(learningRate, null, 0);
+  }
+
+  /**
+   * Elements per unit of parallel work: a 100,000-item embedding of width 64 is 25 of them. The
+   * update is elementwise, so how the units are shared out changes no bit of the result.
+   */
+  static final int SEGMENT = 1 << 18;
+
+  /**
+   * One update, its elementwise part shared by the caller and {@code helpers} tasks on {@code pool}
+   * (null or 0: the caller alone); returns the gradient norm before clipping. The norm is one sum
+   * in a fixed order on the caller, so the result is the same bits whatever the pool.
+   */
+  double step(double learningRate, ExecutorService pool, int helpers) {
     step++;
     double norm = gradientNorm();
     double scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
     double correction1 = 1 - Math.pow(BETA1, step);
     double correction2 = 1 - Math.pow(BETA2, step);
-    float b1 = (float) BETA1;
-    float b2 = (float) BETA2;
+    List<int[]> segments = new ArrayList<>();
     for (int t = 0; t < params.size(); t++) {
-      FloatBuffer p = params.get(t);
-      FloatBuffer g = grads.get(t);
-      float[] m = first.get(t);
-      float[] v = second.get(t);
-      double decay = decayed.get(t) ? weightDecay : 0;
-      for (int i = 0; i < m.length; i++) {
-        float gi = (float) (g.get(i) * scale);
-        m[i] = b1 * m[i] + (1 - b1) * gi;
-        v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-        double update = (m[i] / correction1) / (Math.sqrt(v[i] / correction2) + EPSILON)
-            + decay * p.get(i);
-        p.put(i, (float) (p.get(i) - learningRate * update));
+      int length = first.get(t).length;
+      for (int from = 0; from < length; from += SEGMENT) {
+        segments.add(new int[] {t, from, Math.min(length, from + SEGMENT)});
+      }
+    }
+    if (pool == null || helpers < 1 || segments.size() < 2) {
+      for (int[] s : segments) {
+        update(s[0], s[1], s[2], scale, correction1, correction2, learningRate);
+      }
+      return norm;
+    }
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    Runnable drain = () -> {
+      for (int k = next.getAndIncrement(); k < segments.size(); k = next.getAndIncrement()) {
+        int[] s = segments.get(k);
+        update(s[0], s[1], s[2], scale, correction1, correction2, learningRate);
+      }
+    };
+    List<Future<?>> running = new ArrayList<>();
+    for (int h = 0; h < Math.min(helpers, segments.size() - 1); h++) {
+      running.add(pool.submit(drain));
+    }
+    drain.run();
+    for (Future<?> f : running) {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted during an AdamW step", e);
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException r ? r
+            : new IllegalStateException(e.getCause());
       }
     }
     return norm;
+  }
+
+  /** The update of tensor {@code t}'s elements [from, to). */
+  private void update(int t, int from, int to, double scale, double correction1,
+      double correction2, double learningRate) {
+    float b1 = (float) BETA1;
+    float b2 = (float) BETA2;
+    FloatBuffer p = params.get(t);
+    FloatBuffer g = grads.get(t);
+    float[] m = first.get(t);
+    float[] v = second.get(t);
+    double decay = decayed.get(t) ? weightDecay : 0;
+    for (int i = from; i < to; i++) {
+      float gi = (float) (g.get(i) * scale);
+      m[i] = b1 * m[i] + (1 - b1) * gi;
+      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+      double update = (m[i] / correction1) / (Math.sqrt(v[i] / correction2) + EPSILON)
+          + decay * p.get(i);
+      p.put(i, (float) (p.get(i) - learningRate * update));
+    }
   }
 
   /** Sets every gradient to 0. */

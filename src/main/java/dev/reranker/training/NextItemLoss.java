@@ -42,14 +42,25 @@ final class NextItemLoss {
    */
   static double fullSoftmax(INDArray hidden, int[] targets, ModelWeights weights,
       INDArray gradHidden, ModelWeights grads) {
+    return fullSoftmax(hidden, targets, weights, gradHidden, grads, targetCount(targets));
+  }
+
+  /**
+   * {@link #fullSoftmax(INDArray, int[], ModelWeights, INDArray, ModelWeights)} on one shard of a
+   * batch: the loss and gradients are divided by {@code normaliser}, the whole batch's rows with a
+   * target, so the shards' losses and gradients add up to the batch's.
+   */
+  static double fullSoftmax(INDArray hidden, int[] targets, ModelWeights weights,
+      INDArray gradHidden, ModelWeights grads, int normaliser) {
     int[][] rowsAndTargets = rowsWithTargets(targets);
     int[] rows = rowsAndTargets[0];
     int[] positives = rowsAndTargets[1];
     gradHidden.assign(0);
-    int count = rows.length;
-    if (count == 0) {
+    if (rows.length == 0) {
       return 0;
     }
+    int count = rows.length;
+    int n = normaliser;
     INDArray embedding = weights.itemEmbedding(); // (I, D)
     long items = embedding.size(0);
     INDArray h = Rows.gather(hidden, rows); // (n, D)
@@ -63,18 +74,27 @@ final class NextItemLoss {
     }
     INDArray probabilities = Transforms.exp(logits, false);
     INDArray sum = probabilities.sum(true, 1);
-    double loss = (Transforms.log(sum, true).sumNumber().doubleValue() - targetLogits) / count;
+    double loss = (Transforms.log(sum, true).sumNumber().doubleValue() - targetLogits) / n;
     // ∂L/∂logits = (P − onehot(y))/n
-    probabilities.diviColumnVector(sum).muli(1.0 / count);
+    probabilities.diviColumnVector(sum).muli(1.0 / n);
     for (int i = 0; i < count; i++) {
       long at = (long) i * items + positives[i];
-      probabilities.putScalar(at, probabilities.getDouble(at) - 1.0 / count);
+      probabilities.putScalar(at, probabilities.getDouble(at) - 1.0 / n);
     }
     INDArray gh = Nd4j.createUninitialized(hidden.dataType(), new long[] {count, h.size(1)}, 'c');
     Nd4j.gemm(probabilities, embedding, gh, false, false, 1, 0);
     Nd4j.gemm(probabilities, h, grads.itemEmbedding(), true, false, 1, 1);
     Rows.scatterAdd(gradHidden, rows, gh);
     return loss;
+  }
+
+  /** Rows with a target (≥ 0). */
+  static int targetCount(int[] targets) {
+    int count = 0;
+    for (int y : targets) {
+      count += y >= 0 ? 1 : 0;
+    }
+    return count;
   }
 
   /** {rows with a target, their targets}. */
@@ -106,6 +126,16 @@ final class NextItemLoss {
    */
   static double sampledSoftmax(INDArray hidden, int[] targets, ModelWeights weights,
       int[] negatives, INDArray gradHidden, ModelWeights grads) {
+    return sampledSoftmax(hidden, targets, weights, negatives, gradHidden, grads,
+        targetCount(targets));
+  }
+
+  /**
+   * {@link #sampledSoftmax(INDArray, int[], ModelWeights, int[], INDArray, ModelWeights)} on one
+   * shard of a batch: divided by {@code normaliser}, the whole batch's rows with a target.
+   */
+  static double sampledSoftmax(INDArray hidden, int[] targets, ModelWeights weights,
+      int[] negatives, INDArray gradHidden, ModelWeights grads, int normaliser) {
     int[][] rowsAndTargets = rowsWithTargets(targets);
     int[] rows = rowsAndTargets[0];
     int[] positives = rowsAndTargets[1];
@@ -114,6 +144,7 @@ final class NextItemLoss {
     if (count == 0) {
       return 0;
     }
+    int n = normaliser;
     INDArray embedding = weights.itemEmbedding();
     INDArray h = Rows.gather(hidden, rows); // (n, D)
     INDArray ePos = Rows.gather(embedding, positives); // (n, D)
@@ -136,10 +167,10 @@ final class NextItemLoss {
     INDArray sum = probabilities.sum(true, 1);
     probabilities.diviColumnVector(sum);
     double loss = Transforms.log(sum, true).subi(shifted.getColumn(0, true)).sumNumber()
-        .doubleValue() / count;
+        .doubleValue() / n;
     // ∂L/∂logits = (P − onehot₀)/n
-    INDArray g = probabilities.muli(1.0 / count);
-    g.getColumn(0).subi(1.0 / count);
+    INDArray g = probabilities.muli(1.0 / n);
+    g.getColumn(0).subi(1.0 / n);
     INDArray gPos = g.getColumn(0, true).dup('c'); // (n, 1)
     INDArray gNeg = g.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
         org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 1 + k)).dup('c'); // (n, K)

@@ -1,6 +1,8 @@
 package dev.reranker.training;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -11,6 +13,48 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class SgemmProbe {
   private SgemmProbe() {}
+
+  /**
+   * The summed GFLOP/s of {@code threads} n³ sgemms running at once, one per thread (each the
+   * median of its runs): what the machine offers the data-parallel trainer's workers. One thread
+   * is {@link #gflops(int, int)}.
+   */
+  public static double gflops(int n, int repeats, int threads) {
+    if (threads == 1) {
+      return gflops(n, repeats);
+    }
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+    double[] rates = new double[threads];
+    List<Thread> running = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int index = t;
+      Thread thread = new Thread(() -> {
+        try {
+          start.await();
+        } catch (InterruptedException | java.util.concurrent.BrokenBarrierException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+        rates[index] = gflops(n, repeats);
+      }, "reranker-sgemm-probe-" + t);
+      thread.setDaemon(true);
+      thread.start();
+      running.add(thread);
+    }
+    for (Thread thread : running) {
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while probing sgemm", e);
+      }
+    }
+    double sum = 0;
+    for (double r : rates) {
+      sum += r;
+    }
+    return sum;
+  }
 
   /** GFLOP/s of an n³ sgemm: the median of {@code repeats} runs after two warm-ups. */
   public static double gflops(int n, int repeats) {

@@ -22,8 +22,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * loss at every position ({@link NextItemLoss}), AdamW, early stopping on validation NDCG@10 (full
  * ranking), keeping the best weights.
  *
- * <p>Reproducible: the same data, model config and training config give the same weights bit for
- * bit (one ND4J thread per op; batch order, negatives and dropout all drawn from seeds).
+ * <p>Reproducible: the same data, model config and training config (thread count included) give
+ * the same weights bit for bit (one ND4J thread per op; batch order, negatives and dropout all
+ * drawn from seeds). Each step runs data-parallel over {@link TrainingConfig#threads()} workers
+ * ({@link DataParallelStep}).
  */
 final class Trainer {
 
@@ -43,8 +45,12 @@ final class Trainer {
       double seconds) {}
 
   /** What training produced. */
+  /**
+   * @param secondsToBest wall time from the first step to the end of the best epoch's validation
+   * @param seconds wall time of the whole training, validations included
+   */
   public record Result(ModelWeights weights, int bestEpoch, Evaluator.Metrics validation,
-      List<EpochRecord> epochs, Throughput throughput) {}
+      List<EpochRecord> epochs, Throughput throughput, double secondsToBest, double seconds) {}
 
   /**
    * Training speed.
@@ -52,10 +58,12 @@ final class Trainer {
    * @param eventsPerSecond training positions (next-item targets) per second of training steps
    * @param flopsPerEvent estimated floating-point operations per position, forward + backward
    * @param achievedGflops eventsPerSecond × flopsPerEvent
-   * @param sgemmGflops a 512³ sgemm on this machine, same thread settings, same run
+   * @param sgemmGflops 512³ sgemms on this machine, same run: one per training thread at once,
+   *     their rates summed (the machine's rate for the threads training uses)
+   * @param threads the data-parallel workers
    */
   public record Throughput(double eventsPerSecond, double flopsPerEvent, double achievedGflops,
-      double sgemmGflops) {
+      double sgemmGflops, int threads) {
     public double sgemmFraction() {
       return achievedGflops / sgemmGflops;
     }
@@ -78,22 +86,33 @@ final class Trainer {
 
     ModelWeights weights = ModelWeights.initialize(modelConfig);
     ModelWeights grads = weights.zerosLike();
-    SequenceModel model = new SequenceModel(modelConfig, weights);
     AdamW optimizer = new AdamW(weights, grads, config.weightDecay(), config.clipNorm());
-    SequenceModel.Dropout dropout = new SequenceModel.Dropout(modelConfig.dropout(),
-        config.seed() + 1);
     SplittableRandom negatives = new SplittableRandom(config.seed() + 2);
+    try (DataParallelStep parallel = new DataParallelStep(modelConfig, weights, grads, config)) {
+      return train(sequences, validation, batches, positions, weights, optimizer, parallel,
+          negatives);
+    }
+  }
 
-    double sgemm = SgemmProbe.gflops(512, 5);
+  private Result train(List<LeaveOneOut.TrainSequence> sequences,
+      List<Evaluator.Case> validation, List<List<LeaveOneOut.TrainSequence>> batches,
+      long positions, ModelWeights weights, AdamW optimizer, DataParallelStep parallel,
+      SplittableRandom negatives) {
+    long trainingStart = System.nanoTime();
+    SequenceModel model = parallel.model();
+    double sgemm = SgemmProbe.gflops(512, 5, config.threads());
     double flops = flopsPerEvent(meanLength(sequences));
     progress.message(String.format("training %s attention on %d users (%d positions per epoch, "
-        + "%d steps), %,d parameters; sgemm %.1f GFLOP/s", modelConfig.arm().wireName(),
-        sequences.size(), positions, batches.size(), weights.parameterCount(), sgemm));
+        + "%d steps), %,d parameters, %d thread%s; sgemm %.1f GFLOP/s on %s", modelConfig.arm()
+        .wireName(), sequences.size(), positions, batches.size(), weights.parameterCount(),
+        config.threads(), config.threads() == 1 ? "" : "s", sgemm,
+        config.threads() == 1 ? "one thread" : "all of them at once"));
 
     List<EpochRecord> history = new ArrayList<>();
     ModelWeights best = null;
     Evaluator.Metrics bestMetrics = null;
     int bestEpoch = 0;
+    double secondsToBest = 0;
     long trainNanos = 0;
     long trainPositions = 0;
     int sinceBest = 0;
@@ -107,7 +126,9 @@ final class Trainer {
       for (int step = 0; step < order.size(); step++) {
         long stepStart = System.nanoTime();
         List<LeaveOneOut.TrainSequence> chunk = order.get(step);
-        double loss = step(model, chunk, grads, optimizer, dropout, negatives, learningRate);
+        double loss = parallel.lossAndGradients(chunk, config.fullSoftmax(modelConfig.items())
+            ? null : sampleNegatives(negatives));
+        parallel.update(optimizer, learningRate);
         long n = chunk.stream().mapToLong(s -> s.targets().length).sum();
         lossSum += loss * n;
         epochPositions += n;
@@ -130,6 +151,7 @@ final class Trainer {
         best = weights.copy();
         bestMetrics = m;
         bestEpoch = epoch;
+        secondsToBest = (System.nanoTime() - trainingStart) / 1e9;
         sinceBest = 0;
       } else if (++sinceBest >= config.patience()) {
         progress.message("early stop: no better validation NDCG@10 for " + config.patience()
@@ -142,8 +164,9 @@ final class Trainer {
     }
     double eventsPerSecond = trainPositions / (trainNanos / 1e9);
     Throughput throughput = new Throughput(eventsPerSecond, flops, eventsPerSecond * flops / 1e9,
-        sgemm);
-    return new Result(best, bestEpoch, bestMetrics, history, throughput);
+        sgemm, config.threads());
+    return new Result(best, bestEpoch, bestMetrics, history, throughput, secondsToBest,
+        (System.nanoTime() - trainingStart) / 1e9);
   }
 
   /**
@@ -157,40 +180,8 @@ final class Trainer {
     return Math.max(2, config.patience() / 2);
   }
 
-  /** One optimisation step on a batch of sequences; returns the mean loss. */
-  private double step(SequenceModel model, List<LeaveOneOut.TrainSequence> chunk,
-      ModelWeights grads, AdamW optimizer, SequenceModel.Dropout dropout,
-      SplittableRandom negatives, double learningRate) {
-    List<Batch.Window> windows = new ArrayList<>(chunk.size());
-    for (LeaveOneOut.TrainSequence s : chunk) {
-      windows.add(s.window());
-    }
-    Batch batch = Batch.of(windows);
-    int[] targets = new int[batch.rows()];
-    java.util.Arrays.fill(targets, -1);
-    for (int s = 0; s < chunk.size(); s++) {
-      int[] t = chunk.get(s).targets();
-      System.arraycopy(t, 0, targets, s * batch.time(), t.length);
-    }
-    optimizer.zeroGradients();
-    double loss;
-    // every temporary of the step lives in a reused arena: touching fresh native memory is slow
-    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(
-        Workspaces.PER_PASS, "training-step")) {
-      SequenceModel.Forward f = model.forward(batch, dropout);
-      INDArray gradHidden = Nd4j.create(DataType.FLOAT, batch.rows(), modelConfig.dim());
-      loss = config.fullSoftmax(modelConfig.items())
-          ? NextItemLoss.fullSoftmax(f.hidden(), targets, model.weights(), gradHidden, grads)
-          : NextItemLoss.sampledSoftmax(f.hidden(), targets, model.weights(),
-              sampleNegatives(negatives), gradHidden, grads);
-      model.backward(f, gradHidden, grads);
-    }
-    optimizer.step(learningRate);
-    return loss;
-  }
-
   /** K distinct items, uniformly (Floyd's algorithm). */
-  private int[] sampleNegatives(SplittableRandom random) {
+  int[] sampleNegatives(SplittableRandom random) {
     int items = modelConfig.items();
     int k = Math.min(config.negatives(), items);
     java.util.LinkedHashSet<Integer> chosen = new java.util.LinkedHashSet<>();

@@ -19,13 +19,22 @@ package dev.reranker.training;
  * @param patience stop after this many epochs without a better validation NDCG@10 (20 by default;
  *     the learning rate halves after half as many)
  * @param seed batch order, negatives and dropout (the weights' seed is in the model config)
+ * @param threads data-parallel workers per step (each batch split into this many contiguous
+ *     shards, gradients summed in shard order); 1 by default here, the machine's cores from the
+ *     {@code train} command. The same data, configs and thread count give the same weights bit for
+ *     bit; another thread count draws other dropout masks and sums in another order
  */
 public record TrainingConfig(int epochs, int batchSize, double learningRate, double weightDecay,
-    double clipNorm, int negatives, int maxLength, boolean wholeHistory, int patience, long seed) {
+    double clipNorm, int negatives, int maxLength, boolean wholeHistory, int patience, long seed,
+    int threads) {
 
   public TrainingConfig {
     if (epochs < 1 || batchSize < 1 || maxLength < 1 || patience < 1) {
       throw new IllegalArgumentException("epochs, batchSize, maxLength and patience must be ≥ 1");
+    }
+    if (threads < 1 || threads > MAX_THREADS) {
+      throw new IllegalArgumentException("threads must be in [1, " + MAX_THREADS + "], got "
+          + threads);
     }
     if (negatives < 0) {
       throw new IllegalArgumentException("negatives must be ≥ 0 (0 = full softmax), got "
@@ -35,6 +44,9 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, dou
       throw new IllegalArgumentException("learningRate must be > 0 and weightDecay ≥ 0");
     }
   }
+
+  /** More workers than this is a typo, not a machine. */
+  public static final int MAX_THREADS = 1024;
 
   public static TrainingConfig defaults() {
     return builder().build();
@@ -57,6 +69,7 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, dou
     private boolean wholeHistory = true;
     private int patience = 20;
     private long seed = 42;
+    private int threads = 1;
 
     private Builder() {}
 
@@ -110,9 +123,14 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, dou
       return this;
     }
 
+    public Builder threads(int v) {
+      threads = v;
+      return this;
+    }
+
     public TrainingConfig build() {
       return new TrainingConfig(epochs, batchSize, learningRate, weightDecay, clipNorm,
-          negatives, maxLength, wholeHistory, patience, seed);
+          negatives, maxLength, wholeHistory, patience, seed, threads);
     }
   }
 

@@ -6,6 +6,7 @@ import dev.reranker.model.ModelArtifacts;
 import dev.reranker.model.ModelConfig;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,6 +28,15 @@ public final class TrainingRun {
    */
   public static Result run(DataSource source, ModelConfig architecture, TrainingConfig training,
       Path out, PrintStream log, boolean terminal) throws IOException {
+    return run(source, architecture, training, out, log, terminal, true);
+  }
+
+  /**
+   * @param trainingRecord whether {@value #TRAINING_JSON} is written beside the model (the bundled
+   *     demo models go without: their directories hold only what a rerun reproduces bit for bit)
+   */
+  public static Result run(DataSource source, ModelConfig architecture, TrainingConfig training,
+      Path out, PrintStream log, boolean terminal, boolean trainingRecord) throws IOException {
     DataSource.Loaded loaded = source.load();
     log.println(loaded.read().summary());
     Dataset data = loaded.dataset();
@@ -55,6 +65,7 @@ public final class TrainingRun {
     speed.put("achieved_gflops", round(t.achievedGflops()));
     speed.put("sgemm_gflops", round(t.sgemmGflops()));
     speed.put("sgemm_fraction", round(t.sgemmFraction()));
+    speed.put("threads", t.threads());
     metrics.put("training_speed", speed);
 
     Map<String, Object> provenance = new LinkedHashMap<>(loaded.provenance());
@@ -64,6 +75,12 @@ public final class TrainingRun {
     ModelArtifacts.TrainedModel saved = new ModelArtifacts.TrainedModel(config, trained.weights(),
         data.items(), provisional.version(), provenance, metrics);
     ModelArtifacts.save(saved, out);
+    if (trainingRecord) {
+      Map<String, Object> record = trainingRecord(config, training, trained, model,
+          saved.version());
+      Files.writeString(out.resolve(TRAINING_JSON), JSON.writerWithDefaultPrettyPrinter()
+          .writeValueAsString(record) + "\n");
+    }
 
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("model_version", saved.version());
@@ -74,8 +91,57 @@ public final class TrainingRun {
     log.printf("training speed: %,.0f events/s, %.1f GFLOP/s = %.1f%% of this machine's sgemm "
         + "(%.1f GFLOP/s)%n", t.eventsPerSecond(), t.achievedGflops(), 100 * t.sgemmFraction(),
         t.sgemmGflops());
-    log.println("saved model " + saved.version() + " to " + out.toAbsolutePath());
+    log.printf("%d thread%s; %.1f s to the best epoch (%d), %.1f s in all%n", t.threads(),
+        t.threads() == 1 ? "" : "s", trained.secondsToBest(), trained.bestEpoch(),
+        trained.seconds());
+    log.println("saved model " + saved.version() + " to " + out.toAbsolutePath()
+        + (trainingRecord ? " (and " + TRAINING_JSON + ")" : ""));
     return new Result(saved, report);
+  }
+
+  /** Written beside the model by every run: how fast it trained, and how far it got. */
+  public static final String TRAINING_JSON = "training.json";
+
+  private static final tools.jackson.databind.ObjectMapper JSON =
+      tools.jackson.databind.json.JsonMapper.builder().build();
+
+  /**
+   * {@value #TRAINING_JSON}: speed against the machine's sgemm rate measured in the same run, the
+   * thread count, wall time to the best validation epoch, each epoch, the test metrics.
+   */
+  static Map<String, Object> trainingRecord(ModelConfig config, TrainingConfig training,
+      Trainer.Result trained, Evaluator.Metrics test, String version) {
+    Trainer.Throughput t = trained.throughput();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("model_version", version);
+    m.put("arm", config.arm().wireName());
+    m.put("items", config.items());
+    m.put("threads", t.threads());
+    m.put("cores", Runtime.getRuntime().availableProcessors());
+    m.put("events_per_s", Math.round(t.eventsPerSecond()));
+    m.put("flops_per_event", Math.round(t.flopsPerEvent()));
+    m.put("achieved_gflops", round(t.achievedGflops()));
+    m.put("sgemm_gflops", round(t.sgemmGflops()));
+    m.put("sgemm_roofline_fraction", round(t.sgemmFraction()));
+    m.put("best_epoch", trained.bestEpoch());
+    m.put("seconds_to_best_epoch", round(trained.secondsToBest()));
+    m.put("seconds", round(trained.seconds()));
+    m.put("validation", trained.validation().toMap());
+    m.put("test", test.toMap());
+    List<Map<String, Object>> epochs = new java.util.ArrayList<>();
+    for (Trainer.EpochRecord e : trained.epochs()) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("epoch", e.epoch());
+      row.put("loss", e.loss());
+      row.put("validation_hr10", e.validationHr());
+      row.put("validation_ndcg10", e.validationNdcg());
+      row.put("seconds", round(e.seconds()));
+      epochs.add(row);
+    }
+    m.put("epochs", epochs);
+    m.put("training", trainingMap(training));
+    m.put("machine", Provenance.environment());
+    return m;
   }
 
   /** A markdown table of one model against popularity. */
@@ -102,6 +168,7 @@ public final class TrainingRun {
     m.put("whole_history", c.wholeHistory());
     m.put("patience", c.patience());
     m.put("seed", c.seed());
+    m.put("threads", c.threads());
     return m;
   }
 

@@ -21,8 +21,18 @@ class TrainEvaluateCommandTest {
     Path model = dir.resolve("model");
     int trained = RerankerMain.commandLine().execute("train", "--data", "synthetic:small:7",
         "--attention", "performer", "--dim", "16", "--features", "8", "--epochs", "1",
-        "--out", model.toString());
+        "--threads", "2", "--out", model.toString());
     assertThat(trained).isZero();
+    JsonNode training = JsonMapper.builder().build().readTree(Files.readString(
+        model.resolve("training.json")));
+    assertThat(training.get("threads").asInt()).isEqualTo(2);
+    assertThat(training.get("events_per_s").asDouble()).isPositive();
+    assertThat(training.get("sgemm_roofline_fraction").asDouble()).isPositive();
+    assertThat(training.get("best_epoch").asInt()).isEqualTo(1);
+    assertThat(training.get("seconds_to_best_epoch").asDouble()).isPositive()
+        .isLessThanOrEqualTo(training.get("seconds").asDouble());
+    assertThat(training.get("epochs")).hasSize(1);
+    assertThat(training.get("test").has("ndcg@10")).isTrue();
     ModelArtifacts.TrainedModel m = ModelArtifacts.load(model);
     assertThat(m.version()).startsWith("performer-");
     assertThat(m.provenance()).containsKeys("seed", "data", "git_commit", "trained_at", "nd4j",
@@ -57,6 +67,9 @@ class TrainEvaluateCommandTest {
     assertThat(cli.execute("train", "--data", "synthetic:small", "--attention", "linear", "--out",
         dir.toString())).isEqualTo(2);
     assertThat(err.toString()).contains("unknown attention 'linear'");
+    assertThat(cli.execute("train", "--data", "synthetic:small", "--threads", "0", "--out",
+        dir.toString())).isEqualTo(2);
+    assertThat(err.toString()).contains("--threads must be in [1, 1024], got 0");
     assertThat(cli.execute("evaluate", "--model", dir.toString(), "--data", "synthetic:small"))
         .isEqualTo(1);
   }

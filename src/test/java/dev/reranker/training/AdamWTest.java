@@ -125,4 +125,38 @@ class AdamWTest {
     g[0] = first;
     return g;
   }
+
+  @Test
+  void theUpdateSpreadOverThreadsIsTheSameBits() throws Exception {
+    // an embedding of several segments, so the pool has units to share
+    ModelConfig big = ModelConfig.builder(2 * AdamW.SEGMENT / 8 + 5, Arm.SOFTMAX).dim(8).layers(1)
+        .heads(1).ffnDim(8).features(4).chunk(4).dropout(0).seed(3).build();
+    ModelWeights a = ModelWeights.initialize(big);
+    ModelWeights b = a.copy();
+    ModelWeights ga = a.zerosLike();
+    ModelWeights gb = b.zerosLike();
+    AdamW serial = new AdamW(a, ga, DECAY, 1.0);
+    AdamW spread = new AdamW(b, gb, DECAY, 1.0);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors
+        .newFixedThreadPool(3);
+    try {
+      GaussianSampler g = new GaussianSampler(5);
+      for (int step = 0; step < 3; step++) {
+        for (String name : ga.arrays().keySet()) {
+          INDArray x = ga.get(name);
+          for (int i = 0; i < x.length(); i++) {
+            x.putScalar(i, (float) g.next());
+          }
+          gb.get(name).assign(x);
+        }
+        assertThat(spread.step(LR, pool, 3)).isEqualTo(serial.step(LR));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(a.get(ModelWeights.ITEM_EMBEDDING).length()).isGreaterThan(2L * AdamW.SEGMENT);
+    for (String name : a.arrays().keySet()) {
+      assertThat(b.get(name).data().asFloat()).as(name).isEqualTo(a.get(name).data().asFloat());
+    }
+  }
 }
