@@ -60,6 +60,7 @@ public final class ReadmeTables {
       case "attention" -> attention(doc);
       case "ingest" -> ingest(doc);
       case "rerank" -> rerank(doc);
+      case "training" -> training(doc);
       default -> throw new IllegalArgumentException("no README table for benchmark "
           + doc.get("benchmark"));
     };
@@ -247,6 +248,44 @@ public final class ReadmeTables {
           .append(" ms (target p99 ≤ 100: ")
           .append(f.get("p99_ms").asDouble() <= 100 ? "met" : "not met").append(").\n");
     }
+    return t.toString();
+  }
+
+  private static String training(JsonNode doc) {
+    StringBuilder t = new StringBuilder("| arm | items | loss | threads | events/s | GFLOP/s "
+        + "| sgemm GFLOP/s (same threads) | ÷ sgemm | gradients ms/step | AdamW ms/step |\n"
+        + "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (JsonNode r : doc.get("rows")) {
+      t.append("| ").append(r.get("arm").asString())
+          .append(" | ").append(grouped(r.get("items")))
+          .append(" | ").append(r.get("negatives").asInt() == 0 ? "full softmax"
+              : r.get("negatives").asInt() + " sampled")
+          .append(" | ").append(r.get("threads").asInt())
+          .append(" | ").append(grouped(r.get("events_per_s")))
+          .append(" | ").append(fixed(r, "achieved_gflops", 1))
+          .append(" | ").append(fixed(r, "sgemm_gflops", 1))
+          .append(" | ").append(fixed(r, "sgemm_roofline_fraction", 3))
+          .append(" | ").append(fixed(r, "gradient_ms_per_step", 1))
+          .append(" | ").append(fixed(r, "optimizer_ms_per_step", 1)).append(" |\n");
+    }
+    t.append("\n| target (ratios within this run) | measured | |\n|---|---:|---|\n");
+    JsonNode targets = doc.get("targets");
+    doc.get("scaling").properties().forEach(e -> {
+      JsonNode a = e.getValue();
+      t.append("| ").append(e.getKey()).append(": events/s on ").append(a.get("threads").asInt())
+          .append(" threads ÷ (").append(a.get("threads").asInt())
+          .append(" × 1 thread) ≥ 0.8 | ").append(fixed(a, "scaling_efficiency", 2))
+          .append(" | ").append(met(targets, e.getKey() + " scaling_efficiency >= 0.8"))
+          .append(" |\n| ").append(e.getKey()).append(": step ≥ 0.5 of the sgemm rate | ")
+          .append(fixed(a, "sgemm_roofline_fraction", 3)).append(" | ")
+          .append(met(targets, e.getKey() + " sgemm_roofline_fraction >= 0.5")).append(" |\n");
+    });
+    JsonNode c = doc.get("catalogue");
+    t.append("| sampled softmax (").append(c.get("negatives").asInt()).append("): events/s at ")
+        .append(grouped(c.get("large_items"))).append(" items ÷ at ")
+        .append(grouped(c.get("small_items"))).append(" ≥ 0.7 | ").append(fixed(c, "ratio", 2))
+        .append(" | ").append(met(targets, "large/small catalogue events_per_s >= 0.7"))
+        .append(" |\n");
     return t.toString();
   }
 
