@@ -322,6 +322,13 @@ public final class RerankBenchmark {
     ingest.start();
     rerank.start();
     org.HdrHistogram.Histogram latencies = new org.HdrHistogram.Histogram(60_000_000L, 3);
+    // each probe's legs: send → the broker's acknowledgement, send → the engine's state (read
+    // in-process, as a request reads it) counts the event, that → the HTTP answer counts it
+    org.HdrHistogram.Histogram acked = new org.HdrHistogram.Histogram(60_000_000L, 3);
+    org.HdrHistogram.Histogram inState = new org.HdrHistogram.Histogram(60_000_000L, 3);
+    org.HdrHistogram.Histogram stateToAnswer = new org.HdrHistogram.Histogram(60_000_000L, 3);
+    List<long[]> slowest = new ArrayList<>(); // {total, ack, state} µs of each probe
+    dev.reranker.state.StateReader stateReader = app.getBean(dev.reranker.state.StateReader.class);
     int probes = Math.max(1, FRESHNESS_PROBES_PER_SECOND * options.seconds());
     long timedOut = 0;
     long polls = 0;
@@ -358,11 +365,24 @@ public final class RerankBenchmark {
             System.currentTimeMillis(), EventType.VIEW, "fresh-" + run + "-" + i);
         byte[] value = InteractionJson.toJson(e).getBytes(StandardCharsets.UTF_8);
         long sent = System.nanoTime();
-        producer.send(new ProducerRecord<>(dev.reranker.data.Topics.INTERACTIONS, user, value));
+        AtomicLong ackAt = new AtomicLong();
+        producer.send(new ProducerRecord<>(dev.reranker.data.Topics.INTERACTIONS, user, value),
+            (metadata, error) -> ackAt.set(System.nanoTime()));
         long deadline = sent + 10_000_000_000L;
+        long stateAt = 0;
         while (true) {
           body.reset();
           long seen = -1;
+          if (stateAt == 0) {
+            try {
+              if (stateReader.read(user, dev.reranker.model.Arm.PERFORMER)
+                  .map(v -> v.folded() >= expected).orElse(false)) {
+                stateAt = System.nanoTime();
+              }
+            } catch (RuntimeException ex) {
+              // the stores are briefly unreadable: the HTTP poll below says so too
+            }
+          }
           try {
             if (connection.closed) {
               connection = new LoopbackConnection(port);
@@ -382,6 +402,13 @@ public final class RerankBenchmark {
           long now = System.nanoTime();
           if (seen >= expected) {
             latencies.recordValue(Math.max(1, (now - sent) / 1000));
+            long ack = ackAt.get() == 0 ? now : ackAt.get();
+            long state = stateAt == 0 ? now : stateAt;
+            acked.recordValue(Math.max(1, (ack - sent) / 1000));
+            inState.recordValue(Math.max(1, (state - sent) / 1000));
+            stateToAnswer.recordValue(Math.max(1, (now - state) / 1000));
+            slowest.add(new long[] {(now - sent) / 1000, (ack - sent) / 1000,
+                (state - sent) / 1000});
             break;
           }
           if (now > deadline) {
@@ -409,6 +436,24 @@ public final class RerankBenchmark {
     out.put("p99_ms", round(latencies.getValueAtPercentile(99) / 1e3));
     out.put("max_ms", round(latencies.getMaxValue() / 1e3));
     out.put("poll_interval_ms", FRESHNESS_POLL_NANOS / 1e6);
+    Map<String, Object> legs = new LinkedHashMap<>();
+    legs.put("acked_ms_p50", round(acked.getValueAtPercentile(50) / 1e3));
+    legs.put("acked_ms_p99", round(acked.getValueAtPercentile(99) / 1e3));
+    legs.put("in_state_ms_p50", round(inState.getValueAtPercentile(50) / 1e3));
+    legs.put("in_state_ms_p99", round(inState.getValueAtPercentile(99) / 1e3));
+    legs.put("state_to_answer_ms_p50", round(stateToAnswer.getValueAtPercentile(50) / 1e3));
+    legs.put("state_to_answer_ms_p99", round(stateToAnswer.getValueAtPercentile(99) / 1e3));
+    slowest.sort((a, b) -> Long.compare(b[0], a[0]));
+    List<Map<String, Object>> slow = new ArrayList<>();
+    for (long[] p : slowest.subList(0, Math.min(5, slowest.size()))) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("total_ms", round(p[0] / 1e3));
+      m.put("acked_ms", round(p[1] / 1e3));
+      m.put("in_state_ms", round(p[2] / 1e3));
+      slow.add(m);
+    }
+    legs.put("slowest", slow);
+    out.put("legs", legs);
     out.put("rerank_load", load);
     out.put("ingest_events_per_s_asked", FRESHNESS_INGEST_PER_SECOND);
     out.put("ingest_events_produced", background[0]);
@@ -418,6 +463,11 @@ public final class RerankBenchmark {
         + "p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d timed out%n", loadRps,
         load.get("achieved_rps"), load.get("p99_ms"), FRESHNESS_INGEST_PER_SECOND, background[0],
         applied, out.get("p50_ms"), out.get("p99_ms"), out.get("max_ms"), timedOut, probes);
+    log.printf("freshness legs, p50 / p99 ms: send to broker ack %.1f / %.1f, send to the engine's "
+        + "state %.1f / %.1f, state to HTTP answer %.1f / %.1f; slowest probes (total, ack, state "
+        + "ms): %s%n", legs.get("acked_ms_p50"), legs.get("acked_ms_p99"),
+        legs.get("in_state_ms_p50"), legs.get("in_state_ms_p99"),
+        legs.get("state_to_answer_ms_p50"), legs.get("state_to_answer_ms_p99"), slow);
     return out;
   }
 

@@ -45,9 +45,12 @@ class PrefixInvarianceTest {
       INDArray v2 = concat(v, Arrays3.gaussian(6, scale, DataType.FLOAT, HEADS, APPENDED, DIM));
       INDArray after = attention.forward(q2, k2, v2).output()
           .get(all(), interval(0, PREFIX), all());
-      // equal up to float rounding (the chunk holding position t is computed with more rows)
+      // equal up to float rounding (the chunk holding position t is computed with more rows):
+      // 1.13e-6 on an Intel Xeon, under 1e-6 on an AMD EPYC (BLAS rounds differently); a
+      // stabiliser looking across time would shift the earlier features' exponents by the
+      // appended events' scale, far beyond this bound
       assertThat(Arrays3.maxAbsDiff(after, before)).as("%s, appended events of scale %s", name,
-          scale).isLessThan(1e-6);
+          scale).isLessThan(1e-5);
     }
   }
 
