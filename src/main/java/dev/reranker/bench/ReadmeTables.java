@@ -251,7 +251,8 @@ public final class ReadmeTables {
     return t.toString();
   }
 
-  private static String training(JsonNode doc) {
+  /** {@code bench training}'s table and targets (printed by the command, shown in the README). */
+  static String training(JsonNode doc) {
     StringBuilder t = new StringBuilder("| arm | items | loss | threads | events/s | GFLOP/s "
         + "| sgemm GFLOP/s (same threads) | ÷ sgemm | gradients ms/step | AdamW ms/step |\n"
         + "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");

@@ -137,21 +137,10 @@ public final class TrainingBenchmark {
     return r;
   }
 
-  /** The table printed and shown in the README. */
-  @SuppressWarnings("unchecked")
+  /** The table printed and shown in the README: {@link ReadmeTables}' rendering of the report. */
   public static String table(Map<String, Object> report) {
-    StringBuilder t = new StringBuilder("| arm | items | loss | threads | events/s | GFLOP/s "
-        + "| sgemm GFLOP/s (same threads) | ÷ sgemm | gradients ms/step | AdamW ms/step |\n"
-        + "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (Map<String, Object> r : (List<Map<String, Object>>) report.get("rows")) {
-      t.append(String.format(Locale.ROOT, "| %s | %,d | %s | %d | %,d | %.1f | %.1f | %.3f | "
-          + "%.1f | %.1f |%n", r.get("arm"), r.get("items"), r.get("negatives").equals(0)
-          ? "full softmax" : r.get("negatives") + " sampled", r.get("threads"),
-          r.get("events_per_s"), r.get("achieved_gflops"), r.get("sgemm_gflops"),
-          r.get("sgemm_roofline_fraction"), r.get("gradient_ms_per_step"),
-          r.get("optimizer_ms_per_step")));
-    }
-    return t.toString();
+    return ReadmeTables.training(tools.jackson.databind.json.JsonMapper.builder().build()
+        .valueToTree(report));
   }
 
   static double round(double x) {

@@ -78,8 +78,6 @@ final class BenchTrainingCommand implements Callable<Integer> {
     Map<String, Object> report = benchmark.run();
     stdout.println();
     stdout.print(TrainingBenchmark.table(report));
-    ((Map<?, ?>) report.get("targets")).forEach((k, v) -> stdout.printf("target %s: %s%n", k,
-        Boolean.TRUE.equals(v) ? "met" : "NOT met"));
     if (out != null) {
       BenchAttentionCommand.writeJson(out, report);
       stdout.println("wrote " + out.toAbsolutePath());

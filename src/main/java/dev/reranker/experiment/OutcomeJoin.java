@@ -153,8 +153,9 @@ public final class OutcomeJoin {
         .merge(ignored.mapValues(Ignored::new))
         .process(() -> new JoinProcessor(settings, clock, onDropped),
             Topics.PENDING_EXPOSURES_STORE, Topics.PENDING_BY_SERVED_TIME_STORE,
-            Topics.USER_OUTCOMES_STORE, Topics.RECENT_INTERACTIONS_STORE, Topics.ARM_AGGREGATES_STORE,
-            Topics.ARM_SERIES_STORE, Topics.IGNORED_INTERACTIONS_STORE);
+            Topics.USER_OUTCOMES_STORE, Topics.RECENT_INTERACTIONS_STORE,
+            Topics.ARM_AGGREGATES_STORE, Topics.ARM_SERIES_STORE,
+            Topics.IGNORED_INTERACTIONS_STORE);
     if (settings.outcomesTopic() != null) {
       outcomes.to(settings.outcomesTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()));
     }

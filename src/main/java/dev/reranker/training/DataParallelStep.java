@@ -105,22 +105,14 @@ final class DataParallelStep implements AutoCloseable {
     for (LeaveOneOut.TrainSequence s : chunk) {
       normaliser += NextItemLoss.targetCount(s.targets());
     }
-    if (shards <= 1) {
-      for (int w = 1; w < workers.size(); w++) {
-        zero(workers.get(w).grads());
-      }
-      return shard(workers.get(0), chunk, negatives, normaliser);
-    }
-    List<Future<Double>> rest = new ArrayList<>(shards - 1);
+    // workers beyond the shards sit this step out: their gradients are not added
+    List<Future<Double>> rest = new ArrayList<>(Math.max(0, shards - 1));
     for (int w = 1; w < shards; w++) {
       Worker worker = workers.get(w);
       List<LeaveOneOut.TrainSequence> part = chunk.subList(w * chunk.size() / shards,
           (w + 1) * chunk.size() / shards);
       int total = normaliser;
       rest.add(pool.submit(() -> shard(worker, part, negatives, total)));
-    }
-    for (int w = shards; w < workers.size(); w++) {
-      zero(workers.get(w).grads()); // no shard this step: nothing to add
     }
     double loss = shard(workers.get(0), chunk.subList(0, chunk.size() / shards), negatives,
         normaliser);

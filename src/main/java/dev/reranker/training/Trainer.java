@@ -2,20 +2,14 @@ package dev.reranker.training;
 
 import dev.reranker.data.Dataset;
 import dev.reranker.model.Arm;
-import dev.reranker.model.Batch;
 import dev.reranker.model.ModelConfig;
 import dev.reranker.model.ModelWeights;
 import dev.reranker.model.SequenceModel;
-import dev.reranker.model.Workspaces;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Trains a {@link SequenceModel} on a dataset's leave-one-out training part: softmax next-item
@@ -44,8 +38,9 @@ final class Trainer {
   public record EpochRecord(int epoch, double loss, double validationHr, double validationNdcg,
       double seconds) {}
 
-  /** What training produced. */
   /**
+   * What training produced.
+   *
    * @param secondsToBest wall time from the first step to the end of the best epoch's validation
    * @param seconds wall time of the whole training, validations included
    */
