@@ -32,6 +32,11 @@ public final class Topics {
    * reads the expired ones and nothing else.
    */
   public static final String PENDING_BY_SERVED_TIME_STORE = "experiment-pending-by-served-time";
+  /**
+   * State store: per user with pending exposures, how many and a lower bound on when they were
+   * served, so an interaction reads its user's pending range only when there is something in it.
+   */
+  public static final String PENDING_PER_USER_STORE = "experiment-pending-per-user";
   /** State store: each user's totals per (experiment, arm), the base of the deltas below. */
   public static final String USER_OUTCOMES_STORE = "experiment-user-outcomes";
   /** State store: sufficient statistics per (experiment, arm), constant size. */

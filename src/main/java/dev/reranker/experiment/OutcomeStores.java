@@ -108,6 +108,58 @@ final class OutcomeStores {
         ^ Long.MIN_VALUE).put(p).array());
   }
 
+  /** The user of a {@link #pendingKey}. */
+  static String pendingUser(Bytes pendingKey) {
+    byte[] k = pendingKey.get();
+    int userLength = ((k[0] & 0xff) << 8) | (k[1] & 0xff);
+    return new String(k, 2, userLength, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * A user's pending exposures in the per-user store: how many, and a served time at or before
+   * which none of them was served (a lower bound: exact after an exposure is added, raised past
+   * an interaction's time when it resolves what was served by then, left as it is when the
+   * sweep resolves one).
+   */
+  record UserPending(int count, long floor) {
+    static final UserPending NONE = new UserPending(0, Long.MAX_VALUE);
+
+    UserPending plusOne(long served) {
+      return new UserPending(count + 1, Math.min(floor, served));
+    }
+
+    UserPending plus(UserPending other) {
+      return new UserPending(count + other.count, Math.min(floor, other.floor));
+    }
+
+    /** {@code resolved} fewer; the floor raised to {@code atLeast} if that is higher. */
+    UserPending minus(int resolved, long atLeast) {
+      return new UserPending(Math.max(0, count - resolved), Math.max(floor, atLeast));
+    }
+  }
+
+  /** 12 bytes: count, floor. */
+  static byte[] userPending(UserPending p) {
+    return ByteBuffer.allocate(12).putInt(p.count()).putLong(p.floor()).array();
+  }
+
+  /** {@link UserPending#NONE} for null (the user has nothing pending). */
+  static UserPending userPending(byte[] value) {
+    if (value == null) {
+      return UserPending.NONE;
+    }
+    ByteBuffer b = ByteBuffer.wrap(value);
+    return new UserPending(b.getInt(), b.getLong());
+  }
+
+  /** The per-user store's marker: every pending exposure is counted (no user id is a NUL). */
+  static final Bytes PER_USER_COMPLETE = Bytes.wrap(new byte[] {0});
+
+  /** The lowest {@link #dueKey} of an exposure served at {@code time} or later. */
+  static Bytes dueFrom(long time) {
+    return Bytes.wrap(ByteBuffer.allocate(8).putLong(time ^ Long.MIN_VALUE).array());
+  }
+
   /** The served time of a {@link #dueKey}. */
   static long dueTime(Bytes dueKey) {
     return ByteBuffer.wrap(dueKey.get()).getLong() ^ Long.MIN_VALUE;

@@ -232,6 +232,40 @@ class OutcomeJoinTest {
     return out;
   }
 
+  /**
+   * The per-user store against a recount of the pending store: an entry for exactly the users with
+   * pending exposures, their number, and a floor at or before the earliest one's served time.
+   */
+  void assertPerUserCountsMatchPending() {
+    Map<String, long[]> expected = new HashMap<>(); // user → {count, earliest served time}
+    KeyValueStore<Bytes, byte[]> pending = driver.getKeyValueStore(
+        Topics.PENDING_EXPOSURES_STORE);
+    try (var it = pending.all()) {
+      while (it.hasNext()) {
+        Bytes k = it.next().key;
+        expected.merge(OutcomeStores.pendingUser(k), new long[] {1, OutcomeStores.servedTime(k)},
+            (a, b) -> new long[] {a[0] + b[0], Math.min(a[1], b[1])});
+      }
+    }
+    Map<String, OutcomeStores.UserPending> actual = new HashMap<>();
+    KeyValueStore<Bytes, byte[]> perUser = driver.getKeyValueStore(
+        Topics.PENDING_PER_USER_STORE);
+    try (var it = perUser.all()) {
+      while (it.hasNext()) {
+        var kv = it.next();
+        if (!kv.key.equals(OutcomeStores.PER_USER_COMPLETE)) {
+          actual.put(new String(kv.key.get(), StandardCharsets.UTF_8),
+              OutcomeStores.userPending(kv.value));
+        }
+      }
+    }
+    assertThat(actual.keySet()).isEqualTo(expected.keySet());
+    expected.forEach((user, e) -> {
+      assertThat(actual.get(user).count()).as("pending of " + user).isEqualTo(e[0]);
+      assertThat(actual.get(user).floor()).as("floor of " + user).isLessThanOrEqualTo(e[1]);
+    });
+  }
+
   java.util.Set<Bytes> pendingAsIndexKeys() {
     java.util.Set<Bytes> out = new java.util.HashSet<>();
     KeyValueStore<Bytes, byte[]> store = driver.getKeyValueStore(Topics.PENDING_EXPOSURES_STORE);
@@ -263,6 +297,7 @@ class OutcomeJoinTest {
       time.advance(Duration.ofHours(1));
       driver.advanceWallClockTime(Duration.ofMinutes(1));
       assertThat(indexKeys()).isEqualTo(pendingAsIndexKeys());
+      assertPerUserCountsMatchPending();
       // whatever the index leaves pending is within the horizon; the sweep resolved the rest
       for (Bytes k : indexKeys()) {
         assertThat(OutcomeStores.dueTime(k)).isGreaterThanOrEqualTo(time.millis()
@@ -276,6 +311,8 @@ class OutcomeJoinTest {
     assertThat(missesBefore).as("some exposures outlived the horizon").isPositive();
     assertThat(driver.getKeyValueStore(Topics.PENDING_BY_SERVED_TIME_STORE)
         .get(OutcomeStores.DUE_INDEX_COMPLETE)).isNotNull();
+    assertThat(driver.getKeyValueStore(Topics.PENDING_PER_USER_STORE)
+        .get(OutcomeStores.PER_USER_COMPLETE)).isNotNull();
   }
 
   @Test
@@ -291,18 +328,32 @@ class OutcomeJoinTest {
       pending.put(OutcomeStores.pendingKey(e.userId(), e.timestamp(), e.requestId()),
           OutcomeStores.exposure(e));
     }
+    // before the first sweep nothing is counted per user: an interaction reads its user's whole
+    // pending range, and resolves what it finds
+    Exposure waiting = new Exposure("waiting", "exp", "u3", ArmChoice.PERFORMER, "v",
+        List.of("a"), NOW - Duration.ofHours(2).toMillis(), 1, 10, false, 1, false, null, 0,
+        false);
+    pending.put(OutcomeStores.pendingKey(waiting.userId(), waiting.timestamp(),
+        waiting.requestId()), OutcomeStores.exposure(waiting));
+    interact("u3", "a", NOW - Duration.ofHours(1).toMillis());
+    assertThat(outcomes.readValuesToList().stream().map(v -> JSON.readValue(v,
+        ResolvedOutcome.class).requestId()).toList()).containsExactly("waiting");
     driver.advanceWallClockTime(Duration.ofMinutes(1)); // the first sweep builds the index
     List<ResolvedOutcome> resolved = outcomes.readValuesToList().stream()
         .map(v -> JSON.readValue(v, ResolvedOutcome.class)).toList();
     assertThat(resolved).extracting(ResolvedOutcome::requestId).containsExactly("old");
     assertThat(pendingCount()).isEqualTo(1);
     assertThat(indexKeys()).isEqualTo(pendingAsIndexKeys()).hasSize(1);
+    assertPerUserCountsMatchPending(); // counted at the first sweep: u2's one exposure
+    assertThat(driver.getKeyValueStore(Topics.PENDING_PER_USER_STORE)
+        .get(OutcomeStores.PER_USER_COMPLETE)).isNotNull();
     time.advance(Duration.ofHours(24));
     driver.advanceWallClockTime(Duration.ofMinutes(1));
     assertThat(outcomes.readValuesToList().stream().map(v -> JSON.readValue(v,
         ResolvedOutcome.class).requestId()).toList()).containsExactly("recent");
     assertThat(pendingCount()).isZero();
     assertThat(indexKeys()).isEmpty();
+    assertPerUserCountsMatchPending();
   }
 
   @Test
