@@ -87,6 +87,32 @@ public final class RerankBenchmark {
     this.log = log;
   }
 
+  /**
+   * Only the freshness phase ({@link #freshness}), at a rerank load given in requests a second
+   * instead of half the measured saturation rate: the quick way to study the freshness tail.
+   */
+  public Map<String, Object> freshnessOnly(double loadRps) throws Exception {
+    if (!(loadRps > 0)) {
+      throw new IllegalArgumentException("loadRps must be > 0");
+    }
+    Path work = Files.createTempDirectory("reranker-bench-freshness");
+    List<String> items = BenchModels.save(work, options.seed(), "benchmark (random weights)");
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("benchmark", "rerank-freshness");
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("candidates", options.candidates());
+    config.put("seconds", options.seconds());
+    config.put("users", options.users());
+    config.put("rerank_load_rps", loadRps);
+    config.put("service_arguments", options.serviceArguments());
+    doc.put("config", config);
+    doc.put("machine", Machine.describe());
+    // a fresh JVM: the JIT compiles the service's paths during the first half minute of load,
+    // which the full run has behind it when it reaches its freshness phase
+    doc.put("freshness", freshnessRun(work, items, loadRps, FRESHNESS_ONLY_WARM_UP_SECONDS));
+    return doc;
+  }
+
   public Map<String, Object> run() throws Exception {
     Path work = Files.createTempDirectory("reranker-bench-rerank");
     List<String> items = BenchModels.save(work, options.seed(), "benchmark (random weights)");
@@ -202,7 +228,7 @@ public final class RerankBenchmark {
     double performerSaturation = (Double) ((Map<String, Object>) ((Map<String, Object>)
         doc.get("by_arm")).get("performer")).get("saturation_rps");
     Map<String, Object> freshness = freshnessRun(work, items,
-        performerSaturation * FRESHNESS_LOAD_SHARE);
+        performerSaturation * FRESHNESS_LOAD_SHARE, FRESHNESS_WARM_UP_SECONDS);
     doc.put("freshness", freshness);
     doc.put("freshness_ms_p50", freshness.get("p50_ms"));
     doc.put("freshness_ms_p99", freshness.get("p99_ms"));
@@ -221,8 +247,8 @@ public final class RerankBenchmark {
    * are loaded, the rerank load warms the service for {@link #FRESHNESS_WARM_UP_SECONDS} s,
    * then the measured phase runs.
    */
-  private Map<String, Object> freshnessRun(Path work, List<String> items, double loadRps)
-      throws Exception {
+  private Map<String, Object> freshnessRun(Path work, List<String> items, double loadRps,
+      int warmUpSeconds) throws Exception {
     ConfigurableApplicationContext app = RerankerApplication.run(serviceArguments(work,
         "freshness").toArray(String[]::new));
     try {
@@ -231,8 +257,7 @@ public final class RerankBenchmark {
       app.getBean(ExperimentRegistry.class).put(FRESHNESS_EXPERIMENT,
           Map.of(ArmChoice.PERFORMER, 1.0), false, 10, null);
       List<RerankApi.RerankRequest> load = requests(items, FRESHNESS_EXPERIMENT);
-      openLoop(port, load, loadRps, FRESHNESS_WARM_UP_SECONDS);
-      return freshness(app, port, items, load, loadRps);
+      return freshness(app, port, items, load, loadRps, warmUpSeconds);
     } finally {
       app.close();
     }
@@ -265,24 +290,32 @@ public final class RerankBenchmark {
   static final int FRESHNESS_PROBES_PER_SECOND = 20;
   static final int FRESHNESS_PROBE_USERS = 40;
   static final int FRESHNESS_WARM_UP_SECONDS = 5;
+  /** {@link #freshnessOnly}'s warm-up: its JVM has compiled nothing yet. */
+  static final int FRESHNESS_ONLY_WARM_UP_SECONDS = 40;
   static final String FRESHNESS_EXPERIMENT = "bench-freshness";
-  /** How often a probe asks again whether its event is in the answer. */
+  /** How often a probe asks again whether its event is in the engine's state. */
   static final long FRESHNESS_POLL_NANOS = 2_000_000L;
+  /** How often a probe asks over HTTP while the state does not count its event yet. */
+  static final long FRESHNESS_HTTP_WHILE_WAITING_NANOS = 100_000_000L;
 
   /**
    * Produce to the first rerank answer that includes the event, under rerank and ingest load
    * together: the performer arm's open loop at {@link #FRESHNESS_LOAD_SHARE} of its saturation
    * rate and a background producer of {@link #FRESHNESS_INGEST_PER_SECOND} events a second for the
-   * loaded users run for {@code seconds}; meanwhile probe events (linger 0, acks all) go to
-   * their own users, and after each send the probe POSTs {@code /v1/rerank} for that user every
-   * {@link #FRESHNESS_POLL_NANOS} until the answer's {@code statePosition} counts the event. The
-   * latency runs from just before the send to the end of that answer (a probe is a sequence of
-   * real HTTP reranks, not a read of the engine's cache). The service runs with the settings it
-   * was given (by default a 50 ms fold flush and a 100 ms commit interval).
+   * loaded users (both through a warm-up of {@code warmUpSeconds}, then for {@code seconds});
+   * meanwhile probe events (linger 0, acks all) go to their own users. After each send the probe
+   * reads the engine's state every {@link #FRESHNESS_POLL_NANOS} (in-process, through {@code
+   * StateReader}, as a request reads it) and POSTs {@code /v1/rerank} for the user once the state
+   * counts the event (every {@link #FRESHNESS_HTTP_WHILE_WAITING_NANOS} before that), until an
+   * answer's {@code statePosition} counts it. The latency runs from just before the send to the
+   * end of that answer. Each probe event's legs: the broker's acknowledgement, the stream thread
+   * applying it (the JFR event {@code dev.reranker.ingest.EventApplied}), the state counting it,
+   * the answer. The service runs with the settings it was given (by default a 50 ms fold flush
+   * and a 100 ms commit interval).
    */
   private Map<String, Object> freshness(ConfigurableApplicationContext app, int port,
-      List<String> items, List<RerankApi.RerankRequest> loadRequests, double loadRps)
-      throws Exception {
+      List<String> items, List<RerankApi.RerankRequest> loadRequests, double loadRps,
+      int warmUpSeconds) throws Exception {
     String servers = bootstrapServers(app);
     IngestMetrics metrics = app.getBean(IngestMetrics.class);
     java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic
@@ -318,8 +351,12 @@ public final class RerankBenchmark {
         rerankLoad.completeExceptionally(t);
       }
     }, "bench-freshness-rerank");
-    long applied0 = metrics.appliedCount();
+    // the background ingest runs through the warm-up too: without it every exposure of the
+    // warm-up stayed pending, and the first events of the measured phase resolved them all at
+    // once (40 s at 1,500 req/s left 60,000: the join took the stream thread for 50 s)
     ingest.start();
+    openLoop(port, loadRequests, loadRps, warmUpSeconds);
+    long applied0 = metrics.appliedCount();
     rerank.start();
     org.HdrHistogram.Histogram latencies = new org.HdrHistogram.Histogram(60_000_000L, 3);
     // each probe's legs: send → the broker's acknowledgement, send → the engine's state (read
@@ -327,17 +364,40 @@ public final class RerankBenchmark {
     org.HdrHistogram.Histogram acked = new org.HdrHistogram.Histogram(60_000_000L, 3);
     org.HdrHistogram.Histogram inState = new org.HdrHistogram.Histogram(60_000_000L, 3);
     org.HdrHistogram.Histogram stateToAnswer = new org.HdrHistogram.Histogram(60_000_000L, 3);
-    List<long[]> slowest = new ArrayList<>(); // {total, ack, state} µs of each probe
+    org.HdrHistogram.Histogram applied = new org.HdrHistogram.Histogram(60_000_000L, 3);
+    List<long[]> slowest = new ArrayList<>(); // {total, ack, state, probe index} µs of each probe
+    // the stream thread's own time for each probe event (dev.reranker.ingest.EventApplied, a JFR
+    // event): splits send → state into the Streams consumer's fetch and buffering up to the
+    // processor, and the processor → the state read
+    String run = Long.toString(System.nanoTime(), 36);
+    Map<String, java.time.Instant> appliedAt = new java.util.concurrent.ConcurrentHashMap<>();
+    Map<String, String> appliedOffset = new java.util.concurrent.ConcurrentHashMap<>();
+    String probeIds = "fresh-" + run + "-";
+    jdk.jfr.consumer.RecordingStream recording = new jdk.jfr.consumer.RecordingStream();
+    recording.enable(dev.reranker.ingest.EventAppliedEvent.NAME);
+    recording.onEvent(dev.reranker.ingest.EventAppliedEvent.NAME, ev -> {
+      String id = ev.getString("eventId");
+      if (id.startsWith(probeIds)) {
+        appliedAt.put(id, ev.getStartTime());
+        appliedOffset.put(id, ev.getInt("partition") + "@" + ev.getLong("offset"));
+      }
+    });
+    recording.startAsync();
+    Map<String, Object> threadTime = new LinkedHashMap<>();
+    org.apache.kafka.streams.KafkaStreams streams = app.getBean(
+        org.springframework.kafka.config.StreamsBuilderFactoryBean.class).getKafkaStreams();
+    java.time.Instant[] sentAt = new java.time.Instant[Math.max(1,
+        FRESHNESS_PROBES_PER_SECOND * options.seconds())];
     dev.reranker.state.StateReader stateReader = app.getBean(dev.reranker.state.StateReader.class);
     int probes = Math.max(1, FRESHNESS_PROBES_PER_SECOND * options.seconds());
     long timedOut = 0;
+    List<Integer> timedOutProbes = new ArrayList<>();
     long polls = 0;
     long pollErrors = 0;
     String experiment = loadRequests.get(0).experiment();
     AtomicLong counted = answered.computeIfAbsent(experiment, k -> new AtomicLong());
     java.util.regex.Pattern position = java.util.regex.Pattern.compile(
         "\"statePosition\"\\s*:\\s*(\\d+)");
-    String run = Long.toString(System.nanoTime(), 36);
     SplittableRandom r = new SplittableRandom(options.seed() + 7);
     LoopbackConnection connection = new LoopbackConnection(port);
     java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
@@ -364,12 +424,14 @@ public final class RerankBenchmark {
         Interaction e = new Interaction(user, items.get(r.nextInt(items.size())),
             System.currentTimeMillis(), EventType.VIEW, "fresh-" + run + "-" + i);
         byte[] value = InteractionJson.toJson(e).getBytes(StandardCharsets.UTF_8);
+        sentAt[i] = java.time.Instant.now();
         long sent = System.nanoTime();
         AtomicLong ackAt = new AtomicLong();
         producer.send(new ProducerRecord<>(dev.reranker.data.Topics.INTERACTIONS, user, value),
             (metadata, error) -> ackAt.set(System.nanoTime()));
         long deadline = sent + 10_000_000_000L;
         long stateAt = 0;
+        long lastAsk = 0;
         while (true) {
           body.reset();
           long seen = -1;
@@ -383,6 +445,21 @@ public final class RerankBenchmark {
               // the stores are briefly unreadable: the HTTP poll below says so too
             }
           }
+          // HTTP once the state counts the event (and every 100 ms meanwhile): every answer is an
+          // exposure, which the experiment join resolves when the user's next event comes, so a
+          // probe asking every 2 ms made 500 exposures a second for one user — a load no client
+          // makes, which fed the join's work back into the tail being measured
+          long asked = System.nanoTime();
+          if (stateAt == 0 && asked - lastAsk < FRESHNESS_HTTP_WHILE_WAITING_NANOS) {
+            java.util.concurrent.locks.LockSupport.parkNanos(FRESHNESS_POLL_NANOS);
+            if (asked > deadline) {
+              timedOut++;
+              timedOutProbes.add(i);
+              break;
+            }
+            continue;
+          }
+          lastAsk = asked;
           try {
             if (connection.closed) {
               connection = new LoopbackConnection(port);
@@ -408,11 +485,12 @@ public final class RerankBenchmark {
             inState.recordValue(Math.max(1, (state - sent) / 1000));
             stateToAnswer.recordValue(Math.max(1, (now - state) / 1000));
             slowest.add(new long[] {(now - sent) / 1000, (ack - sent) / 1000,
-                (state - sent) / 1000});
+                (state - sent) / 1000, i});
             break;
           }
           if (now > deadline) {
             timedOut++;
+            timedOutProbes.add(i);
             break;
           }
           java.util.concurrent.locks.LockSupport.parkNanos(FRESHNESS_POLL_NANOS);
@@ -421,11 +499,27 @@ public final class RerankBenchmark {
     } finally {
       connection.close();
       rerank.join();
+      threadTime.putAll(streamThreadMetrics(streams));
       stop.set(true);
       ingest.join();
+      // JFR hands events to the stream about once a second
+      long wait = System.nanoTime() + 5_000_000_000L;
+      while (appliedAt.size() < latencies.getTotalCount() && System.nanoTime() < wait) {
+        Thread.sleep(100);
+      }
+      recording.close();
+    }
+    long[] appliedMicros = new long[sentAt.length];
+    Arrays.fill(appliedMicros, -1);
+    for (int i = 0; i < sentAt.length; i++) {
+      java.time.Instant at = appliedAt.get(probeIds + i);
+      if (sentAt[i] != null && at != null) {
+        appliedMicros[i] = Math.max(1, java.time.Duration.between(sentAt[i], at).toNanos() / 1000);
+        applied.recordValue(appliedMicros[i]);
+      }
     }
     Map<String, Object> load = rerankLoad.get();
-    long applied = metrics.appliedCount() - applied0;
+    long appliedMeanwhile = metrics.appliedCount() - applied0;
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("probes", probes);
     out.put("answered", latencies.getTotalCount());
@@ -439,6 +533,9 @@ public final class RerankBenchmark {
     Map<String, Object> legs = new LinkedHashMap<>();
     legs.put("acked_ms_p50", round(acked.getValueAtPercentile(50) / 1e3));
     legs.put("acked_ms_p99", round(acked.getValueAtPercentile(99) / 1e3));
+    legs.put("applied_ms_p50", round(applied.getValueAtPercentile(50) / 1e3));
+    legs.put("applied_ms_p99", round(applied.getValueAtPercentile(99) / 1e3));
+    legs.put("applied_recorded", applied.getTotalCount());
     legs.put("in_state_ms_p50", round(inState.getValueAtPercentile(50) / 1e3));
     legs.put("in_state_ms_p99", round(inState.getValueAtPercentile(99) / 1e3));
     legs.put("state_to_answer_ms_p50", round(stateToAnswer.getValueAtPercentile(50) / 1e3));
@@ -449,25 +546,71 @@ public final class RerankBenchmark {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("total_ms", round(p[0] / 1e3));
       m.put("acked_ms", round(p[1] / 1e3));
+      m.put("applied_ms", appliedMicros[(int) p[3]] < 0 ? null
+          : round(appliedMicros[(int) p[3]] / 1e3));
       m.put("in_state_ms", round(p[2] / 1e3));
+      m.put("partition_offset", appliedOffset.get(probeIds + p[3]));
       slow.add(m);
     }
     legs.put("slowest", slow);
+    List<Map<String, Object>> late = new ArrayList<>();
+    for (int i : timedOutProbes) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("sent", sentAt[i].toString());
+      m.put("applied_ms", appliedMicros[i] < 0 ? null : round(appliedMicros[i] / 1e3));
+      m.put("partition_offset", appliedOffset.get(probeIds + i));
+      late.add(m);
+    }
+    legs.put("timed_out", late);
+    if (!late.isEmpty()) {
+      log.println("freshness probes not seen within 10 s (sent, applied after ms, offset): "
+          + late);
+    }
     out.put("legs", legs);
+    out.put("stream_thread", threadTime);
     out.put("rerank_load", load);
     out.put("ingest_events_per_s_asked", FRESHNESS_INGEST_PER_SECOND);
     out.put("ingest_events_produced", background[0]);
-    out.put("events_applied_meanwhile", applied);
+    out.put("events_applied_meanwhile", appliedMeanwhile);
     log.printf("freshness under load (rerank %,.0f req/s asked, %,.0f answered, p99 %.2f ms; "
         + "ingest %d events/s asked, %,d produced, %,d applied incl. probes): produce to answer "
         + "p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d timed out%n", loadRps,
         load.get("achieved_rps"), load.get("p99_ms"), FRESHNESS_INGEST_PER_SECOND, background[0],
-        applied, out.get("p50_ms"), out.get("p99_ms"), out.get("max_ms"), timedOut, probes);
-    log.printf("freshness legs, p50 / p99 ms: send to broker ack %.1f / %.1f, send to the engine's "
-        + "state %.1f / %.1f, state to HTTP answer %.1f / %.1f; slowest probes (total, ack, state "
-        + "ms): %s%n", legs.get("acked_ms_p50"), legs.get("acked_ms_p99"),
+        appliedMeanwhile, out.get("p50_ms"), out.get("p99_ms"), out.get("max_ms"), timedOut,
+        probes);
+    log.printf("freshness legs, p50 / p99 ms: send to broker ack %.1f / %.1f, send to applied by "
+        + "the stream thread %.1f / %.1f, send to the engine's state %.1f / %.1f, state to HTTP "
+        + "answer %.1f / %.1f; slowest probes: %s; stream thread: %s%n", legs.get("acked_ms_p50"),
+        legs.get("acked_ms_p99"), legs.get("applied_ms_p50"), legs.get("applied_ms_p99"),
         legs.get("in_state_ms_p50"), legs.get("in_state_ms_p99"),
-        legs.get("state_to_answer_ms_p50"), legs.get("state_to_answer_ms_p99"), slow);
+        legs.get("state_to_answer_ms_p50"), legs.get("state_to_answer_ms_p99"), slow,
+        threadTime);
+    return out;
+  }
+
+  /**
+   * How the stream thread spent its time lately (Kafka Streams' own thread metrics, averaged over
+   * their sample windows, about the last minute): the shares of wall time processing, committing,
+   * polling and punctuating, records processed a second, commit latency. A thread whose shares
+   * add up to nearly 1 has no slack: a burst then queues for as long as the slack takes to drain
+   * it.
+   */
+  static Map<String, Object> streamThreadMetrics(org.apache.kafka.streams.KafkaStreams streams) {
+    Map<String, Object> out = new java.util.TreeMap<>();
+    if (streams == null) {
+      return out;
+    }
+    List<String> names = List.of("process-ratio", "commit-ratio", "poll-ratio",
+        "punctuate-ratio", "process-rate", "commit-latency-avg", "commit-latency-max");
+    for (var e : streams.metrics().entrySet()) {
+      var n = e.getKey();
+      if (n.group().equals("stream-thread-metrics") && names.contains(n.name())
+          && e.getValue().metricValue() instanceof Double d && !d.isNaN()) {
+        String thread = n.tags().getOrDefault("thread-id", "");
+        String key = n.name().replace('-', '_') + thread.substring(thread.lastIndexOf('-') + 1);
+        out.put(key, round(d));
+      }
+    }
     return out;
   }
 

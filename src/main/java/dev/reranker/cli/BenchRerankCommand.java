@@ -45,6 +45,11 @@ final class BenchRerankCommand implements Callable<Integer> {
   @Option(names = "--out", description = "Where to write the JSON report.")
   Path out;
 
+  @Option(names = "--freshness-only", paramLabel = "RPS",
+      description = "Run only the freshness phase, under this many rerank requests a second "
+          + "(the full run uses half the performer arm's measured saturation rate).")
+  Double freshnessOnlyRps;
+
   /** Spring arguments for the service under test ({@code --server.tomcat.threads.max=16}, …). */
   @picocli.CommandLine.Unmatched
   List<String> springArguments = new ArrayList<>();
@@ -54,6 +59,14 @@ final class BenchRerankCommand implements Callable<Integer> {
     Nd4jThreads.applyConfigured();
     RerankBenchmark bench = new RerankBenchmark(new RerankBenchmark.Options(candidates, seconds,
         threads, users, seed, maxWarmUpRounds, springArguments), System.out);
+    if (freshnessOnlyRps != null) {
+      Map<String, Object> report = bench.freshnessOnly(freshnessOnlyRps);
+      if (out != null) {
+        BenchAttentionCommand.writeJson(out, report);
+        System.out.println("wrote " + out.toAbsolutePath());
+      }
+      return 0;
+    }
     Map<String, Object> report = bench.run();
     System.out.println();
     System.out.print(RerankBenchmark.table(report));

@@ -136,6 +136,17 @@ final class IngestProcessor implements Processor<String, byte[], String, IngestP
     metrics.stage(IngestMetrics.Stage.HISTORY, System.nanoTime() - t2);
     metrics.applied();
     onApplied.accept(event);
+    EventAppliedEvent jfr = new EventAppliedEvent();
+    if (jfr.shouldCommit()) {
+      jfr.userId = user;
+      jfr.eventId = event.eventId();
+      context.recordMetadata().ifPresent(m -> {
+        jfr.partition = m.partition();
+        jfr.offset = m.offset();
+      });
+      jfr.recordTimestamp = record.timestamp();
+      jfr.commit();
+    }
     // to the outcome join, in this task and in partition order: it sees exactly the events the
     // engine accepted, with the same validation and deduplication
     context.forward(new Record<String, Output>(record.key(), new Applied(event),

@@ -82,6 +82,37 @@ class IngestTopologyTest {
     return InteractionJson.toJson(e).getBytes(StandardCharsets.UTF_8);
   }
 
+  /**
+   * With {@link EventAppliedEvent} enabled, a JFR recording holds one event per applied
+   * interaction — not for a repeat, not for a rejected record — with its record's partition,
+   * offset and timestamp: what the freshness benchmark and an operator read.
+   */
+  @Test
+  void aRecordingWithTheAppliedEventEnabledSeesEveryAppliedInteraction() throws Exception {
+    Interaction first = new Interaction("user-jfr", "i1", NOW - 5_000, EventType.VIEW, "jfr-1");
+    Interaction second = new Interaction("user-jfr", "i2", NOW - 4_000, EventType.VIEW, "jfr-2");
+    Path dump = stateDir.resolve("applied.jfr");
+    try (jdk.jfr.Recording recording = new jdk.jfr.Recording()) {
+      recording.enable(EventAppliedEvent.NAME);
+      recording.start();
+      input.pipeInput(new TestRecord<>("user-jfr", json(first), Instant.ofEpochMilli(NOW - 5_000)));
+      input.pipeInput("user-jfr", json(first)); // a repeat: not applied
+      input.pipeInput("user-jfr", "{not json".getBytes(StandardCharsets.UTF_8)); // rejected
+      input.pipeInput(new TestRecord<>("user-jfr", json(second), Instant.ofEpochMilli(NOW - 4_000)));
+      recording.stop();
+      recording.dump(dump);
+    }
+    List<jdk.jfr.consumer.RecordedEvent> events = jdk.jfr.consumer.RecordingFile
+        .readAllEvents(dump).stream()
+        .filter(e -> e.getEventType().getName().equals(EventAppliedEvent.NAME)).toList();
+    assertThat(events).extracting(e -> e.getString("eventId")).containsExactly("jfr-1", "jfr-2");
+    assertThat(events).extracting(e -> e.getString("userId")).containsOnly("user-jfr");
+    assertThat(events).extracting(e -> e.getLong("offset")).containsExactly(0L, 3L);
+    assertThat(events).extracting(e -> e.getInt("partition")).containsOnly(0);
+    assertThat(events.get(1).getInstant("recordTimestamp"))
+        .isEqualTo(Instant.ofEpochMilli(NOW - 4_000));
+  }
+
   @Test
   void goodEventsBuildExactStatesBadOnesGoToTheDlqDuplicatesApplyOnce() {
     Map<String, List<Interaction>> applied = new HashMap<>();
