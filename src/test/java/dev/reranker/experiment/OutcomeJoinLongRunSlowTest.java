@@ -40,7 +40,8 @@ class OutcomeJoinLongRunSlowTest {
   static final long DAY = 86_400_000L;
   static final long START = 1_767_225_600_000L;
   static final List<String> STORES = List.of(Topics.PENDING_EXPOSURES_STORE,
-      Topics.PENDING_BY_SERVED_TIME_STORE, Topics.USER_OUTCOMES_STORE, Topics.RECENT_INTERACTIONS_STORE, Topics.ARM_AGGREGATES_STORE,
+      Topics.PENDING_BY_SERVED_TIME_STORE, Topics.PENDING_PER_USER_STORE,
+      Topics.USER_OUTCOMES_STORE, Topics.RECENT_INTERACTIONS_STORE, Topics.ARM_AGGREGATES_STORE,
       Topics.ARM_SERIES_STORE, Topics.IGNORED_INTERACTIONS_STORE);
 
   static final int USERS = 1_000;
@@ -81,6 +82,8 @@ class OutcomeJoinLongRunSlowTest {
         .isLessThan(day10.get(Topics.RECENT_INTERACTIONS_STORE).bytes() * 11 / 10);
     // pending: at most one horizon (a day) of exposures, whatever the age
     assertThat(day60.get(Topics.PENDING_EXPOSURES_STORE).entries()).isLessThan(USERS * 4);
+    // one entry per user with something pending, and the marker
+    assertThat(day60.get(Topics.PENDING_PER_USER_STORE).entries()).isLessThanOrEqualTo(USERS + 1);
     assertThat(day60.get(Topics.PENDING_EXPOSURES_STORE).bytes())
         .isLessThan(day10.get(Topics.PENDING_EXPOSURES_STORE).bytes() * 3 / 2);
     // the served-time index: one entry per pending exposure and its marker
