@@ -435,14 +435,13 @@ public final class OutcomeJoin {
         due.put(OutcomeStores.dueKey(k), null);
       }
       if (perUserComplete) { // every exposure still pending was served after `at`
-        OutcomeStores.UserPending after = before.minus(done.size(),
-            at == Long.MAX_VALUE ? at : at + 1);
-        if (after.count() == 0) {
-          perUser.put(u, null);
-        } else {
-          perUser.put(u, OutcomeStores.userPending(after));
-        }
+        putUserPending(u, before.minus(done.size(), at == Long.MAX_VALUE ? at : at + 1));
       }
+    }
+
+    /** A user's pending count, or no entry when nothing of the user's is pending. */
+    private void putUserPending(Bytes userKey, OutcomeStores.UserPending p) {
+      perUser.put(userKey, p.count() == 0 ? null : OutcomeStores.userPending(p));
     }
 
     /**
@@ -540,13 +539,7 @@ public final class OutcomeJoin {
           resolve(e, Resolution.miss(e, now));
           pending.put(pendingKey, null);
           Bytes u = OutcomeStores.userKey(OutcomeStores.pendingUser(pendingKey));
-          OutcomeStores.UserPending after = OutcomeStores.userPending(perUser.get(u))
-              .minus(1, Long.MIN_VALUE);
-          if (after.count() == 0) {
-            perUser.put(u, null);
-          } else {
-            perUser.put(u, OutcomeStores.userPending(after));
-          }
+          putUserPending(u, OutcomeStores.userPending(perUser.get(u)).minus(1, Long.MIN_VALUE));
         }
         due.put(k, null);
       }

@@ -216,6 +216,32 @@ class OutcomeJoinTest {
     assertThat(a.hits().ratio()).isEqualTo(0.0);
   }
 
+  /**
+   * An interaction that arrives after an exposure but happened before it leaves it pending, and
+   * the user's next interaction resolves it: the per-user bound on what is pending must not pass
+   * an exposure served after the first interaction's time.
+   */
+  @Test
+  void anExposureLeftPendingByAnEarlierInteractionIsResolvedByTheNextOne() {
+    expose(new Exposure("r0", "exp", "u", ArmChoice.PERFORMER, "v", List.of("x", "y"),
+        NOW - 10_000, 2, 10, false, 2, false, null, 0, false));
+    expose(new Exposure("r1", "exp", "u", ArmChoice.PERFORMER, "v", List.of("x", "y"), NOW, 2,
+        10, false, 2, false, null, 0, false));
+    // between the two: resolves r0, not r1, which was served after it happened
+    interact("u", "z", NOW - 5_000);
+    assertThat(pendingCount()).isEqualTo(1);
+    assertPerUserCountsMatchPending();
+    interact("u", "y", NOW + 1_000);
+    assertThat(pendingCount()).isZero();
+    assertPerUserCountsMatchPending();
+    List<ResolvedOutcome> resolved = outcomes.readValuesToList().stream()
+        .map(v -> JSON.readValue(v, ResolvedOutcome.class)).toList();
+    assertThat(resolved).extracting(ResolvedOutcome::requestId).containsExactly("r0", "r1");
+    assertThat(resolved.get(0).rank()).isZero(); // z was not served
+    assertThat(resolved.get(1).rank()).isEqualTo(2);
+    assertThat(resolved.get(1).expired()).isFalse();
+  }
+
   /** The served-time index's keys, less its marker. */
   java.util.Set<Bytes> indexKeys() {
     java.util.Set<Bytes> out = new java.util.HashSet<>();
