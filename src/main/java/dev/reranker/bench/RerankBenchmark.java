@@ -389,10 +389,9 @@ public final class RerankBenchmark {
     Map<String, Object> threadTime = new LinkedHashMap<>();
     org.apache.kafka.streams.KafkaStreams streams = app.getBean(
         org.springframework.kafka.config.StreamsBuilderFactoryBean.class).getKafkaStreams();
-    java.time.Instant[] sentAt = new java.time.Instant[Math.max(1,
-        FRESHNESS_PROBES_PER_SECOND * options.seconds())];
     dev.reranker.state.StateReader stateReader = app.getBean(dev.reranker.state.StateReader.class);
     int probes = Math.max(1, FRESHNESS_PROBES_PER_SECOND * options.seconds());
+    java.time.Instant[] sentAt = new java.time.Instant[probes];
     long timedOut = 0;
     List<Integer> timedOutProbes = new ArrayList<>();
     long polls = 0;
