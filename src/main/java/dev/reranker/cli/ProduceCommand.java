@@ -5,7 +5,6 @@ import dev.reranker.data.Interaction;
 import dev.reranker.data.InteractionJson;
 import dev.reranker.data.InteractionReaders;
 import dev.reranker.data.ReadResult;
-import dev.reranker.data.SyntheticGenerator;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
@@ -33,7 +32,7 @@ final class ProduceCommand implements Callable<Integer> {
   String topic;
 
   @Option(names = "--data", defaultValue = "synthetic:demo",
-      description = "synthetic:small|demo[:seed], or a JSONL file (default: ${DEFAULT-VALUE}).")
+      description = "synthetic:small|demo|long-range[:seed], or a JSONL file (default: ${DEFAULT-VALUE}).")
   String data;
 
   @Option(names = "--rate", defaultValue = "0",
@@ -68,7 +67,7 @@ final class ProduceCommand implements Callable<Integer> {
         sent[0]++;
       };
       if (data.startsWith("synthetic:")) {
-        new SyntheticGenerator(DataSource.syntheticOptions(data)).generate(send);
+        DataSource.generateSynthetic(data, send);
       } else {
         ReadResult r = InteractionReaders.read(Path.of(data), InteractionReaders.Format.JSONL);
         System.out.println(r.summary());

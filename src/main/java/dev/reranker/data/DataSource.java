@@ -5,16 +5,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Where training and evaluation data come from: a file in one of the {@link InteractionReaders}
- * formats, or the synthetic generator ({@code synthetic:small}, {@code synthetic:demo}, optionally
- * {@code :seed}). Loading reads, reports bad lines, and preprocesses into a {@link Dataset}.
+ * formats, or a synthetic generator ({@code synthetic:small}, {@code synthetic:demo} — episodes
+ * of {@link SyntheticGenerator} — or {@code synthetic:long-range}, {@link LongRangeGenerator};
+ * optionally {@code :seed}). Loading reads, reports bad lines, and preprocesses into a {@link Dataset}.
  *
  * @param spec the file path or synthetic spec as given
  * @param format the file format (ignored for synthetic data)
@@ -33,8 +36,8 @@ public record DataSource(String spec, InteractionReaders.Format format, int kCor
     ReadResult read;
     Map<String, Object> provenance = new LinkedHashMap<>();
     if (synthetic()) {
-      SyntheticGenerator.Options options = syntheticOptions(spec);
-      List<Interaction> events = new SyntheticGenerator(options).generate();
+      List<Interaction> events = new ArrayList<>();
+      Object options = generateSynthetic(spec, events::add);
       read = new ReadResult(spec, events.size(), events, List.of());
       provenance.put("data", spec);
       provenance.put("data_generator", options.toString());
@@ -56,16 +59,48 @@ public record DataSource(String spec, InteractionReaders.Format format, int kCor
     return new Loaded(dataset, read, provenance);
   }
 
-  /** {@code synthetic:small|demo[:seed]}. */
+  /** The synthetic specs this source accepts, for messages and help. */
+  public static final String SYNTHETIC_SPECS =
+      "synthetic:small, synthetic:demo, synthetic:long-range, optionally :seed";
+
+  /**
+   * Streams a synthetic spec's events to {@code sink}, user by user, and returns the generator's
+   * options (for provenance).
+   */
+  public static Object generateSynthetic(String spec, Consumer<Interaction> sink) {
+    if ("long-range".equals(syntheticName(spec))) {
+      LongRangeGenerator.Options options = LongRangeGenerator.Options.standard(syntheticSeed(spec));
+      new LongRangeGenerator(options).generate(sink);
+      return options;
+    }
+    SyntheticGenerator.Options options = syntheticOptions(spec);
+    new SyntheticGenerator(options).generate(sink);
+    return options;
+  }
+
+  /** {@code synthetic:small|demo[:seed]}: the episode generator's settings. */
   public static SyntheticGenerator.Options syntheticOptions(String spec) {
-    String[] parts = spec.split(":");
-    long seed = parts.length > 2 ? Long.parseLong(parts[2]) : 1;
-    return switch (parts.length > 1 ? parts[1] : "") {
+    long seed = syntheticSeed(spec);
+    return switch (syntheticName(spec)) {
       case "small" -> SyntheticGenerator.Options.small(seed);
       case "demo" -> SyntheticGenerator.Options.demo(seed);
       default -> throw new IllegalArgumentException("unknown synthetic data '" + spec
-          + "' (accepted: synthetic:small, synthetic:demo, optionally :seed)");
+          + "' (accepted: " + SYNTHETIC_SPECS + ")");
     };
+  }
+
+  private static String syntheticName(String spec) {
+    String[] parts = spec.split(":");
+    return parts.length > 1 ? parts[1] : "";
+  }
+
+  private static long syntheticSeed(String spec) {
+    String[] parts = spec.split(":");
+    try {
+      return parts.length > 2 ? Long.parseLong(parts[2]) : 1;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("the seed of '" + spec + "' must be an integer");
+    }
   }
 
   /** Hex SHA-256 of a file. */

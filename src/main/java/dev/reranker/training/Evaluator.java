@@ -100,6 +100,22 @@ public final class Evaluator {
     };
   }
 
+  /** The most input positions scored in one batched forward pass (memory is linear in them). */
+  public static final int POSITIONS_PER_BATCH = 32_768;
+
+  /**
+   * Users per batch for these cases: 256, or fewer when windows are long, so that one forward pass
+   * holds at most {@value #POSITIONS_PER_BATCH} positions (256 whole histories of 3,600 events
+   * would take gigabytes of activations).
+   */
+  public static int batchSizeFor(List<Case> cases) {
+    int longest = 1;
+    for (Case c : cases) {
+      longest = Math.max(longest, c.window().length());
+    }
+    return Math.max(1, Math.min(256, POSITIONS_PER_BATCH / longest));
+  }
+
   /**
    * Evaluates cases in batches.
    *

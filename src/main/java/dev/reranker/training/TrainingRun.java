@@ -48,7 +48,8 @@ public final class TrainingRun {
         trained.weights(), data.items(), Map.of(), Map.of());
     List<Evaluator.Case> test = LeaveOneOut.test(data, training.maxLength());
     Evaluator.Metrics model = Evaluator.evaluate(Evaluator.modelScorer(
-        provisional.sequenceModel()), test, config.items(), 256, training.seed());
+        provisional.sequenceModel()), test, config.items(), Evaluator.batchSizeFor(test),
+        training.seed());
     Evaluator.Metrics popularity = Evaluator.evaluate(Evaluator.popularityScorer(
         LeaveOneOut.trainingCounts(data)), test, config.items(), 256, training.seed());
 
