@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
     description = "Reranking engine for recommender systems: causal Performer (FAVOR+) over lifetime "
         + "histories, exact softmax attention as the A/B baseline.",
     subcommands = {ServeCommand.class, ProduceCommand.class, TrainCommand.class,
-        TrainDemoCommand.class, EvaluateCommand.class, BenchCommand.class,
+        TrainDemoCommand.class, EvaluateCommand.class, ConvertCommand.class, BenchCommand.class,
         ExperimentCommand.class, BrokerCommand.class, RepartitionCommand.class,
         CommandLine.HelpCommand.class})
 public final class RerankerMain implements Runnable {

@@ -2,6 +2,7 @@ package dev.reranker.serving;
 
 import dev.reranker.model.Arm;
 import dev.reranker.model.ModelArtifacts;
+import dev.reranker.model.ModelConversion;
 import dev.reranker.state.ActiveModel;
 import dev.reranker.state.ModelRegistry;
 import io.swagger.v3.oas.annotations.Operation;
@@ -61,6 +62,19 @@ public class ModelAdminController {
     out.put("active", active);
     out.put("backends", backends);
     out.put("available", known.keySet().stream().sorted().toList());
+    Map<String, Object> convertedFrom = new LinkedHashMap<>();
+    models.all().forEach((arm, m) -> {
+      String parent = ModelConversion.parentOf(m.trained());
+      if (parent != null) {
+        convertedFrom.put(arm.wireName(), parent);
+      }
+    });
+    out.put("convertedFrom", convertedFrom);
+    // true when the performer arm serves the softmax arm's own model, converted: an A/B of the
+    // attention approximation alone
+    out.put("attentionOnly", models.has(Arm.PERFORMER) && models.has(Arm.SOFTMAX)
+        && ModelConversion.isConversionOf(models.get(Arm.PERFORMER).trained(),
+            models.get(Arm.SOFTMAX).trained()));
     return out;
   }
 

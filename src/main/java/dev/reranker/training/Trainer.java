@@ -65,6 +65,14 @@ final class Trainer {
   }
 
   public Result train(Dataset data) {
+    return train(data, ModelWeights.initialize(modelConfig));
+  }
+
+  /**
+   * Trains from the given weights (a fine-tune: e.g. a softmax model converted to a Performer)
+   * rather than from the config's seeded initialisation; they are copied, not changed.
+   */
+  public Result train(Dataset data, ModelWeights initial) {
     if (data.items().size() != modelConfig.items()) {
       throw new IllegalArgumentException("model config has " + modelConfig.items()
           + " items, the data " + data.items().size());
@@ -79,7 +87,8 @@ final class Trainer {
     List<List<LeaveOneOut.TrainSequence>> batches = batches(sequences);
     long positions = sequences.stream().mapToLong(s -> s.targets().length).sum();
 
-    ModelWeights weights = ModelWeights.initialize(modelConfig);
+    ModelWeights weights = ModelWeights.of(modelConfig, initial.copy().arrays(),
+        initial.projections());
     ModelWeights grads = weights.zerosLike();
     AdamW optimizer = new AdamW(weights, grads, config.weightDecay(), config.clipNorm());
     SplittableRandom negatives = new SplittableRandom(config.seed() + 2);
@@ -135,7 +144,7 @@ final class Trainer {
             rate, left);
       }
       Evaluator.Metrics m = Evaluator.evaluate(Evaluator.modelScorer(model), validation,
-          modelConfig.items(), 256, config.seed());
+          modelConfig.items(), Evaluator.batchSizeFor(validation), config.seed());
       double seconds = (System.nanoTime() - epochStart) / 1e9;
       history.add(new EpochRecord(epoch, lossSum / epochPositions, m.hr(), m.ndcg(), seconds));
       boolean improved = bestMetrics == null || m.ndcg() > bestMetrics.ndcg();

@@ -286,7 +286,9 @@ class ControllersWebSliceTest {
         .andExpect(status().isOk())
         .andExpect(jsonPath("$.active.performer").exists())
         .andExpect(jsonPath("$.backends.performer").value(org.hamcrest.Matchers.startsWith(
-            "nd4j: CPU (ND4J")));
+            "nd4j: CPU (ND4J")))
+        .andExpect(jsonPath("$.attentionOnly").value(false))
+        .andExpect(jsonPath("$.convertedFrom").isEmpty());
     mvc.perform(get("/v1/users/u1/state")).andExpect(status().isUnauthorized());
     mvc.perform(get("/v1/users/u1/state").header("X-Api-Key", KEY))
         .andExpect(status().isOk())

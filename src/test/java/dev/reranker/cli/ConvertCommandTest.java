@@ -1,0 +1,84 @@
+package dev.reranker.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.reranker.model.Arm;
+import dev.reranker.model.ModelArtifacts;
+import dev.reranker.model.ModelConversion;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** train softmax → convert (zero-shot and a one-epoch fine-tune), through the command line. */
+class ConvertCommandTest {
+
+  @Test
+  void convertsASoftmaxModelZeroShotAndFineTuned(@TempDir Path dir) throws Exception {
+    Path softmax = dir.resolve("softmax");
+    assertThat(RerankerMain.commandLine().execute("train", "--data", "synthetic:small:7",
+        "--attention", "softmax", "--dim", "16", "--epochs", "2", "--threads", "2", "--out",
+        softmax.toString())).isZero();
+    ModelArtifacts.TrainedModel parent = ModelArtifacts.load(softmax);
+
+    Path out = dir.resolve("converted");
+    assertThat(RerankerMain.commandLine().execute("convert", "--model", softmax.toString(),
+        "--data", "synthetic:small:7", "--features", "16", "--fine-tune-share", "0.5",
+        "--threads", "2", "--out", out.toString())).isZero();
+
+    JsonNode report = JsonMapper.builder().build().readTree(Files.readString(
+        out.resolve("convert.json")));
+    assertThat(report.get("parent").asString()).isEqualTo(parent.version());
+    assertThat(report.get("features").asInt()).isEqualTo(16);
+    for (String arm : new String[] {"softmax", "zero_shot", "fine_tuned"}) {
+      assertThat(report.get(arm).has("ndcg@10")).as(arm).isTrue();
+    }
+    // the softmax row is the parent's own test result, recomputed
+    assertThat(report.get("softmax").get("ndcg@10").asDouble()).isCloseTo(
+        ((Number) ((java.util.Map<?, ?>) parent.metrics().get("test")).get("ndcg@10"))
+            .doubleValue(), org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(report.get("fine_tuned").get("epochs").asInt()).isEqualTo(1);
+    assertThat(report.get("fine_tuned").get("parent_epochs").asInt()).isEqualTo(2);
+    assertThat(report.get("zero_shot").has("ndcg_retained")).isTrue();
+
+    ModelArtifacts.TrainedModel zeroShot = ModelArtifacts.load(out.resolve("zero-shot"));
+    ModelArtifacts.TrainedModel fineTuned = ModelArtifacts.load(out.resolve("fine-tuned"));
+    for (ModelArtifacts.TrainedModel m : new ModelArtifacts.TrainedModel[] {zeroShot, fineTuned}) {
+      assertThat(m.config().arm()).isEqualTo(Arm.PERFORMER);
+      assertThat(m.config().features()).isEqualTo(16);
+      assertThat(ModelConversion.parentOf(m)).isEqualTo(parent.version());
+    }
+    assertThat(zeroShot.version()).isEqualTo(report.get("zero_shot").get("model_version")
+        .asString());
+    assertThat(fineTuned.version()).as("the fine-tune changed the weights")
+        .isNotEqualTo(zeroShot.version());
+    assertThat(fineTuned.provenance()).containsKey("fine_tune");
+  }
+
+  @Test
+  void refusesAPerformerModelAndBadOptions(@TempDir Path dir) {
+    Path performer = dir.resolve("performer");
+    assertThat(RerankerMain.commandLine().execute("train", "--data", "synthetic:small:7",
+        "--dim", "16", "--features", "8", "--epochs", "1", "--threads", "1", "--out",
+        performer.toString())).isZero();
+    StringWriter err = new StringWriter();
+    CommandLine cli = RerankerMain.commandLine();
+    cli.setErr(new PrintWriter(err));
+    assertThat(cli.execute("convert", "--model", performer.toString(), "--data",
+        "synthetic:small:7", "--out", dir.resolve("x").toString())).isNotZero();
+    assertThat(err.toString()).contains("must be a softmax model");
+    assertThat(cli.execute("convert", "--model", performer.toString(), "--data",
+        "synthetic:small:7", "--features", "0", "--out", dir.resolve("x").toString()))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("--features must be ≥ 1");
+    assertThat(cli.execute("convert", "--model", performer.toString(), "--data",
+        "synthetic:small:7", "--fine-tune-share", "2", "--out", dir.resolve("x").toString()))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("--fine-tune-share must be in [0, 1]");
+  }
+}
