@@ -125,6 +125,11 @@ public final class IngestBenchmark {
       Roofline roofline = Roofline.measure(rooflineShapes());
       log.println(roofline.describe());
       Map<String, Object> fold = foldCost();
+      log.printf("fold at position 101 / 100,001 / 1,000,001: %.2f / %.2f / %.2f µs; state "
+          + "bytes %s / %s / %s%n", fold.get("fold_us_at_position_101"),
+          fold.get("fold_us_at_position_100001"), fold.get("fold_us_at_position_1000001"),
+          fold.get("state_bytes_at_101"), fold.get("state_bytes_at_100001"),
+          fold.get("state_bytes_at_1000001"));
       Map<String, Object> folds = foldRoofline(roofline, (Double) fold.get(
           "fold_us_at_position_101"));
       log.printf("fold per event: single %.2f µs (%.3f of its roofline), batched (1 event × %,d "
@@ -563,40 +568,66 @@ public final class IngestBenchmark {
     return bytes;
   }
 
-  /** Folding one event into a state at position 100 and at position 100,000 (plain arrays). */
+  /**
+   * Folding one event into a state at position 100, 100,000 and 1,000,000 (plain arrays): a
+   * lifetime's state costs what a new user's does. The three are timed in interleaved rounds, so
+   * a change in the machine's load falls on all of them alike.
+   */
   private Map<String, Object> foldCost() {
     IncrementalEncoder encoder = new IncrementalEncoder(model.plainWeights());
     EncoderState young = encoder.newState();
-    EncoderState old = encoder.newState();
-    for (int i = 0; i < 100_000; i++) {
+    EncoderState old = null;
+    EncoderState lifetime = encoder.newState();
+    for (int i = 0; i < 1_000_000; i++) {
       if (i < 100) {
         encoder.fold(young, i % model.config().items(), i * 1000L);
       }
-      encoder.fold(old, i % model.config().items(), i * 1000L);
+      if (i == 100_000) {
+        old = lifetime.copy();
+      }
+      encoder.fold(lifetime, i % model.config().items(), i * 1000L);
     }
-    double youngUs = medianFoldMicros(encoder, young);
-    double oldUs = medianFoldMicros(encoder, old);
+    EncoderState[] states = {young, old, lifetime};
+    double[][] rounds = new double[states.length][15];
+    for (int r = 0; r < 15; r++) {
+      for (int s = 0; s < states.length; s++) {
+        rounds[s][r] = foldMicros(encoder, states[s]);
+      }
+    }
+    double youngUs = AttentionBenchmark.median(rounds[0]);
+    double oldUs = AttentionBenchmark.median(rounds[1]);
+    double lifetimeUs = AttentionBenchmark.median(rounds[2]);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("fold_us_at_position_101", round(youngUs));
     out.put("fold_us_at_position_100001", round(oldUs));
+    out.put("fold_us_at_position_1000001", round(lifetimeUs));
     out.put("ratio", round(oldUs / youngUs));
+    out.put("ratio_1000001", round(lifetimeUs / youngUs));
     out.put("state_bytes_at_101", young.byteSize());
     out.put("state_bytes_at_100001", old.byteSize());
+    out.put("state_bytes_at_1000001", lifetime.byteSize());
+    out.put("user_vector_finite_at_1000001", allFinite(lifetime.userVector()));
     return out;
   }
 
-  private double medianFoldMicros(IncrementalEncoder encoder, EncoderState base) {
-    double[] rounds = new double[15];
-    for (int r = 0; r < rounds.length; r++) {
-      EncoderState s = base.copy();
-      int n = 500;
-      long start = System.nanoTime();
-      for (int i = 0; i < n; i++) {
-        encoder.fold(s, i % model.config().items(), 200_000_000L + i * 1000L);
+  private static boolean allFinite(float[] xs) {
+    for (float x : xs) {
+      if (!Float.isFinite(x)) {
+        return false;
       }
-      rounds[r] = (System.nanoTime() - start) / 1e3 / n;
     }
-    return AttentionBenchmark.median(rounds);
+    return true;
+  }
+
+  /** µs per event of 500 folds onto a copy of {@code base}. */
+  private double foldMicros(IncrementalEncoder encoder, EncoderState base) {
+    EncoderState s = base.copy();
+    int n = 500;
+    long start = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      encoder.fold(s, i % model.config().items(), 2_000_000_000L + i * 1000L);
+    }
+    return (System.nanoTime() - start) / 1e3 / n;
   }
 
   /** A table of the JSON's headline numbers. */

@@ -134,10 +134,21 @@ public final class ReadmeTables {
         + " |\n"
         + "| changelog bytes per event (broker logs) | "
         + fixed(doc.get("changelog"), "broker_log_bytes_per_event", 0) + " |\n"
-        + "| fold at position 101 vs 100,001 (µs) | " + fixed(fold, "fold_us_at_position_101", 1)
-        + " vs " + fixed(fold, "fold_us_at_position_100001", 1) + " |\n"
-        + "| state bytes at 101 vs 100,001 | " + grouped(fold.get("state_bytes_at_101")) + " vs "
-        + grouped(fold.get("state_bytes_at_100001")) + " |\n";
+        + foldRows(fold, "");
+  }
+
+  /** Fold cost and state bytes by position: 101 vs 100,001, and 1,000,001 where measured. */
+  private static String foldRows(JsonNode fold, String extraCell) {
+    boolean lifetime = fold.has("fold_us_at_position_1000001");
+    String positions = lifetime ? "101 vs 100,001 vs 1,000,001" : "101 vs 100,001";
+    return "| fold at position " + positions + " (µs) | " + fixed(fold, "fold_us_at_position_101", 1)
+        + " vs " + fixed(fold, "fold_us_at_position_100001", 1)
+        + (lifetime ? " vs " + fixed(fold, "fold_us_at_position_1000001", 1) : "") + " |"
+        + extraCell + "\n"
+        + "| state bytes at " + positions + " | " + grouped(fold.get("state_bytes_at_101"))
+        + " vs " + grouped(fold.get("state_bytes_at_100001"))
+        + (lifetime ? " vs " + grouped(fold.get("state_bytes_at_1000001")) : "") + " |"
+        + extraCell + "\n";
   }
 
   private static String ingestWithTargets(JsonNode doc, List<String> names,
@@ -176,10 +187,7 @@ public final class ReadmeTables {
         + " | |\n"
         + "| changelog bytes per event (broker logs) | "
         + fixed(doc.get("changelog"), "broker_log_bytes_per_event", 0) + " | |\n"
-        + "| fold at position 101 vs 100,001 (µs) | " + fixed(fold, "fold_us_at_position_101", 1)
-        + " vs " + fixed(fold, "fold_us_at_position_100001", 1) + " | |\n"
-        + "| state bytes at 101 vs 100,001 | " + grouped(fold.get("state_bytes_at_101")) + " vs "
-        + grouped(fold.get("state_bytes_at_100001")) + " | |\n";
+        + foldRows(fold, " |");
   }
 
   private static String met(JsonNode targets, String name) {
