@@ -60,8 +60,10 @@ public final class ConversionRun {
 
     ModelArtifacts.TrainedModel zeroShot = ModelConversion.toPerformer(softmax, features,
         FavorProjection.RowNorms.CHI, projectionSeed);
-    Evaluator.Metrics parentMetrics = evaluate(softmax, test, items, evalSeed);
-    Evaluator.Metrics zeroShotMetrics = evaluate(zeroShot, test, items, evalSeed);
+    Evaluator.PerUser parentUsers = evaluate(softmax, test, items, evalSeed);
+    Evaluator.PerUser zeroShotUsers = evaluate(zeroShot, test, items, evalSeed);
+    Evaluator.Metrics parentMetrics = parentUsers.metrics();
+    Evaluator.Metrics zeroShotMetrics = zeroShotUsers.metrics();
     log.printf("softmax %s: test NDCG@10 %.4f; converted (m = %d) zero-shot %.4f (%.3f of it)%n",
         softmax.version(), parentMetrics.ndcg(), features, zeroShotMetrics.ndcg(),
         ratio(zeroShotMetrics.ndcg(), parentMetrics.ndcg()));
@@ -80,6 +82,8 @@ public final class ConversionRun {
     zs.put("model_version", savedZeroShot.version());
     zs.put("ndcg_retained", round(ratio(zeroShotMetrics.ndcg(), parentMetrics.ndcg())));
     zs.put("hr_retained", round(ratio(zeroShotMetrics.hr(), parentMetrics.hr())));
+    zs.put("ndcg_minus_softmax_ci95", Bootstrap.difference(zeroShotUsers.ndcgs(),
+        parentUsers.ndcgs(), Bootstrap.RESAMPLES, evalSeed).toArray());
     report.put("zero_shot", zs);
 
     Path fineTunedDir = null;
@@ -105,7 +109,8 @@ public final class ConversionRun {
           .train(data, zeroShot.weights());
       ModelArtifacts.TrainedModel fineTuned = ModelArtifacts.TrainedModel.of(zeroShot.config(),
           tuned.weights(), zeroShot.items(), zeroShot.provenance(), Map.of());
-      Evaluator.Metrics fineTunedMetrics = evaluate(fineTuned, test, items, evalSeed);
+      Evaluator.PerUser fineTunedUsers = evaluate(fineTuned, test, items, evalSeed);
+      Evaluator.Metrics fineTunedMetrics = fineTunedUsers.metrics();
       Map<String, Object> fineTune = new LinkedHashMap<>();
       fineTune.put("epochs", epochs);
       fineTune.put("best_epoch", tuned.bestEpoch());
@@ -120,6 +125,8 @@ public final class ConversionRun {
       ft.put("model_version", savedFineTuned.version());
       ft.put("ndcg_retained", round(ratio(fineTunedMetrics.ndcg(), parentMetrics.ndcg())));
       ft.put("hr_retained", round(ratio(fineTunedMetrics.hr(), parentMetrics.hr())));
+      ft.put("ndcg_minus_softmax_ci95", Bootstrap.difference(fineTunedUsers.ndcgs(),
+          parentUsers.ndcgs(), Bootstrap.RESAMPLES, evalSeed).toArray());
       ft.putAll(fineTune);
       report.put("fine_tuned", ft);
       log.printf("fine-tuned: test NDCG@10 %.4f (%.3f of the softmax model's)%n",
@@ -131,9 +138,9 @@ public final class ConversionRun {
     return new Result(report, zeroShotDir, fineTunedDir);
   }
 
-  private static Evaluator.Metrics evaluate(ModelArtifacts.TrainedModel model,
+  private static Evaluator.PerUser evaluate(ModelArtifacts.TrainedModel model,
       List<Evaluator.Case> test, int items, long seed) {
-    return Evaluator.evaluate(Evaluator.modelScorer(model.sequenceModel()), test, items,
+    return Evaluator.evaluatePerUser(Evaluator.modelScorer(model.sequenceModel()), test, items,
         Evaluator.batchSizeFor(test), seed);
   }
 

@@ -15,7 +15,8 @@ import java.util.Map;
  * The {@code evaluate} command's work: leave-one-out test metrics of a saved model on a dataset
  * (full ranking first, the sampled protocol second), the popularity baseline beside them, at one or
  * more input lengths — e.g. the Performer over histories of up to 2,048 events against the softmax
- * baseline truncated to 200 — with the time to encode and score one user.
+ * baseline truncated to 200 — with the time to encode and score one user, and 95% bootstrap
+ * intervals over users ({@link Bootstrap}).
  */
 public final class EvaluationRun {
   private EvaluationRun() {}
@@ -43,18 +44,23 @@ public final class EvaluationRun {
     report.put("attention", trained.config().arm().wireName());
     report.put("data", loaded.provenance());
     List<Map<String, Object>> byLength = new ArrayList<>();
-    StringBuilder table = new StringBuilder("| model | max events | HR@10 | NDCG@10 | sampled HR@10 "
-        + "| sampled NDCG@10 | ms/user |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    StringBuilder table = new StringBuilder("| model | max events | HR@10 (95% CI) | NDCG@10 (95% "
+        + "CI) | sampled HR@10 | sampled NDCG@10 | ms/user |\n|---|---:|---:|---:|---:|---:|---:|\n");
     Evaluator.Scorer scorer = Evaluator.modelScorer(model);
     for (int length : lengths) {
       List<Evaluator.Case> cases = LeaveOneOut.test(data, length);
       Evaluator.evaluate(scorer, cases.subList(0, Math.min(20, cases.size())), items, 1, seed);
       long start = System.nanoTime();
-      Evaluator.Metrics m = Evaluator.evaluate(scorer, cases, items, 1, seed); // one user at a time
+      Evaluator.PerUser perUser = Evaluator.evaluatePerUser(scorer, cases, items, 1, seed);
       double msPerUser = (System.nanoTime() - start) / 1e6 / Math.max(1, cases.size());
+      Evaluator.Metrics m = perUser.metrics();
+      Bootstrap.Interval hrCi = Bootstrap.mean(perUser.hits(), Bootstrap.RESAMPLES, seed);
+      Bootstrap.Interval ndcgCi = Bootstrap.mean(perUser.ndcgs(), Bootstrap.RESAMPLES, seed);
       Map<String, Object> entry = new LinkedHashMap<>();
       entry.put("max_length", length);
       entry.putAll(m.toMap());
+      entry.put("hr@10_ci95", hrCi.toArray());
+      entry.put("ndcg@10_ci95", ndcgCi.toArray());
       entry.put("mean_events_per_user", TrainingRun.round(cases.stream()
           .mapToInt(c -> c.window().length()).average().orElse(0)));
       entry.put("ms_per_user", TrainingRun.round(msPerUser));
@@ -63,9 +69,10 @@ public final class EvaluationRun {
         report.putAll(m.toMap());
         report.put("ms_per_user", TrainingRun.round(msPerUser));
       }
-      table.append(String.format("| %s | %d | %.4f | %.4f | %.4f | %.4f | %.2f |%n",
-          trained.config().arm().wireName(), length, m.hr(), m.ndcg(), m.sampledHr(),
-          m.sampledNdcg(), msPerUser));
+      table.append(String.format("| %s | %d | %.4f (%.4f–%.4f) | %.4f (%.4f–%.4f) | %.4f | %.4f "
+          + "| %.2f |%n", trained.config().arm().wireName(), length, m.hr(), hrCi.low(),
+          hrCi.high(), m.ndcg(), ndcgCi.low(), ndcgCi.high(), m.sampledHr(), m.sampledNdcg(),
+          msPerUser));
       log.printf("max %d events: HR@10 %.4f NDCG@10 %.4f (%.2f ms/user)%n", length, m.hr(),
           m.ndcg(), msPerUser);
     }

@@ -124,6 +124,20 @@ public final class Evaluator {
    */
   public static Metrics evaluate(Scorer scorer, List<Case> cases, int items, int batchSize,
       long seed) {
+    return evaluatePerUser(scorer, cases, items, batchSize, seed).metrics();
+  }
+
+  /**
+   * One evaluation's users: HR@10 (0 or 1) and NDCG@10 of each under full ranking, in case order
+   * (the unit bootstrap intervals resample, {@link Bootstrap}).
+   */
+  public record PerUser(Metrics metrics, double[] hits, double[] ndcgs) {}
+
+  /** {@link #evaluate}, keeping each user's full-ranking result. */
+  public static PerUser evaluatePerUser(Scorer scorer, List<Case> cases, int items,
+      int batchSize, long seed) {
+    double[] hits = new double[cases.size()];
+    double[] ndcgs = new double[cases.size()];
     double hr = 0;
     double ndcg = 0;
     double sampledHr = 0;
@@ -137,8 +151,10 @@ public final class Evaluator {
         float[] s = scores[u];
         int rank = fullRank(s, c.target(), c.history(), excluded);
         if (rank <= K) {
+          hits[start + u] = 1;
+          ndcgs[start + u] = 1 / log2(rank + 1);
           hr += 1;
-          ndcg += 1 / log2(rank + 1);
+          ndcg += ndcgs[start + u];
         }
         int sampledRank = sampledRank(s, c, items, seed + start + u);
         if (sampledRank <= K) {
@@ -148,8 +164,9 @@ public final class Evaluator {
       }
     }
     int n = cases.size();
-    return n == 0 ? new Metrics(0, 0, 0, 0, 0)
+    Metrics m = n == 0 ? new Metrics(0, 0, 0, 0, 0)
         : new Metrics(hr / n, ndcg / n, sampledHr / n, sampledNdcg / n, n);
+    return new PerUser(m, hits, ndcgs);
   }
 
   /** 1 + #{items not excluded, other than the target, scoring ≥ the target}. */

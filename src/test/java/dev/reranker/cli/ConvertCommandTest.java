@@ -45,6 +45,9 @@ class ConvertCommandTest {
     assertThat(report.get("fine_tuned").get("epochs").asInt()).isEqualTo(1);
     assertThat(report.get("fine_tuned").get("parent_epochs").asInt()).isEqualTo(2);
     assertThat(report.get("zero_shot").has("ndcg_retained")).isTrue();
+    JsonNode ci = report.get("fine_tuned").get("ndcg_minus_softmax_ci95");
+    assertThat(ci).hasSize(2);
+    assertThat(ci.get(0).asDouble()).isLessThanOrEqualTo(ci.get(1).asDouble());
 
     ModelArtifacts.TrainedModel zeroShot = ModelArtifacts.load(out.resolve("zero-shot"));
     ModelArtifacts.TrainedModel fineTuned = ModelArtifacts.load(out.resolve("fine-tuned"));

@@ -50,6 +50,10 @@ class TrainEvaluateCommandTest {
     }
     assertThat(json.get("by_max_length")).hasSize(2);
     assertThat(json.get("by_max_length").get(1).get("ms_per_user").asDouble()).isPositive();
+    JsonNode ci = json.get("by_max_length").get(0).get("ndcg@10_ci95");
+    double ndcg = json.get("by_max_length").get(0).get("ndcg@10").asDouble();
+    assertThat(ci.get(0).asDouble()).isLessThanOrEqualTo(ndcg);
+    assertThat(ci.get(1).asDouble()).isGreaterThanOrEqualTo(ndcg);
     assertThat(Files.readString(dir.resolve("eval/report.md"))).contains("| popularity |");
   }
 
