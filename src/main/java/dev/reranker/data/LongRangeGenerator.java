@@ -72,17 +72,8 @@ public final class LongRangeGenerator {
 
   public LongRangeGenerator(Options options) {
     this.options = options;
-    SplittableRandom random = new SplittableRandom(options.seed() ^ 0x1F2E3D4C5B6AL);
-    targetOfKey = new int[options.keys()];
-    for (int i = 0; i < targetOfKey.length; i++) {
-      targetOfKey[i] = i;
-    }
-    for (int i = targetOfKey.length - 1; i > 0; i--) { // Fisher–Yates
-      int j = random.nextInt(i + 1);
-      int t = targetOfKey[i];
-      targetOfKey[i] = targetOfKey[j];
-      targetOfKey[j] = t;
-    }
+    targetOfKey = SyntheticGenerator.shuffledRange(options.keys(), new SplittableRandom(
+        options.seed() ^ 0x1F2E3D4C5B6AL));
   }
 
   public Options options() {
@@ -120,7 +111,7 @@ public final class LongRangeGenerator {
     int length = options.minLength()
         + random.nextInt(options.maxLength() - options.minLength() + 1);
     String[] slots = new String[length + 2];
-    int[] keyOrder = distinctKeys(random);
+    int[] keyOrder = SyntheticGenerator.shuffledRange(options.keys(), random);
     int nextKey = 0;
     // the final pair first: their keys 300–2,000 events before positions L and L + 1
     for (int end = length; end <= length + 1; end++) {
@@ -157,19 +148,5 @@ public final class LongRangeGenerator {
 
   private int gap(SplittableRandom random) {
     return options.minGap() + random.nextInt(options.maxGap() - options.minGap() + 1);
-  }
-
-  private int[] distinctKeys(SplittableRandom random) {
-    int[] all = new int[options.keys()];
-    for (int i = 0; i < all.length; i++) {
-      all[i] = i;
-    }
-    for (int i = all.length - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int t = all[i];
-      all[i] = all[j];
-      all[j] = t;
-    }
-    return all;
   }
 }

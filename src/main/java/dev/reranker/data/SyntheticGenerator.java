@@ -60,17 +60,23 @@ public final class SyntheticGenerator {
 
   public SyntheticGenerator(Options options) {
     this.options = options;
-    SplittableRandom random = new SplittableRandom(options.seed() ^ 0x5DEECE66DL);
-    targetOfKey = new int[options.keys()];
-    for (int i = 0; i < targetOfKey.length; i++) {
-      targetOfKey[i] = i;
+    targetOfKey = shuffledRange(options.keys(), new SplittableRandom(options.seed()
+        ^ 0x5DEECE66DL));
+  }
+
+  /** 0 … n−1 in a seeded random order (Fisher–Yates, from the end). */
+  static int[] shuffledRange(int n, SplittableRandom random) {
+    int[] out = new int[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = i;
     }
-    for (int i = targetOfKey.length - 1; i > 0; i--) { // Fisher–Yates
+    for (int i = n - 1; i > 0; i--) {
       int j = random.nextInt(i + 1);
-      int t = targetOfKey[i];
-      targetOfKey[i] = targetOfKey[j];
-      targetOfKey[j] = t;
+      int t = out[i];
+      out[i] = out[j];
+      out[j] = t;
     }
+    return out;
   }
 
   public static String keyId(int key) {

@@ -53,6 +53,40 @@ class IncrementalEncoderTest {
     return times;
   }
 
+  /**
+   * Folds the events one by one into {@code state} and returns the largest |folded − batch|
+   * user-vector entry over every position (the batch forward's hidden state at a row is the user
+   * vector at that position).
+   */
+  static double foldAgainstBatch(SequenceModel batched, IncrementalEncoder encoder,
+      EncoderState state, int[] items, long[] times) {
+    int dim = batched.config().dim();
+    float[] hidden = batched.forward(Batch.of(java.util.List.of(new Batch.Window(items, times, 0,
+        OrderSignal.NO_PREVIOUS))), null).hidden().dup('c').data().asFloat();
+    double maxDiff = 0;
+    for (int t = 0; t < items.length; t++) {
+      encoder.fold(state, items[t], times[t]);
+      float[] u = state.userVector();
+      for (int j = 0; j < dim; j++) {
+        maxDiff = Math.max(maxDiff, Math.abs(u[j] - hidden[t * dim + j]));
+      }
+    }
+    return maxDiff;
+  }
+
+  /** max |a.z − b.z| ÷ max |b.z| over one layer's heads and features. */
+  static double relativeZDiff(FavorState a, FavorState b, ModelConfig config) {
+    double scale = 0;
+    double diff = 0;
+    for (int h = 0; h < config.heads(); h++) {
+      for (int i = 0; i < config.features(); i++) {
+        scale = Math.max(scale, Math.abs(b.z(h, i)));
+        diff = Math.max(diff, Math.abs(a.z(h, i) - b.z(h, i)));
+      }
+    }
+    return diff / scale;
+  }
+
   @ParameterizedTest
   @EnumSource(Arm.class)
   void foldingEventByEventEqualsBatchEncoding(Arm arm) throws IOException {
@@ -64,18 +98,8 @@ class IncrementalEncoderTest {
     int[] items = new int[EVENTS];
     long[] times = history(EVENTS, items, config.items(), 5);
 
-    // the batch forward's user vector at every position is its hidden state at that row
-    float[] hidden = batched.forward(Batch.of(java.util.List.of(new Batch.Window(items, times, 0,
-        OrderSignal.NO_PREVIOUS))), null).hidden().dup('c').data().asFloat();
     EncoderState state = encoder.newState();
-    double maxDiff = 0;
-    for (int t = 0; t < EVENTS; t++) {
-      encoder.fold(state, items[t], times[t]);
-      float[] u = state.userVector();
-      for (int j = 0; j < config.dim(); j++) {
-        maxDiff = Math.max(maxDiff, Math.abs(u[j] - hidden[t * config.dim() + j]));
-      }
-    }
+    double maxDiff = foldAgainstBatch(batched, encoder, state, items, times);
     assertThat(maxDiff).as("max |folded − batch| user vector over %d events", EVENTS)
         .isLessThan(1e-4);
     assertThat(state.position()).isEqualTo(EVENTS);
@@ -86,17 +110,8 @@ class IncrementalEncoderTest {
     assertThat(encoded.lastTimestamp()).isEqualTo(times[EVENTS - 1]);
     for (int l = 0; l < config.layers(); l++) {
       if (arm == Arm.PERFORMER) {
-        FavorState a = (FavorState) state.layer(l);
-        FavorState b = (FavorState) encoded.layer(l);
-        double scale = 0;
-        double diff = 0;
-        for (int h = 0; h < config.heads(); h++) {
-          for (int i = 0; i < config.features(); i++) {
-            scale = Math.max(scale, Math.abs(b.z(h, i)));
-            diff = Math.max(diff, Math.abs(a.z(h, i) - b.z(h, i)));
-          }
-        }
-        assertThat(diff / scale).as("layer %d z", l).isLessThan(1e-4);
+        assertThat(relativeZDiff((FavorState) state.layer(l), (FavorState) encoded.layer(l),
+            config)).as("layer %d z", l).isLessThan(1e-4);
       } else {
         SoftmaxKvCache a = (SoftmaxKvCache) state.layer(l);
         SoftmaxKvCache b = (SoftmaxKvCache) encoded.layer(l);

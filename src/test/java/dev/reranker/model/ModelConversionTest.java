@@ -79,33 +79,16 @@ class ModelConversionTest {
     int[] items = new int[events];
     long[] times = IncrementalEncoderTest.history(events, items, config.items(), 9);
 
-    float[] hidden = batched.forward(Batch.of(List.of(new Batch.Window(items, times, 0,
-        OrderSignal.NO_PREVIOUS))), null).hidden().dup('c').data().asFloat();
     EncoderState folded = encoder.newState();
-    double maxDiff = 0;
-    for (int t = 0; t < events; t++) {
-      encoder.fold(folded, items[t], times[t]);
-      float[] u = folded.userVector();
-      for (int j = 0; j < config.dim(); j++) {
-        maxDiff = Math.max(maxDiff, Math.abs(u[j] - hidden[t * config.dim() + j]));
-      }
-    }
+    double maxDiff = IncrementalEncoderTest.foldAgainstBatch(batched, encoder, folded, items,
+        times);
     assertThat(maxDiff).as("max |folded − batch| user vector over %d events", events)
         .isLessThan(1e-4);
 
     EncoderState encoded = IncrementalEncoder.encode(batched, converted.version(), items, times);
     for (int l = 0; l < config.layers(); l++) {
-      FavorState a = (FavorState) folded.layer(l);
-      FavorState b = (FavorState) encoded.layer(l);
-      double scale = 0;
-      double diff = 0;
-      for (int h = 0; h < config.heads(); h++) {
-        for (int i = 0; i < config.features(); i++) {
-          scale = Math.max(scale, Math.abs(b.z(h, i)));
-          diff = Math.max(diff, Math.abs(a.z(h, i) - b.z(h, i)));
-        }
-      }
-      assertThat(diff / scale).as("layer %d z", l).isLessThan(1e-4);
+      assertThat(IncrementalEncoderTest.relativeZDiff((FavorState) folded.layer(l),
+          (FavorState) encoded.layer(l), config)).as("layer %d z", l).isLessThan(1e-4);
     }
     assertThat(folded.byteSize()).as("a Performer's constant-size state")
         .isEqualTo(encoder.newState().byteSize());
