@@ -45,8 +45,12 @@ class BenchLengthsCommandTest {
       assertThat(models.count()).isEqualTo(8);
     }
 
-    // a second run reuses the eight models and reports the same cells
+    // a second run reuses the eight models (none is written again) and reports the same cells
+    Path oneModel = dir.resolve("models/performer-wwhole-s2/model.json");
+    var written = Files.getLastModifiedTime(oneModel);
+    Thread.sleep(20); // a rewrite would carry a later modification time
     assertThat(RerankerMain.commandLine().execute(args)).isZero();
+    assertThat(Files.getLastModifiedTime(oneModel)).as("reused, not retrained").isEqualTo(written);
     JsonNode again = JsonMapper.builder().build().readTree(Files.readString(out));
     assertThat(again.get("cells")).isEqualTo(report.get("cells"));
   }
