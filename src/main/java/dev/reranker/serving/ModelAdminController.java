@@ -72,9 +72,11 @@ public class ModelAdminController {
     out.put("convertedFrom", convertedFrom);
     // true when the performer arm serves the softmax arm's own model, converted: an A/B of the
     // attention approximation alone
-    out.put("attentionOnly", models.has(Arm.PERFORMER) && models.has(Arm.SOFTMAX)
-        && ModelConversion.isConversionOf(models.get(Arm.PERFORMER).trained(),
-            models.get(Arm.SOFTMAX).trained()));
+    // one snapshot for both arms: an activation between two reads cannot pair other versions
+    Map<Arm, ActiveModel> serving = models.all();
+    out.put("attentionOnly", serving.containsKey(Arm.PERFORMER)
+        && serving.containsKey(Arm.SOFTMAX) && ModelConversion.isConversionOf(
+            serving.get(Arm.PERFORMER).trained(), serving.get(Arm.SOFTMAX).trained()));
     return out;
   }
 
