@@ -61,6 +61,7 @@ public final class ReadmeTables {
       case "ingest" -> ingest(doc);
       case "rerank" -> rerank(doc);
       case "training" -> training(doc);
+      case "training-memory" -> trainingMemory(doc);
       default -> throw new IllegalArgumentException("no README table for benchmark "
           + doc.get("benchmark"));
     };
@@ -295,6 +296,44 @@ public final class ReadmeTables {
         .append(grouped(c.get("small_items"))).append(" ≥ 0.7 | ").append(fixed(c, "ratio", 2))
         .append(" | ").append(met(targets, "large/small catalogue events_per_s >= 0.7"))
         .append(" |\n");
+    return t.toString();
+  }
+
+  static String trainingMemory(JsonNode doc) {
+    StringBuilder t = new StringBuilder("| arm | window | windows a step | step working memory "
+        + "(MiB) | bytes a position | step s | |\n|---|---:|---:|---:|---:|---:|---|\n");
+    long parameters = 0;
+    for (JsonNode r : doc.get("rows")) {
+      boolean ok = "ok".equals(r.get("status").asString());
+      t.append("| ").append(r.get("arm").asString())
+          .append(" | ").append(grouped(r.get("length")))
+          .append(" | ").append(r.get("batch").asInt())
+          .append(" | ").append(ok ? String.format(Locale.ROOT, "%,.1f",
+              r.get("step_bytes").asDouble() / (1024 * 1024)) : "")
+          .append(" | ").append(ok ? grouped(r.get("bytes_per_position")) : "")
+          .append(" | ").append(ok ? fixed(r, "step_seconds", 2) : "")
+          .append(" | ").append(ok ? "" : r.get("status").asString() + ": "
+              + r.get("reason").asString()).append(" |\n");
+      if (ok) {
+        parameters = r.get("parameter_state_bytes").asLong();
+      }
+    }
+    t.append(String.format(Locale.ROOT, "%nBeside the step: weights, gradients and AdamW's "
+        + "moments, %,.1f MiB at every length.%n", parameters / (1024.0 * 1024)));
+    t.append("\n| arm | bytes a position, longest run ÷ at 1,024 | windows ÷ | |\n"
+        + "|---|---:|---:|---|\n");
+    JsonNode targets = doc.get("targets");
+    doc.get("growth").properties().forEach(e -> {
+      JsonNode g = e.getValue();
+      if (g.has("bytes_per_position_ratio")) {
+        String target = "performer".equals(e.getKey())
+            ? met(targets, "performer bytes_per_position longest/1024 <= 1.25") + " (linear: ≤ 1.25)"
+            : "";
+        t.append("| ").append(e.getKey()).append(" | ").append(fixed(g, "bytes_per_position_ratio",
+            2)).append(" | ").append(fixed(g, "length_ratio", 1)).append(" | ").append(target)
+            .append(" |\n");
+      }
+    });
     return t.toString();
   }
 

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     description = "Benchmarks: each prints a table and writes one JSON object (--out).",
     subcommands = {BenchAttentionCommand.class, BenchIngestCommand.class,
         BenchRerankCommand.class, BenchSoakCommand.class, BenchRestoreCommand.class,
-        BenchTrainingCommand.class, BenchLengthsCommand.class, BenchReadmeCommand.class})
+        BenchTrainingCommand.class, BenchTrainingMemoryCommand.class, BenchLengthsCommand.class, BenchReadmeCommand.class})
 final class BenchCommand implements Runnable {
 
   @CommandLine.Spec

@@ -42,6 +42,9 @@ final class DataParallelStep implements AutoCloseable {
 
   private static final AtomicInteger POOLS = new AtomicInteger();
 
+  /** The workspace (per worker thread) each shard's forward, loss and backward run in. */
+  static final String WORKSPACE = "training-step";
+
   /** What one worker owns: a model over the shared weights, gradients, dropout masks. */
   private record Worker(SequenceModel model, ModelWeights grads, SequenceModel.Dropout dropout) {}
 
@@ -146,7 +149,7 @@ final class DataParallelStep implements AutoCloseable {
     SequenceModel model = worker.model();
     // every temporary of the step lives in a reused arena: touching fresh native memory is slow
     try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(
-        Workspaces.PER_PASS, "training-step")) {
+        Workspaces.PER_PASS, WORKSPACE)) {
       SequenceModel.Forward f = model.forward(batch, worker.dropout());
       INDArray gradHidden = Nd4j.create(DataType.FLOAT, batch.rows(), config.dim());
       double loss = negatives == null

@@ -45,18 +45,7 @@ public final class StepThroughput {
    */
   public static Measurement measure(ModelConfig config, TrainingConfig training, int length,
       int warmUp, int steps) {
-    SplittableRandom random = new SplittableRandom(training.seed());
-    List<LeaveOneOut.TrainSequence> batch = new ArrayList<>();
-    for (int s = 0; s < training.batchSize(); s++) {
-      int[] items = new int[length + 1];
-      long[] times = new long[length + 1];
-      for (int i = 0; i <= length; i++) {
-        items[i] = random.nextInt(config.items());
-        times[i] = 1_700_000_000_000L + i * 60_000L;
-      }
-      Batch.Window window = Batch.Window.lastEvents(items, times, length, length);
-      batch.add(new LeaveOneOut.TrainSequence(window, Arrays.copyOfRange(items, 1, length + 1)));
-    }
+    List<LeaveOneOut.TrainSequence> batch = fullWindows(config, training, length);
     ModelWeights weights = ModelWeights.initialize(config);
     ModelWeights grads = weights.zerosLike();
     AdamW optimizer = new AdamW(weights, grads, training.weightDecay(), training.clipNorm());
@@ -95,5 +84,23 @@ public final class StepThroughput {
     double[] sorted = values.clone();
     Arrays.sort(sorted);
     return sorted[sorted.length / 2];
+  }
+
+  /** The batch of a measured step: full windows of {@code length} uniform items, seeded. */
+  static List<LeaveOneOut.TrainSequence> fullWindows(ModelConfig config, TrainingConfig training,
+      int length) {
+    SplittableRandom random = new SplittableRandom(training.seed());
+    List<LeaveOneOut.TrainSequence> batch = new ArrayList<>();
+    for (int s = 0; s < training.batchSize(); s++) {
+      int[] items = new int[length + 1];
+      long[] times = new long[length + 1];
+      for (int i = 0; i <= length; i++) {
+        items[i] = random.nextInt(config.items());
+        times[i] = 1_700_000_000_000L + i * 60_000L;
+      }
+      Batch.Window window = Batch.Window.lastEvents(items, times, length, length);
+      batch.add(new LeaveOneOut.TrainSequence(window, Arrays.copyOfRange(items, 1, length + 1)));
+    }
+    return batch;
   }
 }

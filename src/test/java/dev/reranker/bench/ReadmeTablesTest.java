@@ -22,7 +22,8 @@ class ReadmeTablesTest {
   void everyBenchmarkSectionOfTheReadmeIsItsJsonRendered() throws IOException {
     String readme = Files.readString(Path.of("README.md"));
     List<String> sections = ReadmeTables.sections(readme);
-    assertThat(sections).containsExactlyInAnyOrder("attention", "ingest", "rerank", "training");
+    assertThat(sections).containsExactlyInAnyOrder("attention", "ingest", "rerank", "training",
+        "training-memory");
     assertThat(ReadmeTables.update(readme, DIR))
         .as("README.md differs from docs/benchmarks: run `java -jar target/reranker.jar bench "
             + "readme`").isEqualTo(readme);
