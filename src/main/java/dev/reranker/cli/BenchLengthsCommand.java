@@ -77,6 +77,11 @@ final class BenchLengthsCommand implements Callable<Integer> {
       + "${DEFAULT-VALUE}).")
   int batch;
 
+  @Option(names = "--max-batch-positions", defaultValue = "3200",
+      description = "At most this many positions a step (fewer windows when they are long; "
+          + "0 = only --batch counts) (default: ${DEFAULT-VALUE}).")
+  int maxBatchPositions;
+
   @Option(names = "--threads", description = "Training threads (default: the machine's cores).")
   Integer threads;
 
@@ -110,7 +115,7 @@ final class BenchLengthsCommand implements Callable<Integer> {
         .kernel(FeatureMap.Kernel.SOFTMAX).features(features)
         .rowNorms(FavorProjection.RowNorms.CHI).dropout(dropout).build();
     TrainingConfig training = TrainingConfig.builder().epochs(epochs).patience(patience)
-        .batchSize(batch).threads(workers).build();
+        .batchSize(batch).threads(workers).maxBatchPositions(maxBatchPositions).build();
     LengthGrid.Options options;
     try {
       options = new LengthGrid.Options(armList, parse(trainWindows), parse(lengths), seeds,

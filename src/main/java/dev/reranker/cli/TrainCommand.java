@@ -63,6 +63,11 @@ final class TrainCommand implements Callable<Integer> {
       description = "Windows per step (default: ${DEFAULT-VALUE}).")
   int batch;
 
+  @Option(names = "--max-batch-positions", defaultValue = "0",
+      description = "At most this many positions a step (fewer windows when they are long; "
+          + "0 = only --batch counts) (default: ${DEFAULT-VALUE}).")
+  int maxBatchPositions;
+
   @Option(names = "--lr", defaultValue = "3e-3",
       description = "AdamW learning rate (default: ${DEFAULT-VALUE}).")
   double learningRate;
@@ -113,7 +118,8 @@ final class TrainCommand implements Callable<Integer> {
         .learningRate(learningRate).weightDecay(weightDecay).clipNorm(clip).negatives(negatives)
         .maxLength(maxLength).wholeHistory(!lastWindowOnly).patience(patience).seed(seed)
         .threads(threads != null ? threads : Math.min(TrainingConfig.MAX_THREADS,
-            Runtime.getRuntime().availableProcessors())).build();
+            Runtime.getRuntime().availableProcessors())).maxBatchPositions(maxBatchPositions)
+        .build();
     TrainingRun.run(data.source(), architecture, training, out, System.out,
         System.console() != null);
     return 0;

@@ -246,9 +246,7 @@ public final class LengthGrid {
     ModelConfig config = new ModelConfig(data.items().size(), a.dim(), a.layers(), a.heads(),
         a.ffnDim(), arm, a.kernel(), a.features(), a.rowNorms(), a.chunk(), a.dropout(), seed);
     TrainingConfig t = options.training();
-    TrainingConfig training = new TrainingConfig(t.epochs(), t.batchSize(), t.learningRate(),
-        t.weightDecay(), t.clipNorm(), t.negatives(), trainLength, t.wholeHistory(), t.patience(),
-        seed, t.threads());
+    TrainingConfig training = t.withWindowAndSeed(trainLength, seed);
     log.printf("training %s, window %s, seed %d%n", arm.wireName(), name(window), seed);
     Trainer.Result result = new Trainer(config, training, log, false).train(data);
     Map<String, Object> provenance = new LinkedHashMap<>(loaded.provenance());

@@ -52,10 +52,8 @@ public final class StepMemory {
    */
   public static Measurement measure(ModelConfig config, TrainingConfig training, int length,
       int warmUp) {
-    TrainingConfig oneThread = new TrainingConfig(training.epochs(), training.batchSize(),
-        training.learningRate(), training.weightDecay(), training.clipNorm(),
-        training.negatives(), Math.max(training.maxLength(), length), training.wholeHistory(),
-        training.patience(), training.seed(), 1);
+    TrainingConfig oneThread = training.withWindowAndSeed(Math.max(training.maxLength(), length),
+        training.seed()).oneThread();
     List<LeaveOneOut.TrainSequence> batch = StepThroughput.fullWindows(config, oneThread, length);
     ModelWeights weights = ModelWeights.initialize(config);
     ModelWeights grads = weights.zerosLike();

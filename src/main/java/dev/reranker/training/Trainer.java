@@ -199,15 +199,26 @@ final class Trainer {
   }
 
   /**
-   * Batches of similar length (little padding): sequences sorted by length, cut into batches; the
-   * batch order is shuffled every epoch.
+   * Batches of similar length (little padding): sequences sorted by length, cut into batches of
+   * {@link TrainingConfig#batchSize()} windows, and of at most max(1, maxBatchPositions ÷ the
+   * batch's longest window) when that limit is set; the batch order is shuffled every epoch.
    */
-  private List<List<LeaveOneOut.TrainSequence>> batches(List<LeaveOneOut.TrainSequence> all) {
+  List<List<LeaveOneOut.TrainSequence>> batches(List<LeaveOneOut.TrainSequence> all) {
     List<LeaveOneOut.TrainSequence> sorted = new ArrayList<>(all);
     sorted.sort(Comparator.comparingInt(s -> s.targets().length));
     List<List<LeaveOneOut.TrainSequence>> out = new ArrayList<>();
-    for (int i = 0; i < sorted.size(); i += config.batchSize()) {
-      out.add(sorted.subList(i, Math.min(sorted.size(), i + config.batchSize())));
+    int i = 0;
+    while (i < sorted.size()) {
+      int end = Math.min(sorted.size(), i + config.batchSize());
+      if (config.maxBatchPositions() > 0) {
+        // sorted by length: the batch's longest window is its last
+        while (end - i > 1 && (long) (end - i) * sorted.get(end - 1).targets().length
+            > config.maxBatchPositions()) {
+          end--;
+        }
+      }
+      out.add(sorted.subList(i, end));
+      i = end;
     }
     return out;
   }

@@ -170,6 +170,10 @@ public final class TrainingRun {
     m.put("patience", c.patience());
     m.put("seed", c.seed());
     m.put("threads", c.threads());
+    if (c.maxBatchPositions() > 0) {
+      // only when set: artifacts trained without it keep their recorded provenance and versions
+      m.put("max_batch_positions", c.maxBatchPositions());
+    }
     return m;
   }
 
