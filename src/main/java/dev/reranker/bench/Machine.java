@@ -6,7 +6,7 @@ import java.util.Map;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** What a benchmark ran on, recorded in its JSON next to the numbers. */
-final class Machine {
+public final class Machine {
   private Machine() {}
 
   public static Map<String, Object> describe() {

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
@@ -62,6 +63,7 @@ public final class ReadmeTables {
       case "rerank" -> rerank(doc);
       case "training" -> training(doc);
       case "training-memory" -> trainingMemory(doc);
+      case "lengths" -> lengths(doc);
       default -> throw new IllegalArgumentException("no README table for benchmark "
           + doc.get("benchmark"));
     };
@@ -334,6 +336,85 @@ public final class ReadmeTables {
             .append(" |\n");
       }
     });
+    return t.toString();
+  }
+
+  /**
+   * {@code bench lengths}: NDCG@10 per (arm, training window) and events read, mean over seeds with
+   * the 95% bootstrap interval over users and each seed's value, then the comparison fixed in
+   * advance.
+   */
+  static String lengths(JsonNode doc) {
+    List<String> lengths = new ArrayList<>();
+    Map<String, Map<String, JsonNode>> rows = new java.util.LinkedHashMap<>();
+    for (JsonNode c : doc.get("cells")) {
+      String length = c.get("length").asString();
+      if (!lengths.contains(length)) {
+        lengths.add(length);
+      }
+      rows.computeIfAbsent(c.get("arm").asString() + " | " + c.get("train_window").asString(),
+          k -> new java.util.LinkedHashMap<>()).put(length, c);
+    }
+    StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%d test users (%d with more "
+        + "than 200 input events; the longest %,d), seeds %s. NDCG@10, mean over seeds (95%% "
+        + "bootstrap interval over users; per seed):%n%n", doc.get("test_users").asInt(),
+        doc.get("test_users_longer_than_200").asInt(), doc.get("longest_history").asInt(),
+        doc.get("seeds").toString()));
+    t.append("| arm | trained on |");
+    for (String l : lengths) {
+      t.append(" reading ").append(l).append(" |");
+    }
+    t.append(" whole, long users |\n|---|---:|").append("---|".repeat(lengths.size()))
+        .append("---:|\n");
+    for (Map.Entry<String, Map<String, JsonNode>> row : rows.entrySet()) {
+      t.append("| ").append(row.getKey()).append(" |");
+      JsonNode last = null;
+      for (String l : lengths) {
+        JsonNode c = row.getValue().get(l);
+        if (c == null) {
+          t.append(" – |");
+          continue;
+        }
+        last = c;
+        JsonNode ci = c.get("ndcg@10_ci95");
+        List<String> seeds = new ArrayList<>();
+        c.get("ndcg@10_per_seed").forEach(v -> seeds.add(String.format(Locale.ROOT, "%.4f",
+            v.asDouble())));
+        t.append(String.format(Locale.ROOT, " %.4f (%.4f–%.4f; %s) |", c.get("ndcg@10")
+            .asDouble(), ci.get(0).asDouble(), ci.get(1).asDouble(), String.join(", ", seeds)));
+      }
+      t.append(last == null ? " – |" : String.format(Locale.ROOT, " %.4f |",
+          last.get("ndcg@10_long_users").asDouble())).append('\n');
+    }
+    for (JsonNode s : doc.get("skipped")) {
+      t.append(String.format(Locale.ROOT, "%n%s at window %s: not trained (%s).%n",
+          s.get("arm").asString(), s.get("train_window").asString(), s.get("reason").asString()));
+    }
+    JsonNode c = doc.get("comparison");
+    if (c.get("available").asBoolean()) {
+      t.append(String.format(Locale.ROOT, "%nFixed in advance: the Performer trained on %s and "
+          + "reading %s minus softmax trained on and reading 200, paired per user: NDCG@10 "
+          + "%+.4f (%+.4f … %+.4f) on all test users", c.get("performer").get("train_window")
+          .asString(), c.get("performer").get("length").asString(),
+          c.get("ndcg@10_difference").asDouble(), c.get("ndcg@10_difference_ci95").get(0)
+          .asDouble(), c.get("ndcg@10_difference_ci95").get(1).asDouble()));
+      if (c.has("ndcg@10_difference_per_seed")) {
+        List<String> seeds = new ArrayList<>();
+        c.get("ndcg@10_difference_per_seed").forEach(v -> seeds.add(String.format(Locale.ROOT,
+            "%+.4f", v.asDouble())));
+        t.append(" (per seed ").append(String.join(", ", seeds)).append(')');
+      }
+      if (c.has("long_users")) {
+        t.append(String.format(Locale.ROOT, "; %+.4f (%+.4f … %+.4f) on the %d users with "
+            + "more than 200 events", c.get("ndcg@10_difference_long_users").asDouble(),
+            c.get("ndcg@10_difference_long_users_ci95").get(0).asDouble(),
+            c.get("ndcg@10_difference_long_users_ci95").get(1).asDouble(),
+            c.get("long_users").asInt()));
+      }
+      t.append(".\n");
+    } else {
+      t.append("\nComparison not available: ").append(c.get("why").asString()).append(".\n");
+    }
     return t.toString();
   }
 

@@ -4,6 +4,7 @@ import dev.reranker.attention.FavorProjection;
 import dev.reranker.attention.FeatureMap;
 import dev.reranker.attention.Nd4jThreads;
 import dev.reranker.bench.LengthGridPlot;
+import dev.reranker.bench.Machine;
 import dev.reranker.model.Arm;
 import dev.reranker.model.ModelConfig;
 import dev.reranker.training.LengthGrid;
@@ -124,6 +125,9 @@ final class BenchLengthsCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     Map<String, Object> report = LengthGrid.run(data.source(), options, System.out);
+    // the training environment stays; the machine block is every benchmark's (README provenance)
+    report.put("environment", report.get("machine"));
+    report.put("machine", Machine.describe());
     System.out.println();
     System.out.print(report.get("markdown"));
     System.out.println("comparison: " + tools.jackson.databind.json.JsonMapper.builder().build()

@@ -39,6 +39,11 @@ class BenchLengthsCommandTest {
     assertThat(report.get("test_users").asInt()).isEqualTo(1000);
     assertThat(report.get("skipped")).isEmpty();
     assertThat(Files.readString(dir.resolve("grid/lengths.md"))).contains("| performer | whole |");
+    String readme = dev.reranker.bench.ReadmeTables.render(report, dir.resolve("grid/lengths.json"));
+    assertThat(readme).contains("1000 test users").contains("| performer | whole |")
+        .contains("Fixed in advance: the Performer trained on whole and reading whole");
+    assertThat(report.get("machine").get("cpu_model")).isNotNull();
+    assertThat(report.get("environment").get("nd4j")).isNotNull();
     assertThat(Files.readString(dir.resolve("grid/lengths.svg"))).contains("<polyline")
         .contains("softmax, trained on 200");
     try (var models = Files.list(dir.resolve("models"))) {
