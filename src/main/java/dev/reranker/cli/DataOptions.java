@@ -8,8 +8,8 @@ import picocli.CommandLine.Option;
 final class DataOptions {
 
   @Option(names = "--data", required = true,
-      description = "A data file, or synthetic:small, synthetic:demo or synthetic:long-range (optionally "
-          + ":seed).")
+      description = "A data file, or synthetic:small, synthetic:demo, synthetic:long-range or "
+          + "synthetic:recurrence (optionally :seed).")
   String data;
 
   @Option(names = "--format", defaultValue = "movielens",

@@ -32,7 +32,7 @@ final class ProduceCommand implements Callable<Integer> {
   String topic;
 
   @Option(names = "--data", defaultValue = "synthetic:demo",
-      description = "synthetic:small|demo|long-range[:seed], or a JSONL file (default: ${DEFAULT-VALUE}).")
+      description = "synthetic:small|demo|long-range|recurrence[:seed], or a JSONL file (default: ${DEFAULT-VALUE}).")
   String data;
 
   @Option(names = "--rate", defaultValue = "0",

@@ -16,7 +16,8 @@ import java.util.function.Consumer;
 /**
  * Where training and evaluation data come from: a file in one of the {@link InteractionReaders}
  * formats, or a synthetic generator ({@code synthetic:small}, {@code synthetic:demo} — episodes
- * of {@link SyntheticGenerator} — or {@code synthetic:long-range}, {@link LongRangeGenerator};
+ * of {@link SyntheticGenerator} — {@code synthetic:long-range}, {@link LongRangeGenerator}, or
+ * {@code synthetic:recurrence}, {@link RecurrenceGenerator};
  * optionally {@code :seed}). Loading reads, reports bad lines, and preprocesses into a {@link Dataset}.
  *
  * @param spec the file path or synthetic spec as given
@@ -61,7 +62,8 @@ public record DataSource(String spec, InteractionReaders.Format format, int kCor
 
   /** The synthetic specs this source accepts, for messages and help. */
   public static final String SYNTHETIC_SPECS =
-      "synthetic:small, synthetic:demo, synthetic:long-range, optionally :seed";
+      "synthetic:small, synthetic:demo, synthetic:long-range, synthetic:recurrence, optionally "
+          + ":seed";
 
   /**
    * Streams a synthetic spec's events to {@code sink}, user by user, and returns the generator's
@@ -71,6 +73,12 @@ public record DataSource(String spec, InteractionReaders.Format format, int kCor
     if ("long-range".equals(syntheticName(spec))) {
       LongRangeGenerator.Options options = LongRangeGenerator.Options.standard(syntheticSeed(spec));
       new LongRangeGenerator(options).generate(sink);
+      return options;
+    }
+    if ("recurrence".equals(syntheticName(spec))) {
+      RecurrenceGenerator.Options options = RecurrenceGenerator.Options.standard(
+          syntheticSeed(spec));
+      new RecurrenceGenerator(options).generate(sink);
       return options;
     }
     SyntheticGenerator.Options options = syntheticOptions(spec);
