@@ -44,6 +44,12 @@ final class ConvertCommand implements Callable<Integer> {
       description = "The fine-tune's AdamW learning rate (default: ${DEFAULT-VALUE}).")
   double fineTuneLr;
 
+  @Option(names = "--control",
+      description = "Also fine-tune the softmax parent itself with the same budget and settings, "
+          + "and report the conversion against it: the control for the fine-tune's extra "
+          + "training (costs a second fine-tune).")
+  boolean control;
+
   @Option(names = "--threads", description = "Data-parallel fine-tune threads (default: the "
       + "machine's cores).")
   Integer threads;
@@ -61,6 +67,10 @@ final class ConvertCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "--fine-tune-share must be in [0, 1], got " + fineTuneShare);
     }
+    if (control && fineTuneShare == 0) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--control fine-tunes the parent alike: it needs --fine-tune-share > 0");
+    }
     int workers = threads != null ? threads : Math.min(TrainingConfig.MAX_THREADS,
         Runtime.getRuntime().availableProcessors());
     if (workers < 1 || workers > TrainingConfig.MAX_THREADS) {
@@ -69,7 +79,7 @@ final class ConvertCommand implements Callable<Integer> {
     }
     Nd4jThreads.applyConfigured();
     ConversionRun.Result r = ConversionRun.run(ModelArtifacts.load(model), data.source(),
-        features, seed, fineTuneShare, fineTuneLr, workers, out, System.out);
+        features, seed, fineTuneShare, fineTuneLr, control, workers, out, System.out);
     System.out.println("wrote " + r.zeroShot() + (r.fineTuned() != null ? ", " + r.fineTuned()
         : "") + " and " + out.resolve("convert.json"));
     return 0;

@@ -29,7 +29,7 @@ class ConvertCommandTest {
     Path out = dir.resolve("converted");
     assertThat(RerankerMain.commandLine().execute("convert", "--model", softmax.toString(),
         "--data", "synthetic:small:7", "--features", "16", "--fine-tune-share", "0.5",
-        "--threads", "2", "--out", out.toString())).isZero();
+        "--control", "--threads", "2", "--out", out.toString())).isZero();
 
     JsonNode report = JsonMapper.builder().build().readTree(Files.readString(
         out.resolve("convert.json")));
@@ -48,6 +48,18 @@ class ConvertCommandTest {
     JsonNode ci = report.get("fine_tuned").get("ndcg_minus_softmax_ci95");
     assertThat(ci).hasSize(2);
     assertThat(ci.get(0).asDouble()).isLessThanOrEqualTo(ci.get(1).asDouble());
+
+    // the control: the parent fine-tuned alike as softmax, and the conversion against it
+    JsonNode control = report.get("control");
+    assertThat(control.get("best_epoch").asInt()).isEqualTo(1);
+    double controlNdcg = control.get("ndcg@10").asDouble();
+    assertThat(control.get("ndcg_of_softmax").asDouble()).isCloseTo(controlNdcg
+        / report.get("softmax").get("ndcg@10").asDouble(), org.assertj.core.data.Offset.offset(
+        1e-3));
+    assertThat(report.get("fine_tuned").get("ndcg_retained_of_control").asDouble()).isCloseTo(
+        report.get("fine_tuned").get("ndcg@10").asDouble() / controlNdcg,
+        org.assertj.core.data.Offset.offset(1e-3));
+    assertThat(report.get("fine_tuned").get("ndcg_minus_control_ci95")).hasSize(2);
 
     ModelArtifacts.TrainedModel zeroShot = ModelArtifacts.load(out.resolve("zero-shot"));
     ModelArtifacts.TrainedModel fineTuned = ModelArtifacts.load(out.resolve("fine-tuned"));
@@ -83,5 +95,9 @@ class ConvertCommandTest {
         "synthetic:small:7", "--fine-tune-share", "2", "--out", dir.resolve("x").toString()))
         .isEqualTo(2);
     assertThat(err.toString()).contains("--fine-tune-share must be in [0, 1]");
+    assertThat(cli.execute("convert", "--model", performer.toString(), "--data",
+        "synthetic:small:7", "--fine-tune-share", "0", "--control", "--out",
+        dir.resolve("x").toString())).isEqualTo(2);
+    assertThat(err.toString()).contains("--control fine-tunes the parent alike");
   }
 }
