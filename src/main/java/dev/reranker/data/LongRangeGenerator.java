@@ -1,7 +1,5 @@
 package dev.reranker.data;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
@@ -26,7 +24,7 @@ import java.util.function.Consumer;
  * at test. Timestamps advance by 30 s … 10 min per event, independently of the pattern.
  * Deterministic from the seed.
  */
-public final class LongRangeGenerator {
+public final class LongRangeGenerator implements InteractionGenerator {
 
   /**
    * Generator settings.
@@ -85,14 +83,8 @@ public final class LongRangeGenerator {
     return "t" + targetOfKey[Integer.parseInt(keyId.substring(1))];
   }
 
-  /** All events, user by user, each user's in time order. */
-  public List<Interaction> generate() {
-    List<Interaction> out = new ArrayList<>();
-    generate(out::add);
-    return out;
-  }
-
   /** Streams the events to a consumer. */
+  @Override
   public void generate(Consumer<Interaction> sink) {
     SplittableRandom random = new SplittableRandom(options.seed());
     for (int u = 0; u < options.users(); u++) {

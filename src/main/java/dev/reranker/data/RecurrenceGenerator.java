@@ -1,6 +1,5 @@
 package dev.reranker.data;
 
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -30,7 +29,7 @@ import java.util.function.Consumer;
  * is tested: a model that reads only the last 200 events has never seen the answer. Timestamps
  * advance by 30 s … 10 min per event. Deterministic from the seed.
  */
-public final class RecurrenceGenerator {
+public final class RecurrenceGenerator implements InteractionGenerator {
 
   /** One kind of user: how many, how long, and how its items recur. */
   public record Cohort(int users, int minLength, int maxLength, int minGap, int maxGap,
@@ -87,24 +86,20 @@ public final class RecurrenceGenerator {
     return options;
   }
 
-  /** The id of long user {@code i} (short users are {@code s0 …}, long ones {@code l0 …}). */
+  /** Whether a user id is a long user's (short users are {@code s0 …}, long ones {@code l0 …}). */
   public static boolean isLongUser(String userId) {
     return userId.startsWith("l");
   }
 
-  /** All events, user by user (the short users first), each user's in time order. */
-  public List<Interaction> generate() {
-    List<Interaction> out = new ArrayList<>();
-    generate(out::add);
-    return out;
-  }
-
   /** Streams the events to a consumer. */
+  @Override
   public void generate(Consumer<Interaction> sink) {
     SplittableRandom random = new SplittableRandom(options.seed());
     int u = 0;
-    for (Cohort cohort : List.of(options.shortUsers(), options.longUsers())) {
-      String prefix = cohort == options.shortUsers() ? "s" : "l";
+    List<Cohort> cohorts = List.of(options.shortUsers(), options.longUsers());
+    for (int k = 0; k < cohorts.size(); k++) {
+      Cohort cohort = cohorts.get(k);
+      String prefix = k == 0 ? "s" : "l"; // by position: the two cohorts may be equal records
       for (int i = 0; i < cohort.users(); i++, u++) {
         String user = prefix + i;
         String[] items = history(cohort, random);

@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * <p>Timestamps start at 2026-01-01 and advance by 30 s … 10 min per event, independently of the
  * pattern (the time gaps carry no information). Deterministic from the seed.
  */
-public final class SyntheticGenerator {
+public final class SyntheticGenerator implements InteractionGenerator {
 
   /** Generator settings. */
   public record Options(int users, int keys, int noiseItems, int minEpisodes, int maxEpisodes,
@@ -93,14 +93,8 @@ public final class SyntheticGenerator {
     return itemId.startsWith("t");
   }
 
-  /** All events, user by user, each user's in time order. */
-  public List<Interaction> generate() {
-    List<Interaction> out = new ArrayList<>();
-    generate(out::add);
-    return out;
-  }
-
   /** Streams the events to a consumer (for producing to Kafka without holding them). */
+  @Override
   public void generate(Consumer<Interaction> sink) {
     SplittableRandom random = new SplittableRandom(options.seed());
     for (int u = 0; u < options.users(); u++) {

@@ -103,6 +103,16 @@ class RecurrenceGeneratorTest {
   }
 
   @Test
+  void equalCohortsStillGiveDistinctUsers() {
+    RecurrenceGenerator.Cohort same = OPTIONS.shortUsers();
+    Map<String, List<String>> byUser = byUser(new RecurrenceGenerator(
+        new RecurrenceGenerator.Options(64, 4, 32, same, same, 5)).generate());
+    assertThat(byUser).hasSize(2 * same.users());
+    assertThat(byUser.keySet().stream().filter(RecurrenceGenerator::isLongUser))
+        .hasSize(same.users());
+  }
+
+  @Test
   void refusesHistoriesShorterThanTheirFinalGaps() {
     assertThatThrownBy(() -> new RecurrenceGenerator.Cohort(10, 100, 200, 2, 50, 300, 2000, 10))
         .isInstanceOf(IllegalArgumentException.class)
