@@ -55,6 +55,10 @@ public final class ConversionRun {
       throw new IllegalArgumentException("the fine-tune share must be in [0, 1], got "
           + fineTuneShare);
     }
+    if (control && fineTuneShare == 0) {
+      throw new IllegalArgumentException("the control fine-tunes the parent alike: it needs a "
+          + "fine-tune share > 0");
+    }
     DataSource.Loaded loaded = source.load();
     log.println(loaded.read().summary());
     Dataset data = loaded.dataset().withItemIds(softmax.items());
@@ -139,11 +143,13 @@ public final class ConversionRun {
             epochs, epochs == 1 ? "" : "s");
         Trainer.Result parentTuned = new Trainer(softmax.config(), training, log, false)
             .train(data, softmax.weights());
-        Evaluator.PerUser controlUsers = evaluate(ModelArtifacts.TrainedModel.of(
+        ModelArtifacts.TrainedModel controlModel = ModelArtifacts.TrainedModel.of(
             softmax.config(), parentTuned.weights(), softmax.items(), softmax.provenance(),
-            Map.of()), test, items, evalSeed);
+            Map.of());
+        Evaluator.PerUser controlUsers = evaluate(controlModel, test, items, evalSeed);
         Evaluator.Metrics controlMetrics = controlUsers.metrics();
         Map<String, Object> c = new LinkedHashMap<>(controlMetrics.toMap());
+        c.put("model_version", controlModel.version()); // not saved: a baseline, not an artifact
         c.put("best_epoch", parentTuned.bestEpoch());
         c.put("ndcg_of_softmax", round(ratio(controlMetrics.ndcg(), parentMetrics.ndcg())));
         c.put("ndcg_minus_softmax_ci95", Bootstrap.difference(controlUsers.ndcgs(),

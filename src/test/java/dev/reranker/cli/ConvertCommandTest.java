@@ -52,6 +52,8 @@ class ConvertCommandTest {
     // the control: the parent fine-tuned alike as softmax, and the conversion against it
     JsonNode control = report.get("control");
     assertThat(control.get("best_epoch").asInt()).isEqualTo(1);
+    assertThat(control.get("model_version").asString()).as("the control is the parent trained on")
+        .startsWith("softmax-").isNotEqualTo(parent.version());
     double controlNdcg = control.get("ndcg@10").asDouble();
     assertThat(control.get("ndcg_of_softmax").asDouble()).isCloseTo(controlNdcg
         / report.get("softmax").get("ndcg@10").asDouble(), org.assertj.core.data.Offset.offset(
