@@ -16,8 +16,8 @@ import java.util.function.Consumer;
 /**
  * Where training and evaluation data come from: a file in one of the {@link InteractionReaders}
  * formats, or a synthetic generator ({@code synthetic:small}, {@code synthetic:demo} — episodes
- * of {@link SyntheticGenerator} — {@code synthetic:long-range}, {@link LongRangeGenerator}, or
- * {@code synthetic:recurrence}, {@link RecurrenceGenerator};
+ * of {@link SyntheticGenerator} — or {@code synthetic:long-range} and {@code synthetic:recurrence},
+ * {@link RecurrenceGenerator};
  * optionally {@code :seed}). Loading reads, reports bad lines, and preprocesses into a {@link Dataset}.
  *
  * @param spec the file path or synthetic spec as given
@@ -71,8 +71,9 @@ public record DataSource(String spec, InteractionReaders.Format format, int kCor
    */
   public static Object generateSynthetic(String spec, Consumer<Interaction> sink) {
     if ("long-range".equals(syntheticName(spec))) {
-      LongRangeGenerator.Options options = LongRangeGenerator.Options.standard(syntheticSeed(spec));
-      new LongRangeGenerator(options).generate(sink);
+      RecurrenceGenerator.Options options = RecurrenceGenerator.Options.longRange(
+          syntheticSeed(spec));
+      new RecurrenceGenerator(options).generate(sink);
       return options;
     }
     if ("recurrence".equals(syntheticName(spec))) {

@@ -7,21 +7,25 @@ import java.util.function.Consumer;
 
 /**
  * Synthetic histories of items users <b>re-consume with long periods</b>, amid a filler that is
- * cheap to predict: the planted long-range task in the form a model here has learned to use
- * ({@code synthetic:recurrence}; docs/long-range.md, third round).
+ * cheap to predict: the planted long-range task ({@code synthetic:long-range}, and its earlier form
+ * {@code synthetic:recurrence}; docs/long-range.md, rounds three and four).
  *
  * <p>Items: R <em>recurring</em> items {@code r0 … r(R−1)} and F <em>filler</em> items
  * {@code f0 … f(F−1)}. Each user owns K distinct recurring items. Every occurrence of one of them
  * but its first follows its previous occurrence by a gap drawn log-uniformly from
  * [minGap, maxGap]; the user's events in between are the filler, a walk that steps +1 (mod F) at
- * each filler event. The last two events (validation and test under leave-one-out) are two of the
- * user's recurring items whose previous occurrence lies [minFinalGap, maxFinalGap] events before
- * them, with none in between.
+ * each filler event. The last two events are validation and test under leave-one-out; how they and
+ * the owned items' spans are placed is the cohort's {@link Cohort#separation()}.
  *
- * <p>Why this shape (the pending-key task of {@link LongRangeGenerator} was never learned here):
- * under full ranking every other recurring item of the user has been seen and is excluded, so a
- * model only has to carry the user's <em>set</em> — K ≤ 8 items, few enough to superpose in one
- * state — and the filler's near-zero entropy leaves the recurring items' gradient undrowned.
+ * <p>Why this shape (the pending-key task of the first two rounds was never learned here): under
+ * full ranking every other item the user has seen is excluded, so a model only has to carry the
+ * user's <em>set</em> — K ≤ 8 items, few enough to superpose in one state — and the filler's
+ * near-zero entropy leaves the recurring items' gradient undrowned.
+ *
+ * <p>Why the interests change (separation &gt; 0): with one interest, the items of a long user's last
+ * 200 events co-occur with the answer in the user's own earlier training windows, so a model
+ * truncated to 200 learns the answer from them (NDCG@10 0.32 on the long users, run 22); with
+ * two interests more than a window apart, no training window of softmax links them.
  *
  * <p>Two kinds of users, from one catalogue: <em>short</em> users (dense recurrences over a few
  * dozen events) teach the association at a length where attention's weight is not spread over
@@ -31,9 +35,20 @@ import java.util.function.Consumer;
  */
 public final class RecurrenceGenerator implements InteractionGenerator {
 
-  /** One kind of user: how many, how long, and how its items recur. */
+  /**
+   * One kind of user: how many, how long, and how its items recur.
+   *
+   * @param separation 0: every owned item recurs to the end, and the last two events are two of
+   *     them after their final gaps. Greater than 0: the user's interests <em>change</em> — the
+   *     first half of the owned items (the old ones) recur only until the test item's previous
+   *     occurrence, the other half (the current ones) only from {@code separation} events after it;
+   *     the validation event is a current item's ordinary recurrence and the test event an old
+   *     item's return after its final gap. No window of {@code separation} events or fewer holds an
+   *     old and a current item together, so nothing in such a window tells which old items the
+   *     user had: only the history beyond it does ({@code synthetic:long-range}).
+   */
   public record Cohort(int users, int minLength, int maxLength, int minGap, int maxGap,
-      int minFinalGap, int maxFinalGap, int firstWithin) {
+      int minFinalGap, int maxFinalGap, int firstWithin, int separation) {
     public Cohort {
       if (users < 0 || minLength < 2 || maxLength < minLength || minGap < 1 || maxGap < minGap
           || minFinalGap < 1 || maxFinalGap < minFinalGap || maxFinalGap >= minLength
@@ -41,6 +56,18 @@ public final class RecurrenceGenerator implements InteractionGenerator {
         throw new IllegalArgumentException("invalid recurrence cohort: " + this
             + " (histories must be longer than the final gaps)");
       }
+      // the current items need room for a recurrence between their start and the validation
+      if (separation < 0 || (separation > 0 && minFinalGap <= separation + minGap + 2)) {
+        throw new IllegalArgumentException("invalid recurrence cohort: " + this
+            + " (a separation must be ≥ 0 and leave the current items more than a gap before"
+            + " the end)");
+      }
+    }
+
+    /** A cohort of one phase (separation 0). */
+    public Cohort(int users, int minLength, int maxLength, int minGap, int maxGap,
+        int minFinalGap, int maxFinalGap, int firstWithin) {
+      this(users, minLength, maxLength, minGap, maxGap, minFinalGap, maxFinalGap, firstWithin, 0);
     }
   }
 
@@ -71,6 +98,19 @@ public final class RecurrenceGenerator implements InteractionGenerator {
     public static Options standard(long seed) {
       return new Options(128, 4, 256, new Cohort(2000, 60, 64, 2, 16, 5, 40, 10),
           new Cohort(100, 2100, 2600, 2, 2000, 300, 2000, 600), seed);
+    }
+
+    /**
+     * The {@code synthetic:long-range} set (docs/long-range.md, fourth round): 64 recurring items,
+     * 4 a user, 256 filler items; 2,000 short users as in {@link #standard} and 100 long users of
+     * 2,100–2,600 events whose interests change (separation 201): dense recurrences (gaps 2–16) of
+     * two old items, then of two current ones; the validation event a current item's recurrence,
+     * the test event an old item's return 300–2,000 events after its previous occurrence. The last
+     * 200 events of a long user's test input hold no old item; ≈ 0.36 M events.
+     */
+    public static Options longRange(long seed) {
+      return new Options(64, 4, 256, new Cohort(2000, 60, 64, 2, 16, 5, 40, 10),
+          new Cohort(100, 2100, 2600, 2, 16, 300, 2000, 10, 201), seed);
     }
   }
 
@@ -113,15 +153,19 @@ public final class RecurrenceGenerator implements InteractionGenerator {
     }
   }
 
-  /** One user's items: L events, then the two final recurrences at L and L + 1. */
+  /** One user's items: L events, then the validation and test events at L and L + 1. */
   private String[] history(Cohort cohort, SplittableRandom random) {
     int length = cohort.minLength() + random.nextInt(cohort.maxLength() - cohort.minLength() + 1);
     String[] slots = new String[length + 2];
-    LinkedHashSet<Integer> owned = new LinkedHashSet<>();
-    while (owned.size() < options.perUser()) {
-      owned.add(random.nextInt(options.recurringItems()));
-    }
-    int[] mine = owned.stream().mapToInt(Integer::intValue).toArray();
+    int[] mine = owned(random);
+    return cohort.separation() > 0
+        ? changingInterests(cohort, random, length, slots, mine)
+        : oneInterest(cohort, random, length, slots, mine);
+  }
+
+  /** Separation 0: every owned item recurs to the end; the final two return after final gaps. */
+  private String[] oneInterest(Cohort cohort, SplittableRandom random, int length, String[] slots,
+      int[] mine) {
     // the final two first: item f at L + f, its previous occurrence g events before, none between
     int[] lastBefore = new int[mine.length];
     java.util.Arrays.fill(lastBefore, length - 1);
@@ -136,21 +180,70 @@ public final class RecurrenceGenerator implements InteractionGenerator {
       slots[end] = "r" + mine[f];
       lastBefore[f] = at - cohort.minGap(); // earlier recurrences end a gap before that one
     }
-    // every owned item recurs from a first occurrence near the start, each gap log-uniform; a
-    // taken slot moves the occurrence to the next free one
+    // every owned item recurs from a first occurrence near the start
     for (int i = 0; i < mine.length; i++) {
-      int p = random.nextInt(cohort.firstWithin());
-      while (true) {
-        while (p <= lastBefore[i] && slots[p] != null) {
-          p++;
-        }
-        if (p > lastBefore[i]) {
-          break;
-        }
-        slots[p] = "r" + mine[i];
-        p += gap(cohort, random);
-      }
+      recur(cohort, random, slots, "r" + mine[i], random.nextInt(cohort.firstWithin()),
+          lastBefore[i]);
     }
+    return fill(slots, random);
+  }
+
+  /**
+   * Separation > 0: the old items (the first half) recur from the start until the test item's
+   * previous occurrence, a final gap before the test event; the current items (the second half)
+   * from {@code separation} events after that until the validation event, which is one of them.
+   */
+  private String[] changingInterests(Cohort cohort, SplittableRandom random, int length,
+      String[] slots, int[] mine) {
+    int half = mine.length / 2;
+    int test = length + 1;
+    int finalGap = cohort.minFinalGap()
+        + random.nextInt(cohort.maxFinalGap() - cohort.minFinalGap() + 1);
+    int oldEnd = test - finalGap;
+    int currentStart = oldEnd + cohort.separation();
+    slots[oldEnd] = "r" + mine[0];
+    slots[test] = "r" + mine[0];
+    slots[length] = "r" + mine[half];
+    for (int i = 0; i < half; i++) {
+      recur(cohort, random, slots, "r" + mine[i], random.nextInt(cohort.firstWithin()),
+          oldEnd - cohort.minGap());
+    }
+    for (int i = half; i < mine.length; i++) {
+      recur(cohort, random, slots, "r" + mine[i], currentStart, length - 1 - cohort.minGap());
+    }
+    return fill(slots, random);
+  }
+
+  /** K distinct recurring items. */
+  private int[] owned(SplittableRandom random) {
+    LinkedHashSet<Integer> owned = new LinkedHashSet<>();
+    while (owned.size() < options.perUser()) {
+      owned.add(random.nextInt(options.recurringItems()));
+    }
+    return owned.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  /**
+   * Occurrences of {@code item} from {@code from} to {@code last}, each gap log-uniform; a taken
+   * slot moves the occurrence to the next free one.
+   */
+  private static void recur(Cohort cohort, SplittableRandom random, String[] slots, String item,
+      int from, int last) {
+    int p = from;
+    while (true) {
+      while (p <= last && slots[p] != null) {
+        p++;
+      }
+      if (p > last) {
+        return;
+      }
+      slots[p] = item;
+      p += gap(cohort, random);
+    }
+  }
+
+  /** The filler: a walk that steps +1 (mod F) through every slot left free. */
+  private String[] fill(String[] slots, SplittableRandom random) {
     int walk = random.nextInt(options.fillerItems());
     for (int p = 0; p < slots.length; p++) {
       if (slots[p] == null) {

@@ -81,6 +81,67 @@ class RecurrenceGeneratorTest {
     assertThat(recurrences).isGreaterThan(58 * 4);
   }
 
+  /** synthetic:long-range's shape: the old items end a final gap before the test, far apart. */
+  @Test
+  void changingInterestsKeepOldAndCurrentItemsMoreThanASeparationApart() {
+    RecurrenceGenerator.Cohort changing = new RecurrenceGenerator.Cohort(12, 2100, 2600, 2, 16,
+        300, 2000, 10, 201);
+    RecurrenceGenerator.Options options = new RecurrenceGenerator.Options(64, 4, 32,
+        OPTIONS.shortUsers(), changing, 9);
+    Map<String, List<String>> byUser = byUser(new RecurrenceGenerator(options).generate());
+    int longUsers = 0;
+    for (Map.Entry<String, List<String>> user : byUser.entrySet()) {
+      if (!RecurrenceGenerator.isLongUser(user.getKey())) {
+        continue;
+      }
+      longUsers++;
+      List<String> items = user.getValue();
+      int n = items.size();
+      String test = items.get(n - 1);
+      String validation = items.get(n - 2);
+      int previous = items.subList(0, n - 1).lastIndexOf(test);
+      assertThat(n - 1 - previous).as("%s: the test item's final gap", user.getKey())
+          .isBetween(changing.minFinalGap(), changing.maxFinalGap());
+      // old items: those seen up to the test item's previous occurrence; current: after it
+      Set<String> old = new HashSet<>();
+      Set<String> current = new HashSet<>();
+      int lastOld = -1;
+      int firstCurrent = Integer.MAX_VALUE;
+      for (int p = 0; p < n - 1; p++) {
+        String item = items.get(p);
+        if (!item.startsWith("r")) {
+          continue;
+        }
+        if (p <= previous) {
+          old.add(item);
+          lastOld = p;
+        } else {
+          current.add(item);
+          firstCurrent = Math.min(firstCurrent, p);
+        }
+      }
+      assertThat(old).as("%s: two old items", user.getKey()).hasSize(2).contains(test);
+      assertThat(current).as("%s: two current items, none old", user.getKey()).hasSize(2)
+          .doesNotContainAnyElementsOf(old).contains(validation);
+      assertThat(lastOld).isEqualTo(previous);
+      assertThat(firstCurrent - lastOld).as("%s: no window of the separation holds both",
+          user.getKey()).isGreaterThanOrEqualTo(changing.separation());
+      // the validation event is an ordinary recurrence: its item occurred shortly before
+      assertThat(items.subList(n - 2 - 64, n - 2)).contains(validation);
+      // the test input's last 200 events hold no old item at all, so not the answer either
+      assertThat(items.subList(n - 1 - 200, n - 1)).doesNotContainAnyElementsOf(old);
+    }
+    assertThat(longUsers).isEqualTo(12);
+  }
+
+  @Test
+  void refusesASeparationThatLeavesTheCurrentItemsNoRoom() {
+    assertThatThrownBy(() -> new RecurrenceGenerator.Cohort(10, 2100, 2600, 2, 16, 300, 2000, 10,
+        298)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("separation");
+    assertThatThrownBy(() -> new RecurrenceGenerator.Cohort(10, 2100, 2600, 2, 16, 300, 2000, 10,
+        -1)).isInstanceOf(IllegalArgumentException.class);
+  }
+
   @Test
   void theSameSeedGivesTheSameEventsAndAnotherSeedOthers() {
     List<Interaction> a = new RecurrenceGenerator(OPTIONS).generate();
