@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 @Command(name = "lengths", mixinStandardHelpOptions = true,
     description = "Does reading longer histories pay? Trains each arm at each training window and "
         + "seed, evaluates each model at each input length on the leave-one-out test split, and "
-        + "reports HR@10/NDCG@10 with 95% bootstrap intervals over users (seeds averaged per "
+        + "reports HR@10/NDCG@10 with 95%% bootstrap intervals over users (seeds averaged per "
         + "user), the Performer reading whole histories against softmax at 200 (paired, on all "
         + "test users and on those with more than 200 events), a markdown table and an SVG plot. "
         + "Trained models are kept in --models-dir and reused: a stopped grid resumes.")

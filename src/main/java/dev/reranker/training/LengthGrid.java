@@ -153,12 +153,15 @@ public final class LengthGrid {
           cell.put("ndcg@10_ci95", Bootstrap.mean(ndcgMean, Bootstrap.RESAMPLES, 1).toArray());
           cell.put("hr@10_per_seed", hrPerSeed);
           cell.put("ndcg@10_per_seed", ndcgPerSeed);
+          cell.put("hr@10_long_users", round(mean(subset(hitMean, isLong))));
           cell.put("ndcg@10_long_users", round(mean(subset(ndcgMean, isLong))));
           cells.add(cell);
           ndcgBySeed.put(key(arm, window, length), ndcgs);
-          log.printf("%s, window %s, input %s: HR@10 %.4f NDCG@10 %.4f %s (seeds %s)%n",
-              arm.wireName(), name(window), name(length), mean(hitMean), mean(ndcgMean),
-              Bootstrap.mean(ndcgMean, Bootstrap.RESAMPLES, 1), ndcgPerSeed);
+          log.printf("%s, window %s, input %s: HR@10 %.4f NDCG@10 %.4f %s (seeds %s); users "
+              + "longer than %d: HR@10 %.4f NDCG@10 %.4f%n", arm.wireName(), name(window),
+              name(length), mean(hitMean), mean(ndcgMean),
+              Bootstrap.mean(ndcgMean, Bootstrap.RESAMPLES, 1), ndcgPerSeed, BASELINE_LENGTH,
+              mean(subset(hitMean, isLong)), mean(subset(ndcgMean, isLong)));
         }
       }
     }
