@@ -341,8 +341,8 @@ public final class ReadmeTables {
 
   /**
    * {@code bench lengths}: NDCG@10 per (arm, training window) and events read, mean over seeds with
-   * the 95% bootstrap interval over users and each seed's value, then the comparison fixed in
-   * advance.
+   * the 95% bootstrap interval over users and each seed's value, the users longer than 200, then
+   * the comparison fixed in advance.
    */
   static String lengths(JsonNode doc) {
     List<String> lengths = new ArrayList<>();
@@ -360,12 +360,24 @@ public final class ReadmeTables {
         + "bootstrap interval over users; per seed):%n%n", doc.get("test_users").asInt(),
         doc.get("test_users_longer_than_200").asInt(), doc.get("longest_history").asInt(),
         doc.get("seeds").toString()));
+    // reports with the long users' HR@10 (bench lengths since the planted task) get a column per
+    // length for them; earlier ones one column, the long users' NDCG@10 at the last length
+    boolean longUsersHr = doc.get("cells").size() > 0
+        && doc.get("cells").get(0).has("hr@10_long_users");
     t.append("| arm | trained on |");
     for (String l : lengths) {
       t.append(" reading ").append(l).append(" |");
     }
-    t.append(" whole, long users |\n|---|---:|").append("---|".repeat(lengths.size()))
-        .append("---:|\n");
+    if (longUsersHr) {
+      for (String l : lengths) {
+        t.append(" long users, reading ").append(l).append(": HR@10 / NDCG@10 |");
+      }
+      t.append("\n|---|---:|").append("---|".repeat(lengths.size()))
+          .append("---:|".repeat(lengths.size())).append('\n');
+    } else {
+      t.append(" whole, long users |\n|---|---:|").append("---|".repeat(lengths.size()))
+          .append("---:|\n");
+    }
     for (Map.Entry<String, Map<String, JsonNode>> row : rows.entrySet()) {
       t.append("| ").append(row.getKey()).append(" |");
       JsonNode last = null;
@@ -383,8 +395,17 @@ public final class ReadmeTables {
         t.append(String.format(Locale.ROOT, " %.4f (%.4f–%.4f; %s) |", c.get("ndcg@10")
             .asDouble(), ci.get(0).asDouble(), ci.get(1).asDouble(), String.join(", ", seeds)));
       }
-      t.append(last == null ? " – |" : String.format(Locale.ROOT, " %.4f |",
-          last.get("ndcg@10_long_users").asDouble())).append('\n');
+      if (longUsersHr) {
+        for (String l : lengths) {
+          JsonNode c = row.getValue().get(l);
+          t.append(c == null ? " – |" : String.format(Locale.ROOT, " %.4f / %.4f |",
+              c.get("hr@10_long_users").asDouble(), c.get("ndcg@10_long_users").asDouble()));
+        }
+        t.append('\n');
+      } else {
+        t.append(last == null ? " – |" : String.format(Locale.ROOT, " %.4f |",
+            last.get("ndcg@10_long_users").asDouble())).append('\n');
+      }
     }
     for (JsonNode s : doc.get("skipped")) {
       t.append(String.format(Locale.ROOT, "%n%s at window %s: not trained (%s).%n",

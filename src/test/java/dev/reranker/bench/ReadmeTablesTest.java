@@ -23,7 +23,7 @@ class ReadmeTablesTest {
     String readme = Files.readString(Path.of("README.md"));
     List<String> sections = ReadmeTables.sections(readme);
     assertThat(sections).containsExactlyInAnyOrder("attention", "ingest", "rerank", "training",
-        "training-memory", "lengths");
+        "training-memory", "lengths", "long-range");
     assertThat(ReadmeTables.update(readme, DIR))
         .as("README.md differs from docs/benchmarks: run `java -jar target/reranker.jar bench "
             + "readme`").isEqualTo(readme);
