@@ -36,6 +36,8 @@ VOLUME /app/data
 USER 10001:10001
 EXPOSE 8080
 # The jar's manifest enables native access and names lib/*.jar; heap and JavaCPP's native budget
-# follow the container's memory limit. Other commands: docker run reranker:dev train --help
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=60", "-jar", "/app/reranker.jar"]
+# follow the container's memory limit; the Vector API's module gives the fold its vector kernels (a
+# manifest cannot add a module; without it the service runs the scalar reference kernels).
+# Other commands: docker run reranker:dev train --help
+ENTRYPOINT ["java", "--add-modules=jdk.incubator.vector", "-XX:MaxRAMPercentage=60", "-jar", "/app/reranker.jar"]
 CMD ["serve"]

@@ -23,7 +23,7 @@ echo "peer: PyTorch via DJL ($W/target/djl-peer.jar)"
 "$JAVA" -XX:+UseParallelGC -jar "$W/target/djl-peer.jar" attention --lengths "$LENGTHS" \
   --out target/peer-attention.json > target/peer-attention.log 2>&1
 echo "this engine: bench attention"
-"$JAVA" -jar target/reranker.jar bench attention --lengths "$LENGTHS" --dim 64 --heads 2 \
+"$JAVA" --add-modules=jdk.incubator.vector -jar target/reranker.jar bench attention --lengths "$LENGTHS" --dim 64 --heads 2 \
   --features 64 --out target/bench-attention.json > target/bench-attention.log 2>&1
 python3 - target/peer-attention.json target/bench-attention.json <<'PY'
 import json, sys

@@ -23,9 +23,14 @@ public final class FavorStepKernel implements StepKernel<FavorState> {
   private final int valueDim; // d_v
   private final float[] queryFeatures; // (m)
   private final float[] keyFeatures; // (m)
-  private final float[] numerator; // (d_v + 1)
+  private final FloatKernels kernels;
 
+  /** A kernel in this JVM's {@link FloatKernels#preferred() float kernels}. */
   public FavorStepKernel(FeatureMap featureMap, int heads, int valueDim) {
+    this(featureMap, heads, valueDim, FloatKernels.preferred());
+  }
+
+  public FavorStepKernel(FeatureMap featureMap, int heads, int valueDim, FloatKernels kernels) {
     this.featureMap = Checks.notNull("featureMap", featureMap);
     this.heads = Checks.positive("heads", heads);
     this.valueDim = Checks.positive("valueDim", valueDim);
@@ -33,7 +38,7 @@ public final class FavorStepKernel implements StepKernel<FavorState> {
     this.features = featureMap.features();
     this.queryFeatures = new float[features];
     this.keyFeatures = new float[features];
-    this.numerator = new float[valueDim + 1];
+    this.kernels = Checks.notNull("kernels", kernels);
   }
 
   public FeatureMap featureMap() {
@@ -57,33 +62,11 @@ public final class FavorStepKernel implements StepKernel<FavorState> {
     int width = valueDim + 1;
     float delta = (float) CausalLinearAttention.DENOMINATOR_EPSILON;
     for (int h = 0; h < heads; h++) {
-      featureMap.apply(k, kOffset + h * keyDim, keyFeatures, 0, FeatureMap.Role.KEY);
-      featureMap.apply(q, qOffset + h * keyDim, queryFeatures, 0, FeatureMap.Role.QUERY);
-      int base = h * features * width;
-      int vh = vOffset + h * valueDim;
-      // fold: S'_h += φ(k) [v, 1]ᵀ
-      for (int i = 0; i < features; i++) {
-        float fk = keyFeatures[i];
-        int row = base + i * width;
-        for (int j = 0; j < valueDim; j++) {
-          s[row + j] += fk * v[vh + j];
-        }
-        s[row + valueDim] += fk;
-      }
-      // read: [num | den] = φ(q)ᵀ S'_h
-      java.util.Arrays.fill(numerator, 0f);
-      for (int i = 0; i < features; i++) {
-        float fq = queryFeatures[i];
-        int row = base + i * width;
-        for (int j = 0; j < width; j++) {
-          numerator[j] += fq * s[row + j];
-        }
-      }
-      float denominator = numerator[valueDim] + delta;
-      int oh = outOffset + h * valueDim;
-      for (int j = 0; j < valueDim; j++) {
-        out[oh + j] = numerator[j] / denominator;
-      }
+      featureMap.apply(k, kOffset + h * keyDim, keyFeatures, 0, FeatureMap.Role.KEY, kernels);
+      featureMap.apply(q, qOffset + h * keyDim, queryFeatures, 0, FeatureMap.Role.QUERY, kernels);
+      // S'_h += φ(k) [v, 1]ᵀ, then [num | den] = φ(q)ᵀ S'_h
+      kernels.favorHeadStep(s, h * features * width, features, valueDim, keyFeatures,
+          queryFeatures, v, vOffset + h * valueDim, out, outOffset + h * valueDim, delta);
     }
     state.advance();
   }

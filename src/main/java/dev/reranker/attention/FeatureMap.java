@@ -101,7 +101,12 @@ public interface FeatureMap {
 
   /**
    * Maps one vector on plain arrays: {@code out[outOffset .. outOffset+m) = φ(x[xOffset .. xOffset+d))}.
-   * Allocation-free.
+   * Allocation-free; the arithmetic runs in {@code kernels}.
    */
-  void apply(float[] x, int xOffset, float[] out, int outOffset, Role role);
+  void apply(float[] x, int xOffset, float[] out, int outOffset, Role role, FloatKernels kernels);
+
+  /** {@link #apply(float[], int, float[], int, Role, FloatKernels)} in this JVM's kernels. */
+  default void apply(float[] x, int xOffset, float[] out, int outOffset, Role role) {
+    apply(x, xOffset, out, outOffset, role, FloatKernels.preferred());
+  }
 }

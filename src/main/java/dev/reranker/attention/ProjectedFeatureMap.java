@@ -101,21 +101,9 @@ abstract sealed class ProjectedFeatureMap implements FeatureMap
   }
 
   /** Plain-Java W x̃ for one vector: out[outOffset + i] = w_iᵀ x̃ for i < m; returns ‖x̃‖². */
-  final float projectOne(float[] x, int xOffset, float[] out, int outOffset) {
-    float scale = (float) inputScale;
-    float sq = 0;
-    java.util.Arrays.fill(out, outOffset, outOffset + m, 0f);
-    // out += x̃_j · (row j of Wᵀ): an axpy per input dimension, which the JIT vectorises
-    // (a dot product per feature would be a float reduction, which it may not reorder)
-    for (int j = 0; j < d; j++) {
-      float xs = x[xOffset + j] * scale;
-      sq += xs * xs;
-      int row = j * m;
-      for (int i = 0; i < m; i++) {
-        out[outOffset + i] += xs * wTransposed[row + i];
-      }
-    }
-    return sq;
+  final float projectOne(float[] x, int xOffset, float[] out, int outOffset,
+      FloatKernels kernels) {
+    return kernels.project(x, xOffset, d, (float) inputScale, wTransposed, m, out, outOffset);
   }
 
   final void checkOne(float[] x, int xOffset, float[] out, int outOffset) {

@@ -56,10 +56,11 @@ final class ReluKernelFeatureMap extends ProjectedFeatureMap {
   }
 
   @Override
-  public void apply(float[] x, int xOffset, float[] out, int outOffset, Role role) {
+  public void apply(float[] x, int xOffset, float[] out, int outOffset, Role role,
+      FloatKernels kernels) {
     checkOne(x, xOffset, out, outOffset);
     Checks.notNull("role", role);
-    projectOne(x, xOffset, out, outOffset);
+    projectOne(x, xOffset, out, outOffset, kernels);
     float eps = (float) EPSILON;
     float scale = (float) outputScale;
     for (int i = 0; i < m; i++) {

@@ -147,24 +147,15 @@ final class SoftmaxKernelFeatureMap extends ProjectedFeatureMap {
   }
 
   @Override
-  public void apply(float[] x, int xOffset, float[] out, int outOffset, Role role) {
+  public void apply(float[] x, int xOffset, float[] out, int outOffset, Role role,
+      FloatKernels kernels) {
     checkOne(x, xOffset, out, outOffset);
     Checks.notNull("role", role);
-    float halfSquaredNorm = 0.5f * projectOne(x, xOffset, out, outOffset);
-    float c;
-    if (role == Role.QUERY) {
-      c = Float.NEGATIVE_INFINITY;
-      for (int i = 0; i < m; i++) {
-        c = Math.max(c, out[outOffset + i] - halfSquaredNorm);
-      }
-    } else {
-      c = (float) keyShift;
-    }
-    double eps = epsilonFor(role);
-    for (int i = 0; i < m; i++) {
-      float u = out[outOffset + i] - halfSquaredNorm - c;
-      out[outOffset + i] = (float) ((Math.exp(u) + eps) * outputScale);
-    }
+    float halfSquaredNorm = 0.5f * projectOne(x, xOffset, out, outOffset, kernels);
+    float c = role == Role.QUERY
+        ? kernels.maxMinus(out, outOffset, m, halfSquaredNorm) // per-row max: cancels
+        : (float) keyShift;
+    kernels.expFeatures(out, outOffset, m, halfSquaredNorm, c, epsilonFor(role), outputScale);
   }
 
   @Override

@@ -18,6 +18,9 @@ public final class Machine {
     m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
     m.put("nd4j_backend", Nd4j.getBackend().getClass().getSimpleName());
     m.put("nd4j_threads_per_op", Nd4jThreads.current());
+    // the one-event fold's arithmetic: the Vector API's lanes or the scalar reference, and why
+    m.put("float_kernels", dev.reranker.attention.FloatKernels.preferred().name());
+    m.put("float_kernels_reason", dev.reranker.attention.FloatKernels.choiceReason());
     m.put("date", java.time.Instant.now().toString());
     m.put("git_commit", dev.reranker.training.Provenance.gitCommit());
     return m;

@@ -53,7 +53,10 @@ public final class EngineModels {
             + ") holds a " + model.config().arm().wireName() + " model");
       }
       out.put(arm, new ActiveModel(model, compute));
-      log.info("loaded {} model {} from {}", arm.wireName(), model.version(), location);
+      log.info("loaded {} model {} from {}; one-event folds in the {} float kernels ({})",
+          arm.wireName(), model.version(), location,
+          dev.reranker.attention.FloatKernels.preferred().name(),
+          dev.reranker.attention.FloatKernels.choiceReason());
     } catch (IOException e) {
       throw new IllegalStateException("cannot load the " + arm.wireName() + " model from "
           + location + ": " + e.getMessage(), e);

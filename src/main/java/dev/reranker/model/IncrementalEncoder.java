@@ -5,6 +5,8 @@ import dev.reranker.attention.CausalAttention;
 import dev.reranker.attention.FavorAttention;
 import dev.reranker.attention.FavorState;
 import dev.reranker.attention.FavorStepKernel;
+import dev.reranker.attention.FloatKernels;
+import dev.reranker.attention.ScalarFloatKernels;
 import dev.reranker.attention.SoftmaxAttention;
 import dev.reranker.attention.SoftmaxKvCache;
 import dev.reranker.attention.SoftmaxStepKernel;
@@ -21,7 +23,8 @@ import org.nd4j.linalg.api.buffer.DataType;
  * <p>Per event and layer: LN₁ → q, k, v (three D × D products) → one attention step (FAVOR+:
  * O(m·d) whatever the history length; softmax: O(history)) → W_o → residual → LN₂ → GELU FFN →
  * residual; then the final LN gives the user vector. The weights are copied once into row-major
- * float arrays; products run as axpy loops the JIT vectorises.
+ * float arrays; products, features, GELU and the attention step run in {@link FloatKernels} (the
+ * Vector API's lanes where the JVM has the module, else the scalar reference).
  *
  * <p>Holds scratch buffers: <b>not thread-safe</b>, one per thread (cheap: the weights are shared).
  */
@@ -30,6 +33,7 @@ public final class IncrementalEncoder {
   private final PlainWeights model;
   private final ModelConfig c;
   private final StepKernel<? extends AttentionState>[] kernels;
+  private final FloatKernels arithmetic;
   // scratch, (D) or (F)
   private final float[] x;
   private final float[] normed;
@@ -39,15 +43,22 @@ public final class IncrementalEncoder {
   private final float[] attended;
   private final float[] hidden;
 
-  @SuppressWarnings("unchecked")
+  /** An encoder in this JVM's {@link FloatKernels#preferred() float kernels}. */
   public IncrementalEncoder(PlainWeights model) {
+    this(model, FloatKernels.preferred());
+  }
+
+  /** An encoder whose arithmetic runs in {@code arithmetic} (tests hold the fast to the reference). */
+  @SuppressWarnings("unchecked")
+  public IncrementalEncoder(PlainWeights model, FloatKernels arithmetic) {
     this.model = model;
+    this.arithmetic = java.util.Objects.requireNonNull(arithmetic, "arithmetic");
     this.c = model.config;
     int d = c.dim();
     kernels = new StepKernel[c.layers()];
     for (int l = 0; l < c.layers(); l++) {
       kernels[l] = c.arm() == Arm.PERFORMER
-          ? new FavorStepKernel(model.layers[l].featureMap(), c.heads(), c.headDim())
+          ? new FavorStepKernel(model.layers[l].featureMap(), c.heads(), c.headDim(), arithmetic)
           : new SoftmaxStepKernel(c.heads(), c.headDim(), c.headDim());
     }
     x = new float[d];
@@ -116,21 +127,19 @@ public final class IncrementalEncoder {
       PlainWeights.LayerRows rows = model.rows[l];
       // attention sub-block
       layerNorm(x, layer.ln1Gain(), layer.ln1Bias(), normed);
-      product(normed, rows.wq(), q, d, null);
-      product(normed, rows.wk(), k, d, null);
-      product(normed, rows.wv(), v, d, null);
+      arithmetic.vectorMatrix(normed, rows.wq(), q, d, null);
+      arithmetic.vectorMatrix(normed, rows.wk(), k, d, null);
+      arithmetic.vectorMatrix(normed, rows.wv(), v, d, null);
       ((StepKernel) kernels[l]).step(state.layer(l), q, k, v, attended);
-      product(attended, rows.wo(), normed, d, layer.bo());
+      arithmetic.vectorMatrix(attended, rows.wo(), normed, d, layer.bo());
       for (int j = 0; j < d; j++) {
         x[j] += normed[j];
       }
       // feed-forward sub-block
       layerNorm(x, layer.ln2Gain(), layer.ln2Bias(), normed);
-      product(normed, rows.w1(), hidden, f, layer.b1());
-      for (int j = 0; j < f; j++) {
-        hidden[j] = gelu(hidden[j]);
-      }
-      product(hidden, rows.w2(), normed, d, layer.b2());
+      arithmetic.vectorMatrix(normed, rows.w1(), hidden, f, layer.b1());
+      arithmetic.gelu(hidden, f);
+      arithmetic.vectorMatrix(hidden, rows.w2(), normed, d, layer.b2());
       for (int j = 0; j < d; j++) {
         x[j] += normed[j];
       }
@@ -164,41 +173,6 @@ public final class IncrementalEncoder {
         timestamps[timestamps.length - 1]);
   }
 
-  /**
-   * out = x·W (+ bias) for x (in), W (in, out) as one array per row ({@link
-   * PlainWeights.LayerRows}): four rows per pass over the output, so each output vector is loaded
-   * and stored once per four inputs, and every array is indexed alike (C2 vectorises it).
-   */
-  private static void product(float[] in, float[][] w, float[] out, int cols, float[] bias) {
-    if (bias == null) {
-      java.util.Arrays.fill(out, 0, cols, 0f);
-    } else {
-      System.arraycopy(bias, 0, out, 0, cols);
-    }
-    int rows = w.length;
-    int i = 0;
-    for (; i + 3 < rows; i += 4) {
-      float x0 = in[i];
-      float x1 = in[i + 1];
-      float x2 = in[i + 2];
-      float x3 = in[i + 3];
-      float[] w0 = w[i];
-      float[] w1 = w[i + 1];
-      float[] w2 = w[i + 2];
-      float[] w3 = w[i + 3];
-      for (int j = 0; j < cols; j++) {
-        out[j] += x0 * w0[j] + x1 * w1[j] + x2 * w2[j] + x3 * w3[j];
-      }
-    }
-    for (; i < rows; i++) {
-      float xi = in[i];
-      float[] wi = w[i];
-      for (int j = 0; j < cols; j++) {
-        out[j] += xi * wi[j];
-      }
-    }
-  }
-
   /** The batched {@link Ops#layerNorm} on one vector (two-pass mean and variance, same ε). */
   private static void layerNorm(float[] in, float[] gain, float[] bias, float[] out) {
     int d = in.length;
@@ -219,14 +193,8 @@ public final class IncrementalEncoder {
     }
   }
 
-  /**
-   * The batched {@link Ops#gelu} (tanh form) through one exp: 0.5·x·(1 + tanh(u)) = x / (1 + e^(−2u))
-   * exactly, and {@code Math.exp} costs a third of {@code Math.tanh} here (4 against 14 ns, 256
-   * calls per event in the demo model). In double, so the two forms differ by rounding only; for
-   * u → −∞ the exp overflows to +∞ and the quotient is the limit, −0.
-   */
+  /** The batched {@link Ops#gelu} (tanh form) on one float: the reference kernels'. */
   static float gelu(float x) {
-    double inner = Ops.GELU_C * (x + Ops.GELU_A * x * x * x);
-    return (float) (x / (1 + Math.exp(-2 * inner)));
+    return ScalarFloatKernels.gelu(x);
   }
 }

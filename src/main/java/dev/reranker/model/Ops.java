@@ -15,9 +15,9 @@ final class Ops {
   /** ε inside LayerNorm's square root: keeps 1/σ finite for constant rows. */
   static final double LAYER_NORM_EPSILON = 1e-5;
   /** √(2/π), the GELU tanh approximation's constant. */
-  static final double GELU_C = Math.sqrt(2 / Math.PI);
+  static final double GELU_C = dev.reranker.attention.ScalarFloatKernels.GELU_C;
   /** The cubic coefficient of the GELU tanh approximation (Hendrycks & Gimpel 2016). */
-  static final double GELU_A = 0.044715;
+  static final double GELU_A = dev.reranker.attention.ScalarFloatKernels.GELU_A;
 
   /** a·b (or with transposes) into a new C-order array. */
   static INDArray mm(INDArray a, INDArray b, boolean transA, boolean transB) {

@@ -184,6 +184,8 @@ class ContainerImageLayoutIntegrationTest {
       assertThat(answer.get("items").size()).isEqualTo(3);
       // the state store went where the image's volume is
       assertThat(app.resolve("data/streams")).isDirectory();
+      // the ENTRYPOINT's --add-modules gives the fold its vector kernels
+      assertThat(Files.readString(log)).contains("one-event folds in the vector-");
       // the demo drives its own requests (reranker.demo.requests-per-second), each resolved by
       // the user's next event: both arms of the experiment get exposures and outcomes
       long reportDeadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
