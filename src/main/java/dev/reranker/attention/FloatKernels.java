@@ -8,8 +8,9 @@ package dev.reranker.attention;
  *   <li>{@link ScalarFloatKernels}, the reference: plain loops, {@code Math.exp} in double. Runs on
  *   every JVM.</li>
  *   <li>{@code VectorFloatKernels}: the same arithmetic in the Vector API's lanes
- *   ({@code jdk.incubator.vector}; 16 floats a lane on AVX-512, 8 on AVX2), with a vectorised
- *   {@code exp} within 1 ulp of {@code Math.exp}'s and fused multiply-adds. The loops of the fold are
+ *   ({@code jdk.incubator.vector}; 16 floats a lane on AVX-512, 8 on AVX2), with its own
+ *   {@code exp} in lanes (within 1 ulp of {@code Math.exp}'s float) and fused multiply-adds, built
+ *   only from operations that give the same bits compiled or not. The loops of the fold are
  *   16 to 128 long, too short for the JIT's own vectoriser, which leaves most of them scalar (a head's
  *   step: 370 ns scalar, 47 ns in lanes on a 2-core AMD EPYC). Tests hold it to the reference.</li>
  * </ul>
@@ -73,6 +74,12 @@ public interface FloatKernels {
    */
   void expFeatures(float[] a, int offset, int n, float shift1, float shift2, double epsilon,
       double scale);
+
+  /**
+   * LayerNorm of one vector: out = (in − mean)/√(variance + epsilon)·gain + bias over
+   * in[0, in.length), mean and (biased) variance in two passes.
+   */
+  void layerNorm(float[] in, float[] gain, float[] bias, float[] out, double epsilon);
 
   /** In place, for i &lt; n: a[i] = GELU(a[i]), the tanh form, as x / (1 + e^(−2u)). */
   void gelu(float[] a, int n);

@@ -98,6 +98,26 @@ public final class ScalarFloatKernels implements FloatKernels {
   }
 
   @Override
+  public void layerNorm(float[] in, float[] gain, float[] bias, float[] out, double epsilon) {
+    int d = in.length;
+    float mean = 0;
+    for (int j = 0; j < d; j++) {
+      mean += in[j];
+    }
+    mean /= d;
+    float variance = 0;
+    for (int j = 0; j < d; j++) {
+      float centered = in[j] - mean;
+      variance += centered * centered;
+    }
+    variance /= d;
+    float inverseStd = (float) (1 / Math.sqrt(variance + epsilon));
+    for (int j = 0; j < d; j++) {
+      out[j] = (in[j] - mean) * inverseStd * gain[j] + bias[j];
+    }
+  }
+
+  @Override
   public void gelu(float[] a, int n) {
     for (int i = 0; i < n; i++) {
       a[i] = gelu(a[i]);

@@ -6,18 +6,26 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link FloatKernels} in the Vector API's lanes: the machine's preferred float species (16 lanes
- * on AVX-512, 8 on AVX2), fused multiply-adds, and {@code exp} through
- * {@link VectorOperators#EXP} (within 1 ulp of {@code Math.exp}'s float result, measured over
- * 2.5 million draws; on x86 the JDK's short-vector math library). Columns that do not fill a lane
- * run as in the reference.
+ * on AVX-512, 8 on AVX2), fused multiply-adds, and {@code exp} as a polynomial in lanes (below).
+ * Columns that do not fill a lane run as in the reference.
+ *
+ * <p><b>The same bits on every thread, compiled or not.</b> A Vector API method runs as Java code
+ * until C2 compiles it into vector instructions, and the two may differ where the API leaves the
+ * result open: {@code reduceLanes(ADD)} may add the lanes in any order, and
+ * {@link VectorOperators#EXP} is the JDK's short-vector math library compiled and {@code
+ * Math.exp} per lane before (1 ulp apart; measured: a state folded on the fold pool differed in
+ * the 7th digit from the same fold on the caller, one of them not yet compiled). Users' states
+ * must not depend on which thread folded them or when, so this class uses only operations whose
+ * every lane is one IEEE operation (add, multiply, fused multiply-add, divide, compare, blend,
+ * reinterpret): lane sums through a fixed butterfly ({@link #sum}), and its own {@link #exp}.
  *
  * <p>Loaded only by {@link FloatKernelsChoice}, by name, when {@code jdk.incubator.vector} is
  * resolved: nothing else may refer to this class.
  *
- * <p>Products keep two independent accumulators per output lane (even and odd input rows), so a
- * chain of fused multiply-adds does not wait on the previous one's latency; their sum changes the
- * order of the additions, which is the float rounding the class comment of {@link FloatKernels}
- * allows.
+ * <p>Products keep two to four independent accumulators per output lane (input rows taken in
+ * turn), so a chain of fused multiply-adds does not wait on the previous one's latency; their sum
+ * changes the order of the additions, which is the float rounding the class comment of {@link
+ * FloatKernels} allows.
  */
 final class VectorFloatKernels implements FloatKernels {
 
@@ -26,7 +34,66 @@ final class VectorFloatKernels implements FloatKernels {
   private static final float GELU_C = (float) ScalarFloatKernels.GELU_C;
   private static final float GELU_A = (float) ScalarFloatKernels.GELU_A;
 
+  /** i ↦ i xor 2^k, for k = log2(LANES) − 1 … 0: the butterfly of {@link #sum}. */
+  private static final jdk.incubator.vector.VectorShuffle<Float>[] BUTTERFLY = butterfly();
+
+  @SuppressWarnings("unchecked")
+  private static jdk.incubator.vector.VectorShuffle<Float>[] butterfly() {
+    int steps = Integer.numberOfTrailingZeros(LANES);
+    jdk.incubator.vector.VectorShuffle<Float>[] shuffles =
+        new jdk.incubator.vector.VectorShuffle[steps];
+    for (int k = 0; k < steps; k++) {
+      int stride = LANES >> (k + 1);
+      shuffles[k] = jdk.incubator.vector.VectorShuffle.fromOp(SPECIES, i -> i ^ stride);
+    }
+    return shuffles;
+  }
+
   VectorFloatKernels() {}
+
+  /**
+   * The sum of v's lanes in one fixed order (halves, then quarters, …: a butterfly), so that it is
+   * the same float compiled or not; {@code reduceLanes(ADD)} leaves the order open.
+   */
+  static float sum(FloatVector v) {
+    for (jdk.incubator.vector.VectorShuffle<Float> shuffle : BUTTERFLY) {
+      v = v.add(v.rearrange(shuffle));
+    }
+    return v.lane(0);
+  }
+
+  // exp: Cephes' expf. x = n·ln2 + r with n = round(x·log2 e), |r| ≤ ln2/2 (ln2 in two parts, so
+  // r is exact to float); e^r by a degree-7 polynomial; 2^n from n's bits. Within 2 ulp of the
+  // float nearest e^x (tested against Math.exp); e^x for x < -86.9 (below 2^-125, where 2^n has no
+  // normal float) is flushed to 0, above 88.8 it is +∞, NaN stays NaN.
+  private static final float LOG2E = 1.44269504088896341f;
+  private static final float LN2_HI = 0.693359375f;
+  private static final float LN2_LO = -2.12194440e-4f;
+  private static final float ROUNDING_SHIFTER = 12582912f; // 1.5·2^23: adding it rounds to int
+  private static final int SHIFTER_BITS = 0x4B400000;
+  private static final float EXP_OVERFLOW = 88.8f;
+  private static final float EXP_UNDERFLOW = -86.9f;
+
+  /** e^x in each lane, from IEEE operations only (see above). */
+  static FloatVector exp(FloatVector x) {
+    FloatVector shifted = x.mul(LOG2E).add(ROUNDING_SHIFTER);
+    FloatVector n = shifted.sub(ROUNDING_SHIFTER);
+    jdk.incubator.vector.IntVector bits = shifted.reinterpretAsInts().sub(SHIFTER_BITS);
+    FloatVector r = n.fma(FloatVector.broadcast(SPECIES, -LN2_HI), x); // exact: LN2_HI is short
+    r = n.fma(FloatVector.broadcast(SPECIES, -LN2_LO), r);
+    FloatVector p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f);
+    p = p.fma(r, FloatVector.broadcast(SPECIES, 8.3334519073E-3f));
+    p = p.fma(r, FloatVector.broadcast(SPECIES, 4.1665795894E-2f));
+    p = p.fma(r, FloatVector.broadcast(SPECIES, 1.6666665459E-1f));
+    p = p.fma(r, FloatVector.broadcast(SPECIES, 5.0000001201E-1f));
+    p = p.mul(r).fma(r, r).add(1f); // p·r² + r + 1
+    // 2^n as 2^(n−1)·2, so that n = 128 (e^x just below float's largest) is still finite
+    FloatVector twoToNMinus1 = bits.add(126).lanewise(VectorOperators.LSHL, 23)
+        .reinterpretAsFloats();
+    FloatVector y = p.mul(twoToNMinus1).mul(2f);
+    y = y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_OVERFLOW));
+    return y.blend(0f, x.compare(VectorOperators.LT, EXP_UNDERFLOW));
+  }
 
   @Override
   public String name() {
@@ -47,11 +114,11 @@ final class VectorFloatKernels implements FloatKernels {
         odd = FloatVector.fromArray(SPECIES, a, aOffset + j + LANES)
             .fma(FloatVector.fromArray(SPECIES, b, bOffset + j + LANES), odd);
       }
-      s = even.add(odd).reduceLanes(VectorOperators.ADD);
+      s = sum(even.add(odd));
     }
     if (j + LANES <= n) {
-      s += FloatVector.fromArray(SPECIES, a, aOffset + j)
-          .mul(FloatVector.fromArray(SPECIES, b, bOffset + j)).reduceLanes(VectorOperators.ADD);
+      s += sum(FloatVector.fromArray(SPECIES, a, aOffset + j)
+          .mul(FloatVector.fromArray(SPECIES, b, bOffset + j)));
       j += LANES;
     }
     for (; j < n; j++) {
@@ -64,31 +131,45 @@ final class VectorFloatKernels implements FloatKernels {
   public void vectorMatrix(float[] in, float[][] w, float[] out, int cols, float[] bias) {
     int rows = w.length;
     int j = 0;
+    // two column lanes at a time, four accumulators each (input rows i mod 4): eight independent
+    // chains of fused multiply-adds, enough to hide their latency
     for (; j + 2 * LANES <= cols; j += 2 * LANES) {
-      FloatVector even0 = bias == null ? FloatVector.zero(SPECIES)
+      FloatVector a0 = bias == null ? FloatVector.zero(SPECIES)
           : FloatVector.fromArray(SPECIES, bias, j);
-      FloatVector even1 = bias == null ? FloatVector.zero(SPECIES)
+      FloatVector a1 = bias == null ? FloatVector.zero(SPECIES)
           : FloatVector.fromArray(SPECIES, bias, j + LANES);
-      FloatVector odd0 = FloatVector.zero(SPECIES);
-      FloatVector odd1 = FloatVector.zero(SPECIES);
+      FloatVector b0 = FloatVector.zero(SPECIES);
+      FloatVector b1 = FloatVector.zero(SPECIES);
+      FloatVector c0 = FloatVector.zero(SPECIES);
+      FloatVector c1 = FloatVector.zero(SPECIES);
+      FloatVector d0 = FloatVector.zero(SPECIES);
+      FloatVector d1 = FloatVector.zero(SPECIES);
       int i = 0;
-      for (; i + 1 < rows; i += 2) {
+      for (; i + 3 < rows; i += 4) {
         FloatVector x = FloatVector.broadcast(SPECIES, in[i]);
         FloatVector y = FloatVector.broadcast(SPECIES, in[i + 1]);
+        FloatVector z = FloatVector.broadcast(SPECIES, in[i + 2]);
+        FloatVector t = FloatVector.broadcast(SPECIES, in[i + 3]);
         float[] w0 = w[i];
         float[] w1 = w[i + 1];
-        even0 = FloatVector.fromArray(SPECIES, w0, j).fma(x, even0);
-        even1 = FloatVector.fromArray(SPECIES, w0, j + LANES).fma(x, even1);
-        odd0 = FloatVector.fromArray(SPECIES, w1, j).fma(y, odd0);
-        odd1 = FloatVector.fromArray(SPECIES, w1, j + LANES).fma(y, odd1);
+        float[] w2 = w[i + 2];
+        float[] w3 = w[i + 3];
+        a0 = FloatVector.fromArray(SPECIES, w0, j).fma(x, a0);
+        a1 = FloatVector.fromArray(SPECIES, w0, j + LANES).fma(x, a1);
+        b0 = FloatVector.fromArray(SPECIES, w1, j).fma(y, b0);
+        b1 = FloatVector.fromArray(SPECIES, w1, j + LANES).fma(y, b1);
+        c0 = FloatVector.fromArray(SPECIES, w2, j).fma(z, c0);
+        c1 = FloatVector.fromArray(SPECIES, w2, j + LANES).fma(z, c1);
+        d0 = FloatVector.fromArray(SPECIES, w3, j).fma(t, d0);
+        d1 = FloatVector.fromArray(SPECIES, w3, j + LANES).fma(t, d1);
       }
-      if (i < rows) {
+      for (; i < rows; i++) {
         FloatVector x = FloatVector.broadcast(SPECIES, in[i]);
-        even0 = FloatVector.fromArray(SPECIES, w[i], j).fma(x, even0);
-        even1 = FloatVector.fromArray(SPECIES, w[i], j + LANES).fma(x, even1);
+        a0 = FloatVector.fromArray(SPECIES, w[i], j).fma(x, a0);
+        a1 = FloatVector.fromArray(SPECIES, w[i], j + LANES).fma(x, a1);
       }
-      even0.add(odd0).intoArray(out, j);
-      even1.add(odd1).intoArray(out, j + LANES);
+      a0.add(b0).add(c0.add(d0)).intoArray(out, j);
+      a1.add(b1).add(c1.add(d1)).intoArray(out, j + LANES);
     }
     for (; j + LANES <= cols; j += LANES) {
       FloatVector even = bias == null ? FloatVector.zero(SPECIES)
@@ -178,11 +259,54 @@ final class VectorFloatKernels implements FloatKernels {
     int i = 0;
     for (; i + LANES <= n; i += LANES) {
       FloatVector u = FloatVector.fromArray(SPECIES, a, offset + i).sub(shift1).sub(shift2);
-      u.lanewise(VectorOperators.EXP).add(eps).mul(s).intoArray(a, offset + i);
+      exp(u).add(eps).mul(s).intoArray(a, offset + i);
     }
     for (; i < n; i++) {
       float u = a[offset + i] - shift1 - shift2;
       a[offset + i] = (float) ((Math.exp(u) + epsilon) * scale);
+    }
+  }
+
+  @Override
+  public void layerNorm(float[] in, float[] gain, float[] bias, float[] out, double epsilon) {
+    int d = in.length;
+    int bound = SPECIES.loopBound(d);
+    float sum = 0;
+    int j = 0;
+    if (bound > 0) {
+      FloatVector acc = FloatVector.zero(SPECIES);
+      for (; j < bound; j += LANES) {
+        acc = acc.add(FloatVector.fromArray(SPECIES, in, j));
+      }
+      sum = sum(acc);
+    }
+    for (; j < d; j++) {
+      sum += in[j];
+    }
+    float mean = sum / d;
+    float squares = 0;
+    j = 0;
+    if (bound > 0) {
+      FloatVector acc = FloatVector.zero(SPECIES);
+      for (; j < bound; j += LANES) {
+        FloatVector centered = FloatVector.fromArray(SPECIES, in, j).sub(mean);
+        acc = centered.fma(centered, acc);
+      }
+      squares = sum(acc);
+    }
+    for (; j < d; j++) {
+      float centered = in[j] - mean;
+      squares += centered * centered;
+    }
+    float inverseStd = (float) (1 / Math.sqrt(squares / d + epsilon));
+    j = 0;
+    for (; j < bound; j += LANES) {
+      FloatVector.fromArray(SPECIES, in, j).sub(mean).mul(inverseStd)
+          .fma(FloatVector.fromArray(SPECIES, gain, j), FloatVector.fromArray(SPECIES, bias, j))
+          .intoArray(out, j);
+    }
+    for (; j < d; j++) {
+      out[j] = (in[j] - mean) * inverseStd * gain[j] + bias[j];
     }
   }
 
@@ -193,7 +317,7 @@ final class VectorFloatKernels implements FloatKernels {
       FloatVector x = FloatVector.fromArray(SPECIES, a, i);
       // u = c·(x + a·x³); x / (1 + e^(−2u)): −0 as u → −∞ (the exp overflows to +∞), x as u → +∞
       FloatVector inner = x.mul(x).mul(x).mul(GELU_A).add(x).mul(GELU_C);
-      FloatVector e = inner.mul(-2f).lanewise(VectorOperators.EXP);
+      FloatVector e = exp(inner.mul(-2f));
       x.div(e.add(1f)).intoArray(a, i);
     }
     for (; i < n; i++) {

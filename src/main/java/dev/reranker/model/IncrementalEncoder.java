@@ -174,23 +174,8 @@ public final class IncrementalEncoder {
   }
 
   /** The batched {@link Ops#layerNorm} on one vector (two-pass mean and variance, same ε). */
-  private static void layerNorm(float[] in, float[] gain, float[] bias, float[] out) {
-    int d = in.length;
-    float mean = 0;
-    for (int j = 0; j < d; j++) {
-      mean += in[j];
-    }
-    mean /= d;
-    float variance = 0;
-    for (int j = 0; j < d; j++) {
-      float centered = in[j] - mean;
-      variance += centered * centered;
-    }
-    variance /= d;
-    float inverseStd = (float) (1 / Math.sqrt(variance + Ops.LAYER_NORM_EPSILON));
-    for (int j = 0; j < d; j++) {
-      out[j] = (in[j] - mean) * inverseStd * gain[j] + bias[j];
-    }
+  private void layerNorm(float[] in, float[] gain, float[] bias, float[] out) {
+    arithmetic.layerNorm(in, gain, bias, out, Ops.LAYER_NORM_EPSILON);
   }
 
   /** The batched {@link Ops#gelu} (tanh form) on one float: the reference kernels'. */

@@ -45,12 +45,20 @@ class FloatKernelsTest {
 
   /** Runs {@link Probe} in a fresh JVM with {@code flags}; its one line of output. */
   private static String probe(String... flags) throws IOException, InterruptedException {
+    List<String> jvm = new ArrayList<>(List.of(flags));
+    List<String> programArgs = new ArrayList<>();
+    int main = jvm.indexOf(Probe.class.getName());
+    if (main >= 0) { // flags, then the class and its arguments
+      programArgs.addAll(jvm.subList(main + 1, jvm.size()));
+      jvm = new ArrayList<>(jvm.subList(0, main));
+    }
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
-    command.addAll(List.of(flags));
+    command.addAll(jvm);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(Probe.class.getName());
+    command.addAll(programArgs);
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -58,11 +66,72 @@ class FloatKernelsTest {
     return out.lines().filter(l -> !l.startsWith("WARNING")).findFirst().orElse("");
   }
 
-  /** Prints the kernels this JVM chose and why. */
+  /** Prints the kernels this JVM chose and why; with an argument, the vector kernels' bits. */
   public static final class Probe {
     public static void main(String[] args) {
+      if (args.length > 0) {
+        System.out.println("bits " + fingerprint(new VectorFloatKernels()));
+        return;
+      }
       System.out.println(FloatKernels.preferred().name() + ": " + FloatKernels.choiceReason());
     }
+  }
+
+  /**
+   * A state must not depend on which thread folded it, nor on whether the JIT had compiled the
+   * kernels yet: the vector kernels give the same bits interpreted (the Vector API's Java code,
+   * -Xint) and compiled by C1 as compiled into vector instructions here (after enough calls for
+   * C2). BatchFolderTest holds the same property end to end (pool against caller).
+   */
+  @Test
+  void theVectorKernelsGiveTheSameBitsInterpretedAndCompiled() throws Exception {
+    VectorFloatKernels kernels = new VectorFloatKernels();
+    long compiled = 0;
+    for (int i = 0; i < 3_000; i++) { // C2 compiles the kernels long before the last call
+      compiled = fingerprint(kernels);
+    }
+    assertThat(probe("--add-modules=jdk.incubator.vector", "-Xint", Probe.class.getName(),
+        "bits")).as("interpreted").isEqualTo("bits " + compiled);
+    assertThat(probe("--add-modules=jdk.incubator.vector", "-XX:TieredStopAtLevel=1", "-Xcomp",
+        Probe.class.getName(), "bits")).as("compiled by C1").isEqualTo("bits " + compiled);
+  }
+
+  /** Every vector kernel once on fixed inputs, with lane remainders; a hash of the output bits. */
+  static long fingerprint(FloatKernels k) {
+    SplittableRandom r = new SplittableRandom(77);
+    long h = 17;
+    float[] in = gaussian(r, 37, 1);
+    float[][] w = new float[37][];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = gaussian(r, 53, 0.3);
+    }
+    float[] out = new float[53];
+    k.vectorMatrix(in, w, out, 53, gaussian(r, 53, 1));
+    h = h * 31 + java.util.Arrays.hashCode(out);
+    float[] wT = gaussian(r, 19 * 37, 1);
+    float[] features = new float[37];
+    h = h * 31 + Float.floatToIntBits(k.project(in, 0, 19, 0.5f, wT, 37, features, 0));
+    float c = k.maxMinus(features, 0, 37, 0.25f);
+    k.expFeatures(features, 0, 37, 0.25f, c, 1e-6, 0.2);
+    h = h * 31 + java.util.Arrays.hashCode(features);
+    float[] wide = gaussian(r, 300, 40); // exp's whole range, overflow and underflow included
+    k.expFeatures(wide, 0, 300, 0f, 0f, 0, 1);
+    h = h * 31 + java.util.Arrays.hashCode(wide);
+    float[] hidden = gaussian(r, 133, 3);
+    k.gelu(hidden, 133);
+    h = h * 31 + java.util.Arrays.hashCode(hidden);
+    float[] normed = new float[37];
+    k.layerNorm(in, gaussian(r, 37, 1), gaussian(r, 37, 1), normed, 1e-5);
+    h = h * 31 + java.util.Arrays.hashCode(normed);
+    h = h * 31 + Float.floatToIntBits(k.dot(in, 1, normed, 0, 36));
+    float[] state = new float[37 * 20];
+    float[] attended = new float[19];
+    for (int step = 0; step < 5; step++) {
+      k.favorHeadStep(state, 0, 37, 19, positive(r, 37), positive(r, 37), in, 3, attended, 0,
+          1e-6f);
+    }
+    h = h * 31 + java.util.Arrays.hashCode(state);
+    return h * 31 + java.util.Arrays.hashCode(attended);
   }
 
   @ParameterizedTest
@@ -157,6 +226,68 @@ class FloatKernelsTest {
             .isCloseTo(expected[i], org.assertj.core.data.Offset.offset(3e-7 * expected[i]));
         assertThat(actual[i]).isPositive();
       }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 7, 16, 24, 32, 33, 64})
+  void layerNormMatchesTheReference(int d) {
+    SplittableRandom r = new SplittableRandom(d);
+    for (int round = 0; round < 100; round++) {
+      float[] in = gaussian(r, d, 3);
+      for (int j = 0; j < d; j++) {
+        in[j] += 5; // an offset, so the two passes matter
+      }
+      float[] gain = gaussian(r, d, 1);
+      float[] bias = gaussian(r, d, 1);
+      float[] expected = new float[d];
+      float[] actual = new float[d];
+      REFERENCE.layerNorm(in, gain, bias, expected, 1e-5);
+      FAST.layerNorm(in, gain, bias, actual, 1e-5);
+      for (int j = 0; j < d; j++) {
+        assertThat((double) actual[j]).as("d %d entry %d", d, j).isCloseTo(expected[j],
+            org.assertj.core.data.Offset.offset(2e-5 * (1 + Math.abs(gain[j]))));
+      }
+    }
+    float[] constant = new float[d];
+    java.util.Arrays.fill(constant, 2.5f);
+    float[] out = new float[d];
+    float[] ones = new float[d];
+    java.util.Arrays.fill(ones, 1f);
+    FAST.layerNorm(constant, ones, new float[d], out, 1e-5); // ε keeps 1/σ finite
+    for (float x : out) {
+      assertThat(x).isZero();
+    }
+  }
+
+  /** The lanes' own exp: within 1 ulp of Math.exp's float; its edges as documented. */
+  @Test
+  void laneExpIsWithinOneUlp() {
+    var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+    float[] x = new float[species.length()];
+    float[] y = new float[species.length()];
+    SplittableRandom r = new SplittableRandom(5);
+    double worst = 0;
+    for (int round = 0; round < 100_000; round++) {
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) r.nextDouble(-86.9, 88.72);
+      }
+      VectorFloatKernels.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, 0))
+          .intoArray(y, 0);
+      for (int i = 0; i < x.length; i++) {
+        float e = (float) Math.exp(x[i]);
+        worst = Math.max(worst, Math.abs(y[i] - e) / Math.ulp(e));
+      }
+    }
+    assertThat(worst).isLessThanOrEqualTo(1.0);
+    float[] edges = {-1e30f, -87f, 88.8f, 88.9f, 1e30f, Float.NaN, Float.NEGATIVE_INFINITY};
+    float[] want = {0f, 0f, Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY,
+        Float.POSITIVE_INFINITY, Float.NaN, 0f};
+    for (int k = 0; k < edges.length; k++) {
+      java.util.Arrays.fill(x, edges[k]);
+      VectorFloatKernels.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, 0))
+          .intoArray(y, 0);
+      assertThat(Float.valueOf(y[0])).as("exp(%s)", edges[k]).isEqualTo(Float.valueOf(want[k]));
     }
   }
 
