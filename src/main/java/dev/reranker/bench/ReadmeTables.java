@@ -77,7 +77,8 @@ public final class ReadmeTables {
         + (commit.endsWith("-dirty") ? "-dirty" : "") : commit;
     return "Measured " + text(m, "date").substring(0, 10) + " at commit `" + shortCommit
         + "` on " + text(m, "cpu_model") + ", " + m.get("cores").asInt() + " cores, "
-        + text(m, "java") + " (`" + source.toString().replace('\\', '/') + "`).";
+        + text(m, "java") + (m.has("float_kernels") ? ", " + text(m, "float_kernels")
+            + " float kernels" : "") + " (`" + source.toString().replace('\\', '/') + "`).";
   }
 
   private static String attention(JsonNode doc) {
@@ -183,6 +184,11 @@ public final class ReadmeTables {
         + fixed(doc, "batched_fold_roofline_fraction", 3) + ") | ≥ 0.5: "
         + met(t, "batched_fold_roofline_fraction >= 0.5") + "; ≤ single: "
         + met(t, "batched_fold_us <= single_fold_us") + " |\n"
+        + (doc.has("single_fold_cold_states_us")
+            ? "| the batch's states folded on one thread, µs | "
+                + fixed(doc, "single_fold_cold_states_us", 1) + " | batched ≤ it: "
+                + met(t, "batched_fold_us <= single_fold_cold_states_us") + " |\n"
+            : "")
         + "| freshness, produce to folded state, p50 / p99 ms | "
         + fixed(doc, "freshness_ms_p50", 1) + " / " + fixed(doc, "freshness_ms_p99", 1)
         + " | p99 ≤ 100: " + met(t, "freshness_ms_p99 <= 100") + " |\n"

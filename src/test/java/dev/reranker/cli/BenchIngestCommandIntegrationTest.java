@@ -33,12 +33,13 @@ class BenchIngestCommandIntegrationTest {
         .isEqualTo(json.get("fold_cost").get("state_bytes_at_101").asLong());
     for (String key : new String[] {"no_fold_events_per_s", "noop_processor_events_per_s",
         "batched_fold_roofline_fraction", "single_fold_roofline_fraction", "freshness_ms_p99",
-        "fold_floor_us"}) {
+        "fold_floor_us", "single_fold_cold_states_us"}) {
       assertThat(json.get(key).asDouble()).as(key).isPositive();
     }
     // every freshness probe was folded and seen (none waited out its 10 s)
     assertThat(json.get("freshness").get("timed_out").asLong()).isZero();
     assertThat(json.get("roofline").get("sgemm_gflops").asDouble()).isPositive();
-    assertThat(json.get("targets").size()).isEqualTo(6);
+    assertThat(json.get("targets").size()).isEqualTo(7);
+    assertThat(json.get("machine").get("float_kernels").asString()).startsWith("vector-");
   }
 }
