@@ -23,7 +23,8 @@ echo "peer: PyTorch via DJL ($W/target/djl-peer.jar)"
 "$JAVA" -XX:+UseParallelGC -jar "$W/target/djl-peer.jar" attention --lengths "$LENGTHS" \
   --out target/peer-attention.json > target/peer-attention.log 2>&1
 echo "this engine: bench attention"
-"$JAVA" --add-modules=jdk.incubator.vector -jar target/reranker.jar bench attention --lengths "$LENGTHS" --dim 64 --heads 2 \
+"$JAVA" --add-modules=jdk.incubator.vector -jar target/reranker.jar bench attention \
+  --lengths "$LENGTHS" --dim 64 --heads 2 \
   --features 64 --out target/bench-attention.json > target/bench-attention.log 2>&1
 python3 - target/peer-attention.json target/bench-attention.json <<'PY'
 import json, sys
@@ -31,15 +32,20 @@ peer = {r["length"]: r for r in json.load(open(sys.argv[1]))["results"]}
 ours = json.load(open(sys.argv[2]))
 print(f"machine: {ours.get('machine', {}).get('cpu_model', '?')}, "
       f"{ours.get('machine', {}).get('cores', '?')} cores; commit {ours.get('machine', {}).get('git_commit', '?')}")
-cols = [("favor_encode_ms", "FAVOR+ encode ms"), ("softmax_encode_ms", "softmax encode ms"),
-        ("favor_step_us", "FAVOR+ step µs"), ("softmax_step_us", "softmax step µs")]
-print("| length | " + " | ".join(f"{t}, peer / this (peer ÷ this)" for _, t in cols) + " |")
+# (this engine's key, the peer's key, title): the peer's one FAVOR+ encode against both of ours,
+# the batched ND4J one and the one stepped on plain arrays in vector lanes
+cols = [("favor_encode_ms", "favor_encode_ms", "FAVOR+ encode ms"),
+        ("favor_plain_encode_ms", "favor_encode_ms", "FAVOR+ encode on plain arrays ms"),
+        ("softmax_encode_ms", "softmax_encode_ms", "softmax encode ms"),
+        ("favor_step_us", "favor_step_us", "FAVOR+ step µs"),
+        ("softmax_step_us", "softmax_step_us", "softmax step µs")]
+print("| length | " + " | ".join(f"{t}, peer / this (peer ÷ this)" for _, _, t in cols) + " |")
 print("|---:|" + "---|" * len(cols))
 for r in ours["results"]:
     p = peer.get(r["length"])
     if p is None:
         continue
-    cells = [f"{p[k]:.3g} / {r[k]:.3g} ({p[k] / r[k]:.2f}×)" for k, _ in cols]
+    cells = [f"{p[pk]:.3g} / {r[k]:.3g} ({p[pk] / r[k]:.2f}×)" for k, pk, _ in cols if k in r]
     print(f"| {r['length']:,} | " + " | ".join(cells) + " |")
 print("(peer ÷ this above 1: this engine is faster)")
 PY

@@ -71,6 +71,28 @@ public final class FavorStepKernel implements StepKernel<FavorState> {
     state.advance();
   }
 
+  /**
+   * Encodes a whole sequence by stepping through it: for each of {@code length} positions, the
+   * heads' q, k and v at {@code t·heads·d} ({@code t·heads·d_v} for v and out), the state folding
+   * every position in turn. The causal FAVOR+ encode on plain arrays, O(length·m·d): the same
+   * output as the batched {@link FavorAttention} (tests: within 1e-4 over 2,500 positions), with
+   * the state summed in float, so over very long sequences it drifts further from the batched
+   * form's per-chunk double sums (≈ 1e-4 after 100,000 events).
+   *
+   * @param state the state to continue (a new one for a cold encode); advanced by length
+   */
+  public void encode(FavorState state, float[] q, float[] k, float[] v, int length, float[] out) {
+    checkState(state);
+    checkSpan("q", q, 0, length * heads * keyDim);
+    checkSpan("k", k, 0, length * heads * keyDim);
+    checkSpan("v", v, 0, length * heads * valueDim);
+    checkSpan("out", out, 0, length * heads * valueDim);
+    for (int t = 0; t < length; t++) {
+      step(state, q, t * heads * keyDim, k, t * heads * keyDim, v, t * heads * valueDim, out,
+          t * heads * valueDim);
+    }
+  }
+
   private void checkState(FavorState state) {
     Checks.notNull("state", state);
     if (state.heads() != heads || state.features() != features || state.valueDim() != valueDim) {

@@ -30,7 +30,8 @@ class BenchAttentionCommandTest {
     JsonNode first = json.get("results").get(0);
     assertThat(first.get("length").asInt()).isEqualTo(32);
     for (String key : new String[] {"favor_encode_ms", "softmax_encode_ms", "favor_step_us",
-        "softmax_step_us", "favor_state_bytes", "softmax_state_bytes"}) {
+        "softmax_step_us", "favor_state_bytes", "softmax_state_bytes", "favor_plain_encode_ms",
+        "favor_plain_encode_roofline_fraction"}) {
       assertThat(first.get(key).asDouble()).as(key).isPositive();
     }
     // 2 heads × m=8 × (d_v=8 + 1) floats + the position: the same at both lengths
