@@ -91,4 +91,12 @@ public interface FloatKernels {
    */
   void favorHeadStep(float[] state, int base, int features, int valueDim, float[] keyFeatures,
       float[] queryFeatures, float[] v, int vOffset, float[] out, int outOffset, float delta);
+
+  /**
+   * One head of an exact softmax step over {@code n} cached positions (keys (n, keyDim) and values
+   * (n, valueDim) row-major): s_j = scale·qᵀk_j, e_j = exp(s_j − max s), out = Σ_j (e_j / Σe)·v_j.
+   * {@code scores} is scratch of at least n floats.
+   */
+  void softmaxHeadStep(float[] keys, float[] values, int n, int keyDim, int valueDim, float[] q,
+      int qOffset, float scale, float[] scores, float[] out, int outOffset);
 }

@@ -135,6 +135,38 @@ public final class ScalarFloatKernels implements FloatKernels {
   }
 
   @Override
+  public void softmaxHeadStep(float[] keys, float[] values, int n, int keyDim, int valueDim,
+      float[] q, int qOffset, float scale, float[] scores, float[] out, int outOffset) {
+    // logits and their max
+    float max = Float.NEGATIVE_INFINITY;
+    for (int j = 0; j < n; j++) {
+      int row = j * keyDim;
+      float dot = 0;
+      for (int t = 0; t < keyDim; t++) {
+        dot += q[qOffset + t] * keys[row + t];
+      }
+      scores[j] = dot * scale;
+      max = Math.max(max, scores[j]);
+    }
+    // exp and sum (≥ 1: the max term is exp(0))
+    float sum = 0;
+    for (int j = 0; j < n; j++) {
+      float e = (float) Math.exp(scores[j] - max);
+      scores[j] = e;
+      sum += e;
+    }
+    // weighted values
+    java.util.Arrays.fill(out, outOffset, outOffset + valueDim, 0f);
+    for (int j = 0; j < n; j++) {
+      float p = scores[j] / sum;
+      int row = j * valueDim;
+      for (int t = 0; t < valueDim; t++) {
+        out[outOffset + t] += p * values[row + t];
+      }
+    }
+  }
+
+  @Override
   public void favorHeadStep(float[] s, int base, int features, int valueDim, float[] keyFeatures,
       float[] queryFeatures, float[] v, int vOffset, float[] out, int outOffset, float delta) {
     int width = valueDim + 1;

@@ -1,7 +1,5 @@
 package dev.reranker.attention;
 
-import java.util.Arrays;
-
 /**
  * One exact causal softmax step per head: append (k, v) to the KV cache, then
  * out = Σ_j softmax_j(qᵀk_j/√d) v_j over every cached position, max-shifted so no exp overflows.
@@ -16,12 +14,19 @@ public final class SoftmaxStepKernel implements StepKernel<SoftmaxKvCache> {
   private final int valueDim;
   private final float scale;
   private float[] scores = new float[16];
+  private final FloatKernels kernels;
 
+  /** A kernel in this JVM's {@link FloatKernels#preferred() float kernels}. */
   public SoftmaxStepKernel(int heads, int keyDim, int valueDim) {
+    this(heads, keyDim, valueDim, FloatKernels.preferred());
+  }
+
+  public SoftmaxStepKernel(int heads, int keyDim, int valueDim, FloatKernels kernels) {
     this.heads = Checks.positive("heads", heads);
     this.keyDim = Checks.positive("keyDim", keyDim);
     this.valueDim = Checks.positive("valueDim", valueDim);
     this.scale = (float) (1 / Math.sqrt(keyDim));
+    this.kernels = Checks.notNull("kernels", kernels);
   }
 
   @Override
@@ -48,37 +53,8 @@ public final class SoftmaxStepKernel implements StepKernel<SoftmaxKvCache> {
       scores = new float[Math.max(n, 2 * scores.length)];
     }
     for (int h = 0; h < heads; h++) {
-      float[] keys = cache.keys(h);
-      float[] values = cache.values(h);
-      int qh = qOffset + h * keyDim;
-      // logits and their max
-      float max = Float.NEGATIVE_INFINITY;
-      for (int j = 0; j < n; j++) {
-        int row = j * keyDim;
-        float dot = 0;
-        for (int t = 0; t < keyDim; t++) {
-          dot += q[qh + t] * keys[row + t];
-        }
-        scores[j] = dot * scale;
-        max = Math.max(max, scores[j]);
-      }
-      // exp and sum (≥ 1: the max term is exp(0))
-      float sum = 0;
-      for (int j = 0; j < n; j++) {
-        float e = (float) Math.exp(scores[j] - max);
-        scores[j] = e;
-        sum += e;
-      }
-      // weighted values
-      int oh = outOffset + h * valueDim;
-      Arrays.fill(out, oh, oh + valueDim, 0f);
-      for (int j = 0; j < n; j++) {
-        float p = scores[j] / sum;
-        int row = j * valueDim;
-        for (int t = 0; t < valueDim; t++) {
-          out[oh + t] += p * values[row + t];
-        }
-      }
+      kernels.softmaxHeadStep(cache.keys(h), cache.values(h), n, keyDim, valueDim, q,
+          qOffset + h * keyDim, scale, scores, out, outOffset + h * valueDim);
     }
   }
 }

@@ -326,6 +326,59 @@ final class VectorFloatKernels implements FloatKernels {
   }
 
   @Override
+  public void softmaxHeadStep(float[] keys, float[] values, int n, int keyDim, int valueDim,
+      float[] q, int qOffset, float scale, float[] scores, float[] out, int outOffset) {
+    // logits: one dot product per cached key (the keys are rows; each dot is a lane product and
+    // a fixed-order lane sum, and the positions are independent, so they overlap in the core)
+    for (int j = 0; j < n; j++) {
+      scores[j] = dot(q, qOffset, keys, j * keyDim, keyDim) * scale;
+    }
+    float max = maxMinus(scores, 0, n, 0f);
+    // e_j = exp(s_j − max) in place, and their sum (lanes, then the fixed butterfly)
+    float sum = 0;
+    int j = 0;
+    if (n >= LANES) {
+      FloatVector acc = FloatVector.zero(SPECIES);
+      for (; j + LANES <= n; j += LANES) {
+        FloatVector e = exp(FloatVector.fromArray(SPECIES, scores, j).sub(max));
+        e.intoArray(scores, j);
+        acc = acc.add(e);
+      }
+      sum = sum(acc);
+    }
+    for (; j < n; j++) {
+      float e = (float) Math.exp(scores[j] - max);
+      scores[j] = e;
+      sum += e;
+    }
+    // out = Σ_j (e_j / sum)·v_j, a lane block of the output at a time
+    int t = 0;
+    for (; t + LANES <= valueDim; t += LANES) {
+      FloatVector even = FloatVector.zero(SPECIES);
+      FloatVector odd = FloatVector.zero(SPECIES);
+      int i = 0;
+      for (; i + 1 < n; i += 2) {
+        even = FloatVector.fromArray(SPECIES, values, i * valueDim + t)
+            .fma(FloatVector.broadcast(SPECIES, scores[i] / sum), even);
+        odd = FloatVector.fromArray(SPECIES, values, (i + 1) * valueDim + t)
+            .fma(FloatVector.broadcast(SPECIES, scores[i + 1] / sum), odd);
+      }
+      if (i < n) {
+        even = FloatVector.fromArray(SPECIES, values, i * valueDim + t)
+            .fma(FloatVector.broadcast(SPECIES, scores[i] / sum), even);
+      }
+      even.add(odd).intoArray(out, outOffset + t);
+    }
+    for (; t < valueDim; t++) {
+      float acc = 0;
+      for (int i = 0; i < n; i++) {
+        acc += scores[i] / sum * values[i * valueDim + t];
+      }
+      out[outOffset + t] = acc;
+    }
+  }
+
+  @Override
   public void favorHeadStep(float[] s, int base, int features, int valueDim, float[] keyFeatures,
       float[] queryFeatures, float[] v, int vOffset, float[] out, int outOffset, float delta) {
     int width = valueDim + 1;

@@ -59,7 +59,7 @@ public final class IncrementalEncoder {
     for (int l = 0; l < c.layers(); l++) {
       kernels[l] = c.arm() == Arm.PERFORMER
           ? new FavorStepKernel(model.layers[l].featureMap(), c.heads(), c.headDim(), arithmetic)
-          : new SoftmaxStepKernel(c.heads(), c.headDim(), c.headDim());
+          : new SoftmaxStepKernel(c.heads(), c.headDim(), c.headDim(), arithmetic);
     }
     x = new float[d];
     normed = new float[d];

@@ -131,7 +131,12 @@ class FloatKernelsTest {
           1e-6f);
     }
     h = h * 31 + java.util.Arrays.hashCode(state);
-    return h * 31 + java.util.Arrays.hashCode(attended);
+    h = h * 31 + java.util.Arrays.hashCode(attended);
+    float[] keys = gaussian(r, 70 * 19, 2);
+    float[] values = gaussian(r, 70 * 21, 1);
+    float[] softmaxOut = new float[21];
+    k.softmaxHeadStep(keys, values, 70, 19, 21, in, 2, 0.25f, new float[70], softmaxOut, 0);
+    return h * 31 + java.util.Arrays.hashCode(softmaxOut);
   }
 
   @ParameterizedTest
@@ -348,6 +353,31 @@ class FloatKernelsTest {
         assertThat((double) actualOut[j]).as("out[%d], d_v %d m %d", j, valueDim, features)
             .isCloseTo(expectedOut[j], org.assertj.core.data.Offset.offset(
                 1e-5 * Math.max(1, Math.abs(expectedOut[j]))));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 5, 16, 17, 100, 1000})
+  void softmaxHeadStepMatchesTheReference(int n) {
+    SplittableRandom r = new SplittableRandom(n);
+    for (int[] dims : new int[][] {{32, 32}, {16, 24}, {7, 9}}) {
+      int keyDim = dims[0];
+      int valueDim = dims[1];
+      float[] keys = gaussian(r, n * keyDim, 2);
+      float[] values = gaussian(r, n * valueDim, 1);
+      float[] q = gaussian(r, keyDim + 3, 2);
+      float[] expected = new float[valueDim + 2];
+      float[] actual = new float[valueDim + 2];
+      float scale = (float) (1 / Math.sqrt(keyDim));
+      REFERENCE.softmaxHeadStep(keys, values, n, keyDim, valueDim, q, 3, scale, new float[n],
+          expected, 2);
+      FAST.softmaxHeadStep(keys, values, n, keyDim, valueDim, q, 3, scale, new float[n + 7],
+          actual, 2);
+      assertThat(actual[0]).isZero();
+      for (int t = 2; t < valueDim + 2; t++) {
+        assertThat((double) actual[t]).as("n %d dims %s out %d", n, java.util.Arrays.toString(dims),
+            t).isCloseTo(expected[t], org.assertj.core.data.Offset.offset(1e-5));
       }
     }
   }
