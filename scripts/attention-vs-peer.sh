@@ -37,6 +37,7 @@ print(f"machine: {ours.get('machine', {}).get('cpu_model', '?')}, "
 cols = [("favor_encode_ms", "favor_encode_ms", "FAVOR+ encode ms"),
         ("favor_plain_encode_ms", "favor_encode_ms", "FAVOR+ encode on plain arrays ms"),
         ("softmax_encode_ms", "softmax_encode_ms", "softmax encode ms"),
+        ("softmax_plain_encode_ms", "softmax_encode_ms", "softmax encode on plain arrays ms"),
         ("favor_step_us", "favor_step_us", "FAVOR+ step µs"),
         ("softmax_step_us", "softmax_step_us", "softmax step µs")]
 print("| length | " + " | ".join(f"{t}, peer / this (peer ÷ this)" for _, _, t in cols) + " |")

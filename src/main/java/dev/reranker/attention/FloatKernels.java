@@ -99,4 +99,12 @@ public interface FloatKernels {
    */
   void softmaxHeadStep(float[] keys, float[] values, int n, int keyDim, int valueDim, float[] q,
       int qOffset, float scale, float[] scores, float[] out, int outOffset);
+
+  /**
+   * Exact causal softmax attention over a whole sequence: q and k position-major (length,
+   * heads·keyDim), v and out (length, heads·valueDim); position i of each head attends to
+   * positions 0 … i with weights softmax(scale·qᵀk).
+   */
+  void softmaxCausalEncode(float[] q, float[] k, float[] v, int length, int heads, int keyDim,
+      int valueDim, float scale, float[] out);
 }

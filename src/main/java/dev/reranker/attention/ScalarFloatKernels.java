@@ -167,6 +167,24 @@ public final class ScalarFloatKernels implements FloatKernels {
   }
 
   @Override
+  public void softmaxCausalEncode(float[] q, float[] k, float[] v, int length, int heads,
+      int keyDim, int valueDim, float scale, float[] out) {
+    float[] keys = new float[length * keyDim];
+    float[] values = new float[length * valueDim];
+    float[] scores = new float[length];
+    for (int h = 0; h < heads; h++) {
+      for (int t = 0; t < length; t++) {
+        System.arraycopy(k, (t * heads + h) * keyDim, keys, t * keyDim, keyDim);
+        System.arraycopy(v, (t * heads + h) * valueDim, values, t * valueDim, valueDim);
+      }
+      for (int i = 0; i < length; i++) {
+        softmaxHeadStep(keys, values, i + 1, keyDim, valueDim, q, (i * heads + h) * keyDim,
+            scale, scores, out, (i * heads + h) * valueDim);
+      }
+    }
+  }
+
+  @Override
   public void favorHeadStep(float[] s, int base, int features, int valueDim, float[] keyFeatures,
       float[] queryFeatures, float[] v, int vOffset, float[] out, int outOffset, float delta) {
     int width = valueDim + 1;

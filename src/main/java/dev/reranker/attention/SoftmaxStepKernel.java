@@ -34,6 +34,29 @@ public final class SoftmaxStepKernel implements StepKernel<SoftmaxKvCache> {
     return new SoftmaxKvCache(heads, keyDim, valueDim);
   }
 
+  /**
+   * A cold encode of a whole sequence: appends every position's k and v to the empty {@code cache}
+   * and writes exact causal softmax attention for every position to {@code out}, positions laid
+   * out as in {@link FavorStepKernel#encode}. The same outputs as stepping through the sequence
+   * (the vector kernels run it tiled: {@code SoftmaxTiledEncoder}).
+   */
+  public void encode(SoftmaxKvCache cache, float[] q, float[] k, float[] v, int length,
+      float[] out) {
+    Checks.notNull("cache", cache);
+    if (cache.length() != 0) {
+      throw new IllegalArgumentException("a cold encode needs an empty cache, this one holds "
+          + cache.length() + " positions");
+    }
+    FavorStepKernel.checkSpan("q", q, 0, length * heads * keyDim);
+    FavorStepKernel.checkSpan("k", k, 0, length * heads * keyDim);
+    FavorStepKernel.checkSpan("v", v, 0, length * heads * valueDim);
+    FavorStepKernel.checkSpan("out", out, 0, length * heads * valueDim);
+    for (int t = 0; t < length; t++) {
+      cache.append(k, t * heads * keyDim, v, t * heads * valueDim);
+    }
+    kernels.softmaxCausalEncode(q, k, v, length, heads, keyDim, valueDim, scale, out);
+  }
+
   @Override
   public void step(SoftmaxKvCache cache, float[] q, int qOffset, float[] k, int kOffset, float[] v,
       int vOffset, float[] out, int outOffset) {

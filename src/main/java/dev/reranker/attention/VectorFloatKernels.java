@@ -379,6 +379,17 @@ final class VectorFloatKernels implements FloatKernels {
   }
 
   @Override
+  public void softmaxCausalEncode(float[] q, float[] k, float[] v, int length, int heads,
+      int keyDim, int valueDim, float scale, float[] out) {
+    // heads are independent: one per core (the common pool and the caller), each with its own
+    // scratch; every output element is written by one head, so the result is the same bits
+    // whichever thread ran it
+    java.util.stream.IntStream.range(0, heads).parallel().forEach(h ->
+        new SoftmaxTiledEncoder().encodeHead(q, k, v, length, heads, h, keyDim, valueDim, scale,
+            out));
+  }
+
+  @Override
   public void favorHeadStep(float[] s, int base, int features, int valueDim, float[] keyFeatures,
       float[] queryFeatures, float[] v, int vOffset, float[] out, int outOffset, float delta) {
     int width = valueDim + 1;

@@ -81,7 +81,7 @@ public final class AttentionBenchmark {
   public record Row(int length, double favorEncodeMs, double softmaxEncodeMs, double favorStepUs,
       double softmaxStepUs, long favorStateBytes, long softmaxStateBytes,
       long favorEncodePeakBytes, long softmaxEncodePeakBytes, long materialisedPrefixBytes,
-      double favorPlainEncodeMs) {}
+      double favorPlainEncodeMs, double softmaxPlainEncodeMs) {}
 
   private static final int STEP_EVENTS = 512;
 
@@ -128,6 +128,10 @@ public final class AttentionBenchmark {
       float[] plainOut = new float[vRows.length];
       double favorPlainMs = medianMillis(options.repeats(), "favor-plain-" + length,
           () -> stepKernel.encode(stepKernel.newState(), qRows, kRows, vRows, length, plainOut));
+      SoftmaxStepKernel softmaxKernel = new SoftmaxStepKernel(heads, headDim, headDim);
+      double softmaxPlainMs = medianMillis(options.repeats(), "softmax-plain-" + length,
+          () -> softmaxKernel.encode(softmaxKernel.newState(), qRows, kRows, vRows, length,
+              plainOut));
 
       FavorState favorState = FavorState.fromArray(last.finalState(), length);
       double favorStepUs = favorStepMicros(stepKernel, favorState, events);
@@ -138,11 +142,11 @@ public final class AttentionBenchmark {
       Row row = new Row(length, favorMs, softmaxMs, favorStepUs, softmaxStepUs,
           favorState.byteSize(), cache.byteSize(), favorPeakBytes(length),
           softmaxPeakBytes(length), 4L * heads * length * options.features() * (headDim + 1),
-          favorPlainMs);
+          favorPlainMs, softmaxPlainMs);
       rows.add(row);
       log.printf("  L=%-6d favor encode %9.2f ms (plain arrays %9.2f ms)  softmax encode %10.2f ms"
-          + "  favor step %8.2f µs  softmax step %10.2f µs%n", length, favorMs, favorPlainMs,
-          softmaxMs, favorStepUs, softmaxStepUs);
+          + " (plain arrays %10.2f ms)  favor step %8.2f µs  softmax step %10.2f µs%n", length,
+          favorMs, favorPlainMs, softmaxMs, softmaxPlainMs, favorStepUs, softmaxStepUs);
     }
     return rows;
   }
@@ -180,8 +184,10 @@ public final class AttentionBenchmark {
     }
     float[] rows = positionMajor(q);
     float[] encoded = new float[rows.length];
+    SoftmaxStepKernel softmaxEncoder = new SoftmaxStepKernel(heads, headDim, headDim);
     for (int i = 0; i < 20; i++) {
       favorStep.encode(favorStep.newState(), rows, rows, rows, 512, encoded);
+      softmaxEncoder.encode(softmaxEncoder.newState(), rows, rows, rows, 512, encoded);
     }
     SoftmaxStepKernel softmaxStep = new SoftmaxStepKernel(heads, headDim, headDim);
     SoftmaxKvCache cache = softmaxStep.newState();
@@ -376,6 +382,9 @@ public final class AttentionBenchmark {
         m.put("favor_plain_encode_roofline_fraction", round(roofline.fraction(plainFlop, bytes,
             r.favorPlainEncodeMs() / 1e3)));
         m.put("softmax_encode_flop", softmaxFlop);
+        m.put("softmax_plain_encode_ms", round(r.softmaxPlainEncodeMs()));
+        m.put("softmax_plain_encode_roofline_fraction", round(roofline.fraction(softmaxFlop,
+            bytes, r.softmaxPlainEncodeMs() / 1e3)));
         m.put("softmax_encode_roofline_fraction", round(roofline.fraction(softmaxFlop, bytes,
             r.softmaxEncodeMs() / 1e3)));
       }

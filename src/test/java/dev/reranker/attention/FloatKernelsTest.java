@@ -136,7 +136,11 @@ class FloatKernelsTest {
     float[] values = gaussian(r, 70 * 21, 1);
     float[] softmaxOut = new float[21];
     k.softmaxHeadStep(keys, values, 70, 19, 21, in, 2, 0.25f, new float[70], softmaxOut, 0);
-    return h * 31 + java.util.Arrays.hashCode(softmaxOut);
+    h = h * 31 + java.util.Arrays.hashCode(softmaxOut);
+    float[] encoded = new float[23 * 2 * 21];
+    k.softmaxCausalEncode(gaussian(r, 23 * 2 * 19, 1), keys, values, 23, 2, 19, 21, 0.25f,
+        encoded);
+    return h * 31 + java.util.Arrays.hashCode(encoded);
   }
 
   @ParameterizedTest
@@ -378,6 +382,31 @@ class FloatKernelsTest {
       for (int t = 2; t < valueDim + 2; t++) {
         assertThat((double) actual[t]).as("n %d dims %s out %d", n, java.util.Arrays.toString(dims),
             t).isCloseTo(expected[t], org.assertj.core.data.Offset.offset(1e-5));
+      }
+    }
+  }
+
+  /** The tiled causal softmax encode against stepping through the sequence with the reference. */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3, 4, 17, 64, 130})
+  void softmaxCausalEncodeMatchesTheReference(int length) {
+    SplittableRandom r = new SplittableRandom(length);
+    for (int[] dims : new int[][] {{2, 32, 32}, {3, 8, 24}, {1, 7, 9}}) {
+      int heads = dims[0];
+      int keyDim = dims[1];
+      int valueDim = dims[2];
+      float[] q = gaussian(r, length * heads * keyDim, 2);
+      float[] k = gaussian(r, length * heads * keyDim, 2);
+      float[] v = gaussian(r, length * heads * valueDim, 1);
+      float scale = (float) (1 / Math.sqrt(keyDim));
+      float[] expected = new float[length * heads * valueDim];
+      float[] actual = new float[expected.length];
+      REFERENCE.softmaxCausalEncode(q, k, v, length, heads, keyDim, valueDim, scale, expected);
+      FAST.softmaxCausalEncode(q, k, v, length, heads, keyDim, valueDim, scale, actual);
+      for (int i = 0; i < expected.length; i++) {
+        assertThat((double) actual[i]).as("length %d dims %s entry %d", length,
+            java.util.Arrays.toString(dims), i).isCloseTo(expected[i],
+            org.assertj.core.data.Offset.offset(1e-5));
       }
     }
   }

@@ -100,6 +100,28 @@ class IncrementalEqualsBatchTest {
         LENGTH).isLessThan(TOLERANCE);
     assertThat(cache.length()).isEqualTo(LENGTH);
     assertThat(cache.byteSize()).isEqualTo(4L * LENGTH * HEADS * 2 * HEAD_DIM + 8);
+
+    // the cold encode of the whole sequence (tiled in the vector kernels): the batch's outputs,
+    // and the cache the steps built
+    float[] qRows = positionMajor(q);
+    float[] out = new float[qRows.length];
+    SoftmaxKvCache encoded = step.newState();
+    step.encode(encoded, qRows, positionMajor(k), positionMajor(v), LENGTH, out);
+    double encodeDiff = 0;
+    for (int t = 0; t < LENGTH; t++) {
+      for (int h = 0; h < HEADS; h++) {
+        for (int j = 0; j < HEAD_DIM; j++) {
+          encodeDiff = Math.max(encodeDiff, Math.abs(out[(t * HEADS + h) * HEAD_DIM + j]
+              - expected[(h * LENGTH + t) * HEAD_DIM + j]));
+        }
+      }
+    }
+    assertThat(encodeDiff).as("max |encode − batch|").isLessThan(TOLERANCE);
+    assertThat(encoded.length()).isEqualTo(LENGTH);
+    assertThat(encoded.key(1, LENGTH - 1, 3)).isEqualTo(cache.key(1, LENGTH - 1, 3));
+    assertThat(encoded.value(0, 17, 5)).isEqualTo(cache.value(0, 17, 5));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> step.encode(encoded, qRows, qRows,
+        qRows, 1, new float[qRows.length])).hasMessageContaining("empty cache");
   }
 
   @ParameterizedTest
@@ -117,6 +139,18 @@ class IncrementalEqualsBatchTest {
       assertThat(Arrays3.maxAbsDiff(chunked, unchunked)).as("chunk %d", chunk)
           .isLessThan(TOLERANCE);
     }
+  }
+
+  /** (heads, length, d) → (length, heads·d): each position's heads side by side. */
+  private static float[] positionMajor(INDArray x) {
+    float[] src = Arrays3.floats(x);
+    float[] out = new float[src.length];
+    float[] row = new float[HEADS * HEAD_DIM];
+    for (int t = 0; t < LENGTH; t++) {
+      System.arraycopy(Arrays3.event(src, HEADS, LENGTH, HEAD_DIM, t, row), 0, out,
+          t * HEADS * HEAD_DIM, row.length);
+    }
+    return out;
   }
 
   /** Folds every position of (heads, LENGTH, HEAD_DIM) inputs; max |step output − batch output|. */
