@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class SoftmaxTiledEncoder {
 
   /** Queries scored together: each key lane loaded is used this many times. */
-  static final int QUERIES = 4;
+  static final int QUERIES = 8;
 
   private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
   private static final int LANES = SPECIES.length();
@@ -27,6 +27,7 @@ final class SoftmaxTiledEncoder {
   private float[] values = new float[0]; // (L, d_v) of one head
   private float[] scores = new float[0]; // (QUERIES, L)
   private final float[] sums = new float[QUERIES];
+  private final int[] queryRows = new int[QUERIES];
 
   /**
    * Encodes head h of positions [0, length) of position-major q, k (length, heads·d) and v
@@ -65,30 +66,46 @@ final class SoftmaxTiledEncoder {
     }
   }
 
-  /** scores[r][j] = scale·q_{i0+r}ᵀk_j for j ≤ i0 + rows − 1 (rows beyond a query's own j unused). */
+  /**
+   * scores[r][j] = scale·q_{i0+r}ᵀk_j for j &lt; i0 + rows (keys later than a query's own position
+   * are masked afterwards): one accumulator per query, {@value #QUERIES} independent chains of
+   * fused multiply-adds per key lane.
+   */
   private void scoreBlock(float[] q, int h, int heads, int keyDim, int i0, int rows, int padded,
       float scale) {
-    int keys = i0 + rows; // keys 0 … i0 + rows − 1 are seen by some query of the block
-    int q0 = (i0 * heads + h) * keyDim;
-    int q1 = rows > 1 ? ((i0 + 1) * heads + h) * keyDim : q0;
-    int q2 = rows > 2 ? ((i0 + 2) * heads + h) * keyDim : q0;
-    int q3 = rows > 3 ? ((i0 + 3) * heads + h) * keyDim : q0;
+    int keys = i0 + rows;
+    int[] at = queryRows;
+    for (int r = 0; r < QUERIES; r++) {
+      at[r] = ((i0 + Math.min(r, rows - 1)) * heads + h) * keyDim; // past the end: repeat a row
+    }
     for (int j = 0; j < keys; j += LANES) {
       FloatVector a0 = FloatVector.zero(SPECIES);
       FloatVector a1 = FloatVector.zero(SPECIES);
       FloatVector a2 = FloatVector.zero(SPECIES);
       FloatVector a3 = FloatVector.zero(SPECIES);
+      FloatVector a4 = FloatVector.zero(SPECIES);
+      FloatVector a5 = FloatVector.zero(SPECIES);
+      FloatVector a6 = FloatVector.zero(SPECIES);
+      FloatVector a7 = FloatVector.zero(SPECIES);
       for (int c = 0; c < keyDim; c++) {
         FloatVector kc = FloatVector.fromArray(SPECIES, keysTransposed, c * padded + j);
-        a0 = kc.fma(FloatVector.broadcast(SPECIES, q[q0 + c]), a0);
-        a1 = kc.fma(FloatVector.broadcast(SPECIES, q[q1 + c]), a1);
-        a2 = kc.fma(FloatVector.broadcast(SPECIES, q[q2 + c]), a2);
-        a3 = kc.fma(FloatVector.broadcast(SPECIES, q[q3 + c]), a3);
+        a0 = kc.fma(FloatVector.broadcast(SPECIES, q[at[0] + c]), a0);
+        a1 = kc.fma(FloatVector.broadcast(SPECIES, q[at[1] + c]), a1);
+        a2 = kc.fma(FloatVector.broadcast(SPECIES, q[at[2] + c]), a2);
+        a3 = kc.fma(FloatVector.broadcast(SPECIES, q[at[3] + c]), a3);
+        a4 = kc.fma(FloatVector.broadcast(SPECIES, q[at[4] + c]), a4);
+        a5 = kc.fma(FloatVector.broadcast(SPECIES, q[at[5] + c]), a5);
+        a6 = kc.fma(FloatVector.broadcast(SPECIES, q[at[6] + c]), a6);
+        a7 = kc.fma(FloatVector.broadcast(SPECIES, q[at[7] + c]), a7);
       }
       a0.mul(scale).intoArray(scores, j);
       a1.mul(scale).intoArray(scores, padded + j);
       a2.mul(scale).intoArray(scores, 2 * padded + j);
       a3.mul(scale).intoArray(scores, 3 * padded + j);
+      a4.mul(scale).intoArray(scores, 4 * padded + j);
+      a5.mul(scale).intoArray(scores, 5 * padded + j);
+      a6.mul(scale).intoArray(scores, 6 * padded + j);
+      a7.mul(scale).intoArray(scores, 7 * padded + j);
     }
   }
 
@@ -120,37 +137,43 @@ final class SoftmaxTiledEncoder {
     return sum;
   }
 
-  /** out_{i0+r} = Σ_j (e_rj / sum_r)·v_j, each value lane loaded once for the block's queries. */
+  /**
+   * out_{i0+r} = Σ_j (e_rj / sum_r)·v_j: each value lane loaded once for the block's queries, one
+   * accumulator per query.
+   */
   private void weightValues(int i0, int rows, int padded, int valueDim, float[] sums,
       float[] out, int heads, int h) {
     int keys = i0 + rows;
-    float inv0 = 1 / sums[0];
-    float inv1 = rows > 1 ? 1 / sums[1] : 0f;
-    float inv2 = rows > 2 ? 1 / sums[2] : 0f;
-    float inv3 = rows > 3 ? 1 / sums[3] : 0f;
     int t = 0;
     for (; t + LANES <= valueDim; t += LANES) {
       FloatVector o0 = FloatVector.zero(SPECIES);
       FloatVector o1 = FloatVector.zero(SPECIES);
       FloatVector o2 = FloatVector.zero(SPECIES);
       FloatVector o3 = FloatVector.zero(SPECIES);
+      FloatVector o4 = FloatVector.zero(SPECIES);
+      FloatVector o5 = FloatVector.zero(SPECIES);
+      FloatVector o6 = FloatVector.zero(SPECIES);
+      FloatVector o7 = FloatVector.zero(SPECIES);
       for (int j = 0; j < keys; j++) {
         FloatVector vj = FloatVector.fromArray(SPECIES, values, j * valueDim + t);
         o0 = vj.fma(FloatVector.broadcast(SPECIES, scores[j]), o0);
         o1 = vj.fma(FloatVector.broadcast(SPECIES, scores[padded + j]), o1);
         o2 = vj.fma(FloatVector.broadcast(SPECIES, scores[2 * padded + j]), o2);
         o3 = vj.fma(FloatVector.broadcast(SPECIES, scores[3 * padded + j]), o3);
+        o4 = vj.fma(FloatVector.broadcast(SPECIES, scores[4 * padded + j]), o4);
+        o5 = vj.fma(FloatVector.broadcast(SPECIES, scores[5 * padded + j]), o5);
+        o6 = vj.fma(FloatVector.broadcast(SPECIES, scores[6 * padded + j]), o6);
+        o7 = vj.fma(FloatVector.broadcast(SPECIES, scores[7 * padded + j]), o7);
       }
-      o0.mul(inv0).intoArray(out, (i0 * heads + h) * valueDim + t);
-      if (rows > 1) {
-        o1.mul(inv1).intoArray(out, ((i0 + 1) * heads + h) * valueDim + t);
-      }
-      if (rows > 2) {
-        o2.mul(inv2).intoArray(out, ((i0 + 2) * heads + h) * valueDim + t);
-      }
-      if (rows > 3) {
-        o3.mul(inv3).intoArray(out, ((i0 + 3) * heads + h) * valueDim + t);
-      }
+      // explicit stores (an array of vectors would make the JIT box them)
+      store(o0, 0, rows, i0, heads, h, valueDim, t, out);
+      store(o1, 1, rows, i0, heads, h, valueDim, t, out);
+      store(o2, 2, rows, i0, heads, h, valueDim, t, out);
+      store(o3, 3, rows, i0, heads, h, valueDim, t, out);
+      store(o4, 4, rows, i0, heads, h, valueDim, t, out);
+      store(o5, 5, rows, i0, heads, h, valueDim, t, out);
+      store(o6, 6, rows, i0, heads, h, valueDim, t, out);
+      store(o7, 7, rows, i0, heads, h, valueDim, t, out);
     }
     for (; t < valueDim; t++) {
       for (int r = 0; r < rows; r++) {
@@ -160,6 +183,14 @@ final class SoftmaxTiledEncoder {
         }
         out[((i0 + r) * heads + h) * valueDim + t] = acc / sums[r];
       }
+    }
+  }
+
+  /** out of query i0 + r, lane block t: the weighted values over the row's sum. */
+  private void store(FloatVector weighted, int r, int rows, int i0, int heads, int h,
+      int valueDim, int t, float[] out) {
+    if (r < rows) {
+      weighted.mul(1 / sums[r]).intoArray(out, ((i0 + r) * heads + h) * valueDim + t);
     }
   }
 }
