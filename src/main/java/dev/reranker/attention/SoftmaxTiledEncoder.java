@@ -57,7 +57,7 @@ final class SoftmaxTiledEncoder {
       scoreBlock(q, h, heads, keyDim, i0, rows, padded, scale);
       for (int r = 0; r < rows; r++) {
         int seen = i0 + r + 1; // query i0 + r attends to keys 0 … i0 + r
-        sums[r] = exponentiate(r * padded, seen);
+        sums[r] = VectorFloatKernels.softmaxNumerators(scores, r * padded, seen);
         for (int j = seen; j < i0 + rows; j++) {
           scores[r * padded + j] = 0f; // the causal mask: later keys weigh nothing
         }
@@ -107,34 +107,6 @@ final class SoftmaxTiledEncoder {
       a6.mul(scale).intoArray(scores, 6 * padded + j);
       a7.mul(scale).intoArray(scores, 7 * padded + j);
     }
-  }
-
-  /** In place over scores[from, from + n): e_j = exp(s_j − max s); returns Σ e_j. */
-  private float exponentiate(int from, int n) {
-    float max = Float.NEGATIVE_INFINITY;
-    int j = 0;
-    for (; j + LANES <= n; j += LANES) {
-      max = Math.max(max, FloatVector.fromArray(SPECIES, scores, from + j)
-          .reduceLanes(VectorOperators.MAX)); // exact whatever the order
-    }
-    for (int t = j; t < n; t++) {
-      max = Math.max(max, scores[from + t]);
-    }
-    FloatVector acc = FloatVector.zero(SPECIES);
-    j = 0;
-    for (; j + LANES <= n; j += LANES) {
-      FloatVector e = VectorFloatKernels.exp(FloatVector.fromArray(SPECIES, scores, from + j)
-          .sub(max));
-      e.intoArray(scores, from + j);
-      acc = acc.add(e);
-    }
-    float sum = VectorFloatKernels.sum(acc);
-    for (; j < n; j++) {
-      float e = (float) Math.exp(scores[from + j] - max);
-      scores[from + j] = e;
-      sum += e;
-    }
-    return sum;
   }
 
   /**

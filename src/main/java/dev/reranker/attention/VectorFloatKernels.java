@@ -77,6 +77,42 @@ final class VectorFloatKernels implements FloatKernels {
   private static final float EXP_OVERFLOW = 88.8f;
   private static final float EXP_UNDERFLOW = -86.9f;
 
+  /**
+   * In place over a[from, from + n): e_j = exp(a_j − max a), the numerators of a softmax; returns
+   * Σ e_j (≥ 1: the max term is e⁰), summed in lanes and then by the fixed butterfly.
+   */
+  static float softmaxNumerators(float[] a, int from, int n) {
+    float max = Float.NEGATIVE_INFINITY;
+    int j = 0;
+    if (n >= LANES) {
+      FloatVector m = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+      for (; j + LANES <= n; j += LANES) {
+        m = m.max(FloatVector.fromArray(SPECIES, a, from + j));
+      }
+      max = m.reduceLanes(VectorOperators.MAX); // exact in any order
+    }
+    for (; j < n; j++) {
+      max = Math.max(max, a[from + j]);
+    }
+    float sum = 0;
+    j = 0;
+    if (n >= LANES) {
+      FloatVector acc = FloatVector.zero(SPECIES);
+      for (; j + LANES <= n; j += LANES) {
+        FloatVector e = exp(FloatVector.fromArray(SPECIES, a, from + j).sub(max));
+        e.intoArray(a, from + j);
+        acc = acc.add(e);
+      }
+      sum = sum(acc);
+    }
+    for (; j < n; j++) {
+      float e = (float) Math.exp(a[from + j] - max);
+      a[from + j] = e;
+      sum += e;
+    }
+    return sum;
+  }
+
   /** e^x in each lane, from IEEE operations only (see above). */
   static FloatVector exp(FloatVector x) {
     FloatVector shifted = x.mul(LOG2E).add(ROUNDING_SHIFTER);
@@ -336,24 +372,7 @@ final class VectorFloatKernels implements FloatKernels {
     for (int j = 0; j < n; j++) {
       scores[j] = dot(q, qOffset, keys, j * keyDim, keyDim) * scale;
     }
-    float max = maxMinus(scores, 0, n, 0f);
-    // e_j = exp(s_j − max) in place, and their sum (lanes, then the fixed butterfly)
-    float sum = 0;
-    int j = 0;
-    if (n >= LANES) {
-      FloatVector acc = FloatVector.zero(SPECIES);
-      for (; j + LANES <= n; j += LANES) {
-        FloatVector e = exp(FloatVector.fromArray(SPECIES, scores, j).sub(max));
-        e.intoArray(scores, j);
-        acc = acc.add(e);
-      }
-      sum = sum(acc);
-    }
-    for (; j < n; j++) {
-      float e = (float) Math.exp(scores[j] - max);
-      scores[j] = e;
-      sum += e;
-    }
+    float sum = softmaxNumerators(scores, 0, n);
     // out = Σ_j (e_j / sum)·v_j, a lane block of the output at a time
     int t = 0;
     for (; t + LANES <= valueDim; t += LANES) {

@@ -51,35 +51,11 @@ class IncrementalEqualsBatchTest {
     assertThat(stateDiff / stateScale).as("relative |z_step − z_batch|").isLessThan(1e-5);
 
     // the whole sequence at once, position-major: the steps' outputs and state to the bit
-    float[] qs = Arrays3.floats(q);
-    float[] ks = Arrays3.floats(k);
-    float[] vs = Arrays3.floats(v);
-    float[] qRows = new float[qs.length];
-    float[] kRows = new float[ks.length];
-    float[] vRows = new float[vs.length];
-    float[] row = new float[HEADS * HEAD_DIM];
-    for (int t = 0; t < LENGTH; t++) {
-      System.arraycopy(Arrays3.event(qs, HEADS, LENGTH, HEAD_DIM, t, row), 0, qRows,
-          t * HEADS * HEAD_DIM, row.length);
-      System.arraycopy(Arrays3.event(ks, HEADS, LENGTH, HEAD_DIM, t, row), 0, kRows,
-          t * HEADS * HEAD_DIM, row.length);
-      System.arraycopy(Arrays3.event(vs, HEADS, LENGTH, HEAD_DIM, t, row), 0, vRows,
-          t * HEADS * HEAD_DIM, row.length);
-    }
     FavorState encoded = step.newState();
-    float[] out = new float[vRows.length];
-    step.encode(encoded, qRows, kRows, vRows, LENGTH, out);
+    float[] out = new float[LENGTH * HEADS * HEAD_DIM];
+    step.encode(encoded, positionMajor(q), positionMajor(k), positionMajor(v), LENGTH, out);
     assertThat(encoded.position()).isEqualTo(LENGTH);
-    double encodeDiff = 0;
-    for (int t = 0; t < LENGTH; t++) {
-      for (int h = 0; h < HEADS; h++) {
-        for (int j = 0; j < HEAD_DIM; j++) {
-          encodeDiff = Math.max(encodeDiff, Math.abs(out[(t * HEADS + h) * HEAD_DIM + j]
-              - expected[(h * LENGTH + t) * HEAD_DIM + j]));
-        }
-      }
-    }
-    assertThat(encodeDiff).as("max |encode − batch|").isLessThan(TOLERANCE);
+    assertThat(maxEncodeDiff(out, expected)).as("max |encode − batch|").isLessThan(TOLERANCE);
     for (int h = 0; h < HEADS; h++) {
       for (int i = 0; i < FEATURES; i++) {
         assertThat(encoded.z(h, i)).isEqualTo(state.z(h, i));
@@ -107,16 +83,7 @@ class IncrementalEqualsBatchTest {
     float[] out = new float[qRows.length];
     SoftmaxKvCache encoded = step.newState();
     step.encode(encoded, qRows, positionMajor(k), positionMajor(v), LENGTH, out);
-    double encodeDiff = 0;
-    for (int t = 0; t < LENGTH; t++) {
-      for (int h = 0; h < HEADS; h++) {
-        for (int j = 0; j < HEAD_DIM; j++) {
-          encodeDiff = Math.max(encodeDiff, Math.abs(out[(t * HEADS + h) * HEAD_DIM + j]
-              - expected[(h * LENGTH + t) * HEAD_DIM + j]));
-        }
-      }
-    }
-    assertThat(encodeDiff).as("max |encode − batch|").isLessThan(TOLERANCE);
+    assertThat(maxEncodeDiff(out, expected)).as("max |encode − batch|").isLessThan(TOLERANCE);
     assertThat(encoded.length()).isEqualTo(LENGTH);
     assertThat(encoded.key(1, LENGTH - 1, 3)).isEqualTo(cache.key(1, LENGTH - 1, 3));
     assertThat(encoded.value(0, 17, 5)).isEqualTo(cache.value(0, 17, 5));
@@ -139,6 +106,20 @@ class IncrementalEqualsBatchTest {
       assertThat(Arrays3.maxAbsDiff(chunked, unchunked)).as("chunk %d", chunk)
           .isLessThan(TOLERANCE);
     }
+  }
+
+  /** max |position-major out − (heads, LENGTH, HEAD_DIM) expected|. */
+  private static double maxEncodeDiff(float[] out, float[] expected) {
+    double diff = 0;
+    for (int t = 0; t < LENGTH; t++) {
+      for (int h = 0; h < HEADS; h++) {
+        for (int j = 0; j < HEAD_DIM; j++) {
+          diff = Math.max(diff, Math.abs(out[(t * HEADS + h) * HEAD_DIM + j]
+              - expected[(h * LENGTH + t) * HEAD_DIM + j]));
+        }
+      }
+    }
+    return diff;
   }
 
   /** (heads, length, d) → (length, heads·d): each position's heads side by side. */
