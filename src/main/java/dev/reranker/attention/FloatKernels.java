@@ -1,18 +1,20 @@
 package dev.reranker.attention;
 
 /**
- * The one-event arithmetic of the fold on plain float arrays: a vector × matrix product, the
- * random-feature projection, the shifted exponential of the features, GELU and one head's FAVOR+
- * step. Two implementations behind this one interface, chosen once at run time:
+ * The plain-array arithmetic of the fold and of the cold encodes: vector × matrix products, the
+ * random-feature projection and the shifted exponential of the features, LayerNorm, GELU, one
+ * head's FAVOR+ step, one head's softmax step, a whole causal softmax encode and the candidates'
+ * dot products. Two implementations behind this one interface, chosen once at run time:
  * <ul>
  *   <li>{@link ScalarFloatKernels}, the reference: plain loops, {@code Math.exp} in double. Runs on
  *   every JVM.</li>
  *   <li>{@code VectorFloatKernels}: the same arithmetic in the Vector API's lanes
  *   ({@code jdk.incubator.vector}; 16 floats a lane on AVX-512, 8 on AVX2), with its own
- *   {@code exp} in lanes (within 1 ulp of {@code Math.exp}'s float) and fused multiply-adds, built
- *   only from operations that give the same bits compiled or not. The loops of the fold are
- *   16 to 128 long, too short for the JIT's own vectoriser, which leaves most of them scalar (a head's
- *   step: 370 ns scalar, 47 ns in lanes on a 2-core AMD EPYC). Tests hold it to the reference.</li>
+ *   {@code exp} in lanes (within 1 ulp of {@code Math.exp}'s float) and fused multiply-adds,
+ *   built only from operations that give the same bits compiled or not. The fold's loops are 16
+ *   to 128 long, too short for the JIT's own vectoriser, which leaves most of them scalar (a
+ *   head's step: 370 ns scalar, 47 ns in lanes on a 2-core AMD EPYC). Tests hold it to the
+ *   reference.</li>
  * </ul>
  *
  * <p>Why a choice at run time: an incubator module is resolved only when the JVM is started with
