@@ -459,6 +459,12 @@ public final class IngestBenchmark {
   /** Users in the batched-fold probe: one new event each. */
   static final int BATCH_USERS = 2000;
 
+  /** Passes of the batched-fold probe before the timed ones (JIT compilation). */
+  static final int BATCH_WARMUP_PASSES = 20;
+
+  /** Timed passes of the batched-fold probe; it reports their median. */
+  static final int BATCH_TIMED_PASSES = 20;
+
   /** The GEMM shapes of a batched fold: the projections and the FFN over a batch of events. */
   private Map<String, int[]> rooflineShapes() {
     int d = model.config().dim();
@@ -489,9 +495,9 @@ public final class IngestBenchmark {
    * whole state (the weights stay in cache across a batch, and a single fold's 0.4 MB of weights
    * stays in L2 between events). Single: the median µs of {@link #foldCost}. Batched: one new
    * event for each of {@value #BATCH_USERS} users, states at position 100, through the engine's
-   * batched path ({@code BatchFolder}: plain-array folds spread over the cores), median of 10
-   * passes; {@code batched_fold_nd4j_windows_us} is the same work through its batched ND4J
-   * window pass, for comparison.
+   * batched path ({@code BatchFolder}: blocks of users folded on plain arrays, spread over the
+   * cores), median of {@value #BATCH_TIMED_PASSES} passes; {@code batched_fold_nd4j_windows_us}
+   * is the same work through its batched ND4J window pass, for comparison.
    */
   private Map<String, Object> foldRoofline(Roofline roofline, double singleUs) {
     IncrementalEncoder encoder = new IncrementalEncoder(model.plainWeights());
@@ -534,9 +540,11 @@ public final class IngestBenchmark {
   }
 
   /**
-   * µs per event of one new event for each of {@value #BATCH_USERS} users, median of 10 passes
-   * (after one for warm-up): each pass folds 2,000 states no cache holds, whose cost varies with
-   * the host's memory traffic (1.3 to 3.3 µs per event between passes on a 2-core AMD EPYC).
+   * µs per event of one new event for each of {@value #BATCH_USERS} users, the median of
+   * {@value #BATCH_TIMED_PASSES} passes after {@value #BATCH_WARMUP_PASSES} for warm-up: each pass
+   * folds 2,000 fresh copies of a state, which no core's cache holds. The first dozen passes of a
+   * new path run while C2 is still compiling it (on two cores the compiler takes one of them:
+   * 2.3–2.6 µs per event then, 1.2–1.4 once compiled, 2-core AMD EPYC, 2026-12-07).
    */
   private static double batchedFoldUs(dev.reranker.model.BatchFolder folder, EncoderState base,
       int items, SplittableRandom random) {
@@ -546,7 +554,7 @@ public final class IngestBenchmark {
   private static double batchedFoldUs(
       java.util.function.Consumer<List<dev.reranker.model.EncoderBackend.Work>> folder,
       EncoderState base, int items, SplittableRandom random) {
-    double[] passes = new double[11];
+    double[] passes = new double[BATCH_WARMUP_PASSES + BATCH_TIMED_PASSES];
     for (int r = 0; r < passes.length; r++) {
       List<dev.reranker.model.EncoderBackend.Work> work = new java.util.ArrayList<>();
       for (int u = 0; u < BATCH_USERS; u++) {
@@ -558,7 +566,8 @@ public final class IngestBenchmark {
       folder.accept(work);
       passes[r] = (System.nanoTime() - start) / 1e3 / BATCH_USERS;
     }
-    return AttentionBenchmark.median(java.util.Arrays.copyOfRange(passes, 1, passes.length));
+    return AttentionBenchmark.median(java.util.Arrays.copyOfRange(passes, BATCH_WARMUP_PASSES,
+        passes.length));
   }
 
   private boolean allFolded(StateCache cache) {

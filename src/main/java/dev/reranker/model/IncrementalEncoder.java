@@ -24,7 +24,9 @@ import org.nd4j.linalg.api.buffer.DataType;
  * O(m·d) whatever the history length; softmax: O(history)) → W_o → residual → LN₂ → GELU FFN →
  * residual; then the final LN gives the user vector. The weights are copied once into row-major
  * float arrays; products, features, GELU and the attention step run in {@link FloatKernels} (the
- * Vector API's lanes where the JVM has the module, else the scalar reference).
+ * Vector API's lanes where the JVM has the module, else the scalar reference). {@link #foldBlock}
+ * folds one event into each of many users' states, stage by stage across a block of users, to the
+ * same bits as folding each alone: the batched fold's path.
  *
  * <p>Holds scratch buffers: <b>not thread-safe</b>, one per thread (cheap: the weights are shared).
  */
@@ -42,6 +44,21 @@ public final class IncrementalEncoder {
   private final float[] v;
   private final float[] attended;
   private final float[] hidden;
+  // scratch of a block of users ({@link #foldBlock}), one row per user, allocated on first use
+  private float[][] blockX;
+  private float[][] blockNormed;
+  private float[][] blockQ;
+  private float[][] blockK;
+  private float[][] blockV;
+  private float[][] blockAttended;
+  private float[][] blockHidden;
+
+  /**
+   * Users folded together by {@link #foldBlock}: each weight matrix is applied to this many users
+   * in turn, so it is read from L1 for all but the first (the demo model's largest matrix is 16
+   * KB, the whole model 0.1 MB: the single fold streams it from L2 on every event).
+   */
+  public static final int BLOCK = 16;
 
   /** An encoder in this JVM's {@link FloatKernels#preferred() float kernels}. */
   public IncrementalEncoder(PlainWeights model) {
@@ -146,6 +163,109 @@ public final class IncrementalEncoder {
     }
     layerNorm(x, model.finalGain, model.finalBias, state.userVectorView());
     state.advance(timestamp);
+  }
+
+  /**
+   * Folds one event into each of {@code count} users' states, from {@code from} in the arrays:
+   * for each state exactly what {@link #fold} does, to the bit (the same kernel calls on the same
+   * inputs, in the same order for that user), but stage by stage across the users, at most
+   * {@link #BLOCK} at a time: each weight matrix serves the whole block while it is in L1. The
+   * states must be distinct; every one is checked before any is changed.
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public void foldBlock(EncoderState[] states, int[] items, long[] timestamps, int from,
+      int count) {
+    for (int u = from; u < from + count; u++) {
+      EncoderState state = states[u];
+      if (!state.modelVersion().equals(model.modelVersion) || state.arm() != c.arm()) {
+        throw new IllegalArgumentException("state belongs to model " + state.modelVersion()
+            + " (" + state.arm().wireName() + "), this encoder is " + model.modelVersion + " ("
+            + c.arm().wireName() + ")");
+      }
+      if (items[u] < 0 || items[u] >= c.items()) {
+        throw new IllegalArgumentException("item index " + items[u] + " outside [0, "
+            + c.items() + ")");
+      }
+    }
+    if (blockX == null) {
+      int d = c.dim();
+      blockX = new float[BLOCK][d];
+      blockNormed = new float[BLOCK][d];
+      blockQ = new float[BLOCK][d];
+      blockK = new float[BLOCK][d];
+      blockV = new float[BLOCK][d];
+      blockAttended = new float[BLOCK][d];
+      blockHidden = new float[BLOCK][c.ffnDim()];
+    }
+    for (int start = from; start < from + count; start += BLOCK) {
+      int n = Math.min(BLOCK, from + count - start);
+      foldUpToBlock(states, items, timestamps, start, n);
+    }
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void foldUpToBlock(EncoderState[] states, int[] items, long[] timestamps, int from,
+      int n) {
+    int d = c.dim();
+    int f = c.ffnDim();
+    for (int b = 0; b < n; b++) {
+      EncoderState state = states[from + b];
+      int item = items[from + b];
+      int indexRow = OrderSignal.indexBucket(state.position()) * d;
+      int gapRow = OrderSignal.gapBucket(state.lastTimestamp(), timestamps[from + b]) * d;
+      float[] xb = blockX[b];
+      for (int j = 0; j < d; j++) {
+        xb[j] = model.items[item * d + j] + model.index[indexRow + j] + model.gaps[gapRow + j];
+      }
+    }
+    for (int l = 0; l < c.layers(); l++) {
+      PlainWeights.Layer layer = model.layers[l];
+      PlainWeights.LayerRows rows = model.rows[l];
+      for (int b = 0; b < n; b++) {
+        layerNorm(blockX[b], layer.ln1Gain(), layer.ln1Bias(), blockNormed[b]);
+      }
+      for (int b = 0; b < n; b++) {
+        arithmetic.vectorMatrix(blockNormed[b], rows.wq(), blockQ[b], d, null);
+      }
+      for (int b = 0; b < n; b++) {
+        arithmetic.vectorMatrix(blockNormed[b], rows.wk(), blockK[b], d, null);
+      }
+      for (int b = 0; b < n; b++) {
+        arithmetic.vectorMatrix(blockNormed[b], rows.wv(), blockV[b], d, null);
+      }
+      for (int b = 0; b < n; b++) {
+        ((StepKernel) kernels[l]).step(states[from + b].layer(l), blockQ[b], blockK[b],
+            blockV[b], blockAttended[b]);
+      }
+      for (int b = 0; b < n; b++) {
+        float[] xb = blockX[b];
+        float[] out = blockNormed[b];
+        arithmetic.vectorMatrix(blockAttended[b], rows.wo(), out, d, layer.bo());
+        for (int j = 0; j < d; j++) {
+          xb[j] += out[j];
+        }
+      }
+      for (int b = 0; b < n; b++) {
+        layerNorm(blockX[b], layer.ln2Gain(), layer.ln2Bias(), blockNormed[b]);
+      }
+      for (int b = 0; b < n; b++) {
+        arithmetic.vectorMatrix(blockNormed[b], rows.w1(), blockHidden[b], f, layer.b1());
+        arithmetic.gelu(blockHidden[b], f);
+      }
+      for (int b = 0; b < n; b++) {
+        float[] xb = blockX[b];
+        float[] out = blockNormed[b];
+        arithmetic.vectorMatrix(blockHidden[b], rows.w2(), out, d, layer.b2());
+        for (int j = 0; j < d; j++) {
+          xb[j] += out[j];
+        }
+      }
+    }
+    for (int b = 0; b < n; b++) {
+      EncoderState state = states[from + b];
+      layerNorm(blockX[b], model.finalGain, model.finalBias, state.userVectorView());
+      state.advance(timestamps[from + b]);
+    }
   }
 
   /**

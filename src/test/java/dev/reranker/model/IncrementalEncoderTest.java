@@ -232,6 +232,85 @@ class IncrementalEncoderTest {
     assertThatThrownBy(() -> a.fold(state, 50, 0)).hasMessageContaining("item index 50");
   }
 
+  /**
+   * A block of users folded stage by stage equals folding each user alone, to the bit: 37 users
+   * (two full blocks and a remainder) at different positions, several rounds, in both kernel sets.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"PERFORMER, true", "PERFORMER, false",
+      "SOFTMAX, true", "SOFTMAX, false"})
+  void aBlockOfUsersFoldsToTheBitAsEachAlone(Arm arm, boolean vector) {
+    ModelConfig config = config(arm);
+    PlainWeights plain = new PlainWeights(config, perturbed(config), "v1");
+    FloatKernels kernels = vector ? FloatKernels.preferred() : FloatKernels.scalar();
+    IncrementalEncoder encoder = new IncrementalEncoder(plain, kernels);
+    int users = 2 * IncrementalEncoder.BLOCK + 5;
+    EncoderState[] alone = new EncoderState[users];
+    EncoderState[] blocked = new EncoderState[users];
+    int[][] items = new int[users][];
+    long[][] times = new long[users][];
+    int rounds = 6;
+    for (int u = 0; u < users; u++) {
+      int before = (u * 5) % 23;
+      items[u] = new int[before + rounds];
+      times[u] = history(items[u].length, items[u], config.items(), 500 + u);
+      alone[u] = encoder.newState();
+      for (int i = 0; i < before; i++) {
+        encoder.fold(alone[u], items[u][i], times[u][i]);
+      }
+      blocked[u] = alone[u].copy();
+    }
+    for (int r = 0; r < rounds; r++) {
+      int[] roundItems = new int[users];
+      long[] roundTimes = new long[users];
+      for (int u = 0; u < users; u++) {
+        int i = items[u].length - rounds + r;
+        encoder.fold(alone[u], items[u][i], times[u][i]);
+        roundItems[u] = items[u][i];
+        roundTimes[u] = times[u][i];
+      }
+      // from 1, so the arrays' offset is exercised too
+      encoder.fold(blocked[0], roundItems[0], roundTimes[0]);
+      encoder.foldBlock(blocked, roundItems, roundTimes, 1, users - 1);
+    }
+    for (int u = 0; u < users; u++) {
+      assertThat(blocked[u].position()).isEqualTo(alone[u].position());
+      assertThat(blocked[u].lastTimestamp()).isEqualTo(alone[u].lastTimestamp());
+      assertThat(blocked[u].userVector()).as("user %d", u).isEqualTo(alone[u].userVector());
+      for (int l = 0; l < config.layers(); l++) {
+        assertThat(layerBytes(blocked[u], l)).as("user %d layer %d", u, l)
+            .isEqualTo(layerBytes(alone[u], l));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Arm.class)
+  void aBlockWithOneBadStateOrItemChangesNoState(Arm arm) {
+    ModelConfig config = config(arm);
+    ModelWeights w = ModelWeights.initialize(config);
+    IncrementalEncoder a = new IncrementalEncoder(new PlainWeights(config, w, "a"));
+    IncrementalEncoder b = new IncrementalEncoder(new PlainWeights(config, w, "b"));
+    EncoderState[] states = {a.newState(), a.newState(), b.newState()};
+    assertThatThrownBy(() -> a.foldBlock(states, new int[] {1, 2, 3}, new long[3], 0, 3))
+        .hasMessageContaining("belongs to model b");
+    assertThatThrownBy(() -> a.foldBlock(states, new int[] {1, 50, 3}, new long[3], 0, 2))
+        .hasMessageContaining("item index 50");
+    assertThat(states[0].position()).isZero();
+    assertThat(states[1].position()).isZero();
+  }
+
+  /** The layer's state as serialised: every float to the bit. */
+  private static byte[] layerBytes(EncoderState state, int layer) {
+    try {
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      state.layer(layer).writeTo(new java.io.DataOutputStream(bytes));
+      return bytes.toByteArray();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** GELU through one exp equals the tanh form the batched model uses, tails included. */
   @org.junit.jupiter.api.Test
   void geluThroughExpEqualsTheTanhForm() {
