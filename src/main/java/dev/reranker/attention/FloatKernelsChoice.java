@@ -19,6 +19,7 @@ final class FloatKernelsChoice {
     String asked = System.getProperty(FloatKernels.PROPERTY, "auto").trim()
         .toLowerCase(Locale.ROOT);
     FloatKernels chosen = ScalarFloatKernels.INSTANCE;
+    String noC2 = withoutOptimisingCompiler();
     String reason;
     if (asked.equals("scalar")) {
       reason = "-D" + FloatKernels.PROPERTY + "=scalar";
@@ -28,11 +29,10 @@ final class FloatKernelsChoice {
     } else if (ModuleLayer.boot().findModule(VECTOR_MODULE).isEmpty()) {
       reason = VECTOR_MODULE + " is not resolved (start java with --add-modules "
           + VECTOR_MODULE + " for the vector kernels)";
-    } else if (withoutOptimisingCompiler() != null) {
+    } else if (noC2 != null) {
       // the Vector API is fast only once C2 intrinsifies it; interpreted, a lane loop is far
       // slower than the scalar reference
-      reason = VECTOR_MODULE + " is resolved, but " + withoutOptimisingCompiler()
-          + " leaves it to the interpreter or C1";
+      reason = VECTOR_MODULE + " is resolved, but " + noC2 + " leaves it to the interpreter or C1";
     } else {
       FloatKernels vector = null;
       String failure = null;

@@ -373,7 +373,15 @@ final class VectorFloatKernels implements FloatKernels {
       scores[j] = dot(q, qOffset, keys, j * keyDim, keyDim) * scale;
     }
     float sum = softmaxNumerators(scores, 0, n);
-    // out = Σ_j (e_j / sum)·v_j, a lane block of the output at a time
+    // the weights e_j / sum, once each (a lane of quotients is the same bits as one at a time)
+    int j = 0;
+    for (; j + LANES <= n; j += LANES) {
+      FloatVector.fromArray(SPECIES, scores, j).div(sum).intoArray(scores, j);
+    }
+    for (; j < n; j++) {
+      scores[j] /= sum;
+    }
+    // out = Σ_j w_j·v_j, a lane block of the output at a time
     int t = 0;
     for (; t + LANES <= valueDim; t += LANES) {
       FloatVector even = FloatVector.zero(SPECIES);
@@ -381,20 +389,20 @@ final class VectorFloatKernels implements FloatKernels {
       int i = 0;
       for (; i + 1 < n; i += 2) {
         even = FloatVector.fromArray(SPECIES, values, i * valueDim + t)
-            .fma(FloatVector.broadcast(SPECIES, scores[i] / sum), even);
+            .fma(FloatVector.broadcast(SPECIES, scores[i]), even);
         odd = FloatVector.fromArray(SPECIES, values, (i + 1) * valueDim + t)
-            .fma(FloatVector.broadcast(SPECIES, scores[i + 1] / sum), odd);
+            .fma(FloatVector.broadcast(SPECIES, scores[i + 1]), odd);
       }
       if (i < n) {
         even = FloatVector.fromArray(SPECIES, values, i * valueDim + t)
-            .fma(FloatVector.broadcast(SPECIES, scores[i] / sum), even);
+            .fma(FloatVector.broadcast(SPECIES, scores[i]), even);
       }
       even.add(odd).intoArray(out, outOffset + t);
     }
     for (; t < valueDim; t++) {
       float acc = 0;
       for (int i = 0; i < n; i++) {
-        acc += scores[i] / sum * values[i * valueDim + t];
+        acc += scores[i] * values[i * valueDim + t];
       }
       out[outOffset + t] = acc;
     }
