@@ -22,4 +22,13 @@ public sealed interface AttentionState permits FavorState, SoftmaxKvCache {
 
   /** Writes the binary form (read back by the implementation's {@code readFrom}). */
   void writeTo(java.io.DataOutput out) throws java.io.IOException;
+
+  /**
+   * Reads one float of every 64-byte cache line of the state that the next fold updates, all at
+   * once, so that the memory system fetches the lines together rather than one by one as the fold
+   * reaches them; returns their sum, so that the reads are not optimised away. A hint with no
+   * effect on any result (the model package's block fold calls it for a block of states before
+   * folding them).
+   */
+  float readAhead();
 }

@@ -133,6 +133,20 @@ public final class SoftmaxKvCache implements AttentionState {
     return keys[head];
   }
 
+  @Override
+  public float readAhead() {
+    float sum = 0;
+    for (int h = 0; h < heads; h++) {
+      for (int i = 0; i < length * keyDim; i += FavorState.FLOATS_PER_CACHE_LINE) {
+        sum += keys[h][i];
+      }
+      for (int i = 0; i < length * valueDim; i += FavorState.FLOATS_PER_CACHE_LINE) {
+        sum += values[h][i];
+      }
+    }
+    return sum;
+  }
+
   float[] values(int head) {
     return values[head];
   }
