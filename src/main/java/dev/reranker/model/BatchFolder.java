@@ -169,33 +169,17 @@ public final class BatchFolder {
     }
   }
 
-  /**
-   * Folds the users' events in rounds: round i folds the i-th event of every user that has one,
-   * {@link IncrementalEncoder#BLOCK} users at a time ({@link IncrementalEncoder#foldBlock}: the
-   * same bits as folding each user's events one by one, each weight matrix read once per block).
-   */
+  /** Folds the users' events in blocks of users ({@link IncrementalEncoder#foldEach}). */
   private void foldPlain(List<EncoderBackend.Work> work, int from, int to) {
-    IncrementalEncoder encoder = encoders.get();
-    int users = to - from;
-    EncoderState[] states = new EncoderState[users];
-    int[] items = new int[users];
-    long[] timestamps = new long[users];
-    for (int round = 0; ; round++) {
-      int n = 0;
-      for (int u = from; u < to; u++) {
-        EncoderBackend.Work w = work.get(u);
-        if (w.items().length > round) {
-          states[n] = w.state();
-          items[n] = w.items()[round];
-          timestamps[n] = w.timestamps()[round];
-          n++;
-        }
-      }
-      if (n == 0) {
-        return;
-      }
-      encoder.foldBlock(states, items, timestamps, 0, n);
+    List<EncoderState> states = new ArrayList<>(to - from);
+    List<int[]> items = new ArrayList<>(to - from);
+    List<long[]> timestamps = new ArrayList<>(to - from);
+    for (EncoderBackend.Work w : work.subList(from, to)) {
+      states.add(w.state());
+      items.add(w.items());
+      timestamps.add(w.timestamps());
     }
+    encoders.get().foldEach(states, items, timestamps);
   }
 
   private void pass(List<EncoderBackend.Work> group) {

@@ -205,6 +205,41 @@ public final class IncrementalEncoder {
     }
   }
 
+  /**
+   * Folds each state's events in their order: round r folds the r-th event of every state that has
+   * one, through {@link #foldBlock}. The same states as folding each user's events one by one with
+   * {@link #fold}, to the bit; the states must be distinct.
+   *
+   * @param states the users' states
+   * @param items each state's events (item indices), in order; the same length as {@code states}
+   * @param timestamps each state's events' timestamps
+   */
+  public void foldEach(List<EncoderState> states, List<int[]> items, List<long[]> timestamps) {
+    int users = states.size();
+    if (items.size() != users || timestamps.size() != users) {
+      throw new IllegalArgumentException(users + " states, " + items.size() + " item lists and "
+          + timestamps.size() + " timestamp lists");
+    }
+    EncoderState[] round = new EncoderState[users];
+    int[] roundItems = new int[users];
+    long[] roundTimes = new long[users];
+    for (int r = 0; ; r++) {
+      int n = 0;
+      for (int u = 0; u < users; u++) {
+        if (items.get(u).length > r) {
+          round[n] = states.get(u);
+          roundItems[n] = items.get(u)[r];
+          roundTimes[n] = timestamps.get(u)[r];
+          n++;
+        }
+      }
+      if (n == 0) {
+        return;
+      }
+      foldBlock(round, roundItems, roundTimes, 0, n);
+    }
+  }
+
   @SuppressWarnings({"unchecked", "rawtypes"})
   private void foldUpToBlock(EncoderState[] states, int[] items, long[] timestamps, int from,
       int n) {

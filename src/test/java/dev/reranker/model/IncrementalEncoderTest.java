@@ -284,6 +284,49 @@ class IncrementalEncoderTest {
     }
   }
 
+  /**
+   * Users with 0 to 40 new events each, folded in rounds of blocks, equal each user's events folded
+   * one by one, to the bit.
+   */
+  @ParameterizedTest
+  @EnumSource(Arm.class)
+  void foldEachEqualsEveryUserFoldedAlone(Arm arm) {
+    ModelConfig config = config(arm);
+    PlainWeights plain = new PlainWeights(config, perturbed(config), "v1");
+    IncrementalEncoder encoder = new IncrementalEncoder(plain);
+    int users = 3 * IncrementalEncoder.BLOCK + 1;
+    java.util.List<EncoderState> alone = new java.util.ArrayList<>();
+    java.util.List<EncoderState> each = new java.util.ArrayList<>();
+    java.util.List<int[]> items = new java.util.ArrayList<>();
+    java.util.List<long[]> times = new java.util.ArrayList<>();
+    for (int u = 0; u < users; u++) {
+      int n = (u * 7) % 41; // 0 … 40 events, users dropping out of the rounds at different points
+      int[] its = new int[n];
+      long[] ts = history(n, its, config.items(), 900 + u);
+      EncoderState a = encoder.newState();
+      encoder.fold(a, u % config.items(), 1_000L); // not all at position 0
+      EncoderState e = a.copy();
+      for (int i = 0; i < n; i++) {
+        encoder.fold(a, its[i], ts[i]);
+      }
+      alone.add(a);
+      each.add(e);
+      items.add(its);
+      times.add(ts);
+    }
+    encoder.foldEach(each, items, times);
+    for (int u = 0; u < users; u++) {
+      assertThat(each.get(u).position()).as("user %d", u).isEqualTo(alone.get(u).position());
+      assertThat(each.get(u).userVector()).as("user %d", u).isEqualTo(alone.get(u).userVector());
+      for (int l = 0; l < config.layers(); l++) {
+        assertThat(layerBytes(each.get(u), l)).as("user %d layer %d", u, l)
+            .isEqualTo(layerBytes(alone.get(u), l));
+      }
+    }
+    assertThatThrownBy(() -> encoder.foldEach(each, items.subList(1, users), times))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
   @ParameterizedTest
   @EnumSource(Arm.class)
   void aBlockWithOneBadStateOrItemChangesNoState(Arm arm) {
