@@ -180,8 +180,10 @@ public final class Reranker {
     int n = candidates.size();
     int[] knownAt = new int[n]; // (known) position in the caller's list
     double[] knownScores = new double[n];
-    int[] unknownAt = new int[n];
-    double[] unknownScores = new double[n];
+    // the unknown ones' arrays only when there are any (a request allocates what it must: each
+    // byte brings the next young-GC pause closer, and the pauses are the open-loop tail)
+    int[] unknownAt = null;
+    double[] unknownScores = null;
     int known = 0;
     int unknown = 0;
     for (int i = 0; i < n; i++) {
@@ -191,13 +193,19 @@ public final class Reranker {
         knownAt[known] = i;
         knownScores[known++] = weights.score(user.vector(), index);
       } else {
+        if (unknownAt == null) {
+          unknownAt = new int[n - i];
+          unknownScores = new double[n - i];
+        }
         unknownAt[unknown] = i;
         unknownScores[unknown++] = popularity.count(id);
       }
     }
     List<RerankResult.Item> items = new ArrayList<>(Math.min(k, n));
     append(items, candidates, knownAt, knownScores, known, k, false);
-    append(items, candidates, unknownAt, unknownScores, unknown, k - items.size(), true);
+    if (unknown > 0) {
+      append(items, candidates, unknownAt, unknownScores, unknown, k - items.size(), true);
+    }
     return new RerankResult(userId, arm, user.modelVersion(), user.position(), items,
         false, false, user.bytes());
   }

@@ -132,6 +132,7 @@ class AggregateReportTest {
     ArmAggregate x = arm(r, 50, 0.3, 2, false);
     ArmAggregate y = arm(r, 70, 0.3, 5, true);
     ArmAggregate back = ArmAggregate.fromBytes(x.toBytes());
+    assertThat(back.toBytes()).as("every field survives the round trip").isEqualTo(x.toBytes());
     assertThat(back.hits().ratioVariance()).isEqualTo(x.hits().ratioVariance());
     assertThat(back.exposures()).isEqualTo(x.exposures());
     assertThat(back.latencyMs(99)).isEqualTo(x.latencyMs(99));
