@@ -36,22 +36,17 @@ public final class IncrementalEncoder {
   private final ModelConfig c;
   private final StepKernel<? extends AttentionState>[] kernels;
   private final FloatKernels arithmetic;
-  // scratch, (D) or (F)
-  private final float[] x;
-  private final float[] normed;
-  private final float[] q;
-  private final float[] k;
-  private final float[] v;
-  private final float[] attended;
-  private final float[] hidden;
-  // scratch of a block of users ({@link #foldBlock}), one row per user, allocated on first use
-  private float[][] blockX;
-  private float[][] blockNormed;
-  private float[][] blockQ;
-  private float[][] blockK;
-  private float[][] blockV;
-  private float[][] blockAttended;
-  private float[][] blockHidden;
+  // scratch of a block of users, one row per user (a single fold is a block of one)
+  private final float[][] blockX;
+  private final float[][] blockNormed;
+  private final float[][] blockQ;
+  private final float[][] blockK;
+  private final float[][] blockV;
+  private final float[][] blockAttended;
+  private final float[][] blockHidden;
+  private final EncoderState[] oneState = new EncoderState[1];
+  private final int[] oneItem = new int[1];
+  private final long[] oneTimestamp = new long[1];
   /** Where {@link AttentionState#readAhead} sums go, so that the reads are kept. */
   private float readAheadSink;
 
@@ -80,13 +75,13 @@ public final class IncrementalEncoder {
           ? new FavorStepKernel(model.layers[l].featureMap(), c.heads(), c.headDim(), arithmetic)
           : new SoftmaxStepKernel(c.heads(), c.headDim(), c.headDim(), arithmetic);
     }
-    x = new float[d];
-    normed = new float[d];
-    q = new float[d];
-    k = new float[d];
-    v = new float[d];
-    attended = new float[d];
-    hidden = new float[c.ffnDim()];
+    blockX = new float[BLOCK][d];
+    blockNormed = new float[BLOCK][d];
+    blockQ = new float[BLOCK][d];
+    blockK = new float[BLOCK][d];
+    blockV = new float[BLOCK][d];
+    blockAttended = new float[BLOCK][d];
+    blockHidden = new float[BLOCK][c.ffnDim()];
   }
 
   public PlainWeights model() {
@@ -123,8 +118,19 @@ public final class IncrementalEncoder {
    * @param item the item's index in the model (0 ≤ item &lt; I)
    * @param timestamp epoch ms, or {@code Interaction.NO_TIMESTAMP}
    */
-  @SuppressWarnings({"unchecked", "rawtypes"})
   public void fold(EncoderState state, int item, long timestamp) {
+    check(state, item);
+    oneState[0] = state;
+    oneItem[0] = item;
+    oneTimestamp[0] = timestamp;
+    try {
+      foldUpToBlock(oneState, oneItem, oneTimestamp, 0, 1);
+    } finally {
+      oneState[0] = null; // the encoder outlives the fold: it must not keep the state alive
+    }
+  }
+
+  private void check(EncoderState state, int item) {
     if (!state.modelVersion().equals(model.modelVersion) || state.arm() != c.arm()) {
       throw new IllegalArgumentException("state belongs to model " + state.modelVersion() + " ("
           + state.arm().wireName() + "), this encoder is " + model.modelVersion + " ("
@@ -133,71 +139,20 @@ public final class IncrementalEncoder {
     if (item < 0 || item >= c.items()) {
       throw new IllegalArgumentException("item index " + item + " outside [0, " + c.items() + ")");
     }
-    int d = c.dim();
-    int f = c.ffnDim();
-    // embedding + order signal
-    int indexRow = OrderSignal.indexBucket(state.position()) * d;
-    int gapRow = OrderSignal.gapBucket(state.lastTimestamp(), timestamp) * d;
-    for (int j = 0; j < d; j++) {
-      x[j] = model.items[item * d + j] + model.index[indexRow + j] + model.gaps[gapRow + j];
-    }
-    for (int l = 0; l < c.layers(); l++) {
-      PlainWeights.Layer layer = model.layers[l];
-      PlainWeights.LayerRows rows = model.rows[l];
-      // attention sub-block
-      layerNorm(x, layer.ln1Gain(), layer.ln1Bias(), normed);
-      arithmetic.vectorMatrix(normed, rows.wq(), q, d, null);
-      arithmetic.vectorMatrix(normed, rows.wk(), k, d, null);
-      arithmetic.vectorMatrix(normed, rows.wv(), v, d, null);
-      ((StepKernel) kernels[l]).step(state.layer(l), q, k, v, attended);
-      arithmetic.vectorMatrix(attended, rows.wo(), normed, d, layer.bo());
-      for (int j = 0; j < d; j++) {
-        x[j] += normed[j];
-      }
-      // feed-forward sub-block
-      layerNorm(x, layer.ln2Gain(), layer.ln2Bias(), normed);
-      arithmetic.vectorMatrix(normed, rows.w1(), hidden, f, layer.b1());
-      arithmetic.gelu(hidden, f);
-      arithmetic.vectorMatrix(hidden, rows.w2(), normed, d, layer.b2());
-      for (int j = 0; j < d; j++) {
-        x[j] += normed[j];
-      }
-    }
-    layerNorm(x, model.finalGain, model.finalBias, state.userVectorView());
-    state.advance(timestamp);
   }
 
   /**
    * Folds one event into each of {@code count} users' states, from {@code from} in the arrays:
-   * for each state exactly what {@link #fold} does, to the bit (the same kernel calls on the same
-   * inputs, in the same order for that user), but stage by stage across the users, at most
-   * {@link #BLOCK} at a time: each weight matrix serves the whole block while it is in L1. The
-   * states must be distinct; every one is checked before any is changed.
+   * for each state exactly what {@link #fold} does, to the bit ({@link #fold} is a block of one:
+   * each user's kernel calls are the same, on the same inputs, in the same order), but stage by
+   * stage across the users, at most {@link #BLOCK} at a time: each weight matrix serves the whole
+   * block while it is in L1. The states must be distinct; every one is checked before any is
+   * changed.
    */
-  @SuppressWarnings({"unchecked", "rawtypes"})
   public void foldBlock(EncoderState[] states, int[] items, long[] timestamps, int from,
       int count) {
     for (int u = from; u < from + count; u++) {
-      EncoderState state = states[u];
-      if (!state.modelVersion().equals(model.modelVersion) || state.arm() != c.arm()) {
-        throw new IllegalArgumentException("state belongs to model " + state.modelVersion()
-            + " (" + state.arm().wireName() + "), this encoder is " + model.modelVersion + " ("
-            + c.arm().wireName() + ")");
-      }
-      if (items[u] < 0 || items[u] >= c.items()) {
-        throw new IllegalArgumentException("item index " + items[u] + " outside [0, "
-            + c.items() + ")");
-      }
-    }
-    if (blockX == null) {
-      int d = c.dim();
-      blockX = new float[BLOCK][d];
-      blockNormed = new float[BLOCK][d];
-      blockQ = new float[BLOCK][d];
-      blockK = new float[BLOCK][d];
-      blockV = new float[BLOCK][d];
-      blockAttended = new float[BLOCK][d];
-      blockHidden = new float[BLOCK][c.ffnDim()];
+      check(states[u], items[u]);
     }
     for (int start = from; start < from + count; start += BLOCK) {
       int n = Math.min(BLOCK, from + count - start);
@@ -259,7 +214,7 @@ public final class IncrementalEncoder {
     // lines in flight at once instead of one state's at a time as the steps reach them (2,000
     // users, one event each, 2-core AMD EPYC: 1.34 → 1.14 µs per event)
     float touched = 0;
-    for (int b = 0; b < n; b++) {
+    for (int b = 0; n > 1 && b < n; b++) { // one state alone: its fold streams through it anyway
       for (int l = 0; l < c.layers(); l++) {
         touched += states[from + b].layer(l).readAhead();
       }
