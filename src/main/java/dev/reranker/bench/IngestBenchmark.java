@@ -462,6 +462,9 @@ public final class IngestBenchmark {
   /** The fewest passes of the batched-fold probe before the timed ones (JIT compilation). */
   static final int BATCH_WARMUP_PASSES = 20;
 
+  /** Consecutive windows of five passes without compilation before the probe times. */
+  static final int QUIET_WINDOWS = 3;
+
   /** The longest the batched-fold probe waits for the JIT to finish compiling. */
   static final int MAX_WARMUP_SECONDS = 30;
 
@@ -584,8 +587,11 @@ public final class IngestBenchmark {
 
   /**
    * Runs {@code pass} at least {@value #BATCH_WARMUP_PASSES} times, then until the JIT compilers
-   * spent under 2 % of the last passes' wall time compiling, at most {@value
-   * #MAX_WARMUP_SECONDS} s (where the JVM does not report compilation time: the minimum only).
+   * spent under 2 % of the wall time compiling in {@value #QUIET_WINDOWS} consecutive windows of
+   * five passes, at most {@value #MAX_WARMUP_SECONDS} s (where the JVM does not report compilation
+   * time: the minimum only). One quiet window was not enough: a lull between two compilations
+   * passed it, and a recompilation (after a deoptimisation) then ran through the timed passes at
+   * 2.2–2.4 µs per event against 1.35 once done.
    */
   static void untilCompilerQuiet(Runnable pass) {
     java.lang.management.CompilationMXBean jit =
@@ -595,16 +601,15 @@ public final class IngestBenchmark {
     for (int r = 0; r < BATCH_WARMUP_PASSES; r++) {
       pass.run();
     }
-    while (measurable && System.nanoTime() < deadline) {
+    int quiet = 0; // consecutive windows of five passes without compilation
+    while (measurable && quiet < QUIET_WINDOWS && System.nanoTime() < deadline) {
       long compiledMs = jit.getTotalCompilationTime();
       long start = System.nanoTime();
       for (int r = 0; r < 5; r++) {
         pass.run();
       }
       double wallMs = (System.nanoTime() - start) / 1e6;
-      if (jit.getTotalCompilationTime() - compiledMs < 0.02 * wallMs) {
-        return;
-      }
+      quiet = jit.getTotalCompilationTime() - compiledMs < 0.02 * wallMs ? quiet + 1 : 0;
     }
   }
 
