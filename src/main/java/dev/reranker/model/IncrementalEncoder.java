@@ -175,23 +175,35 @@ public final class IncrementalEncoder {
       throw new IllegalArgumentException(users + " states, " + items.size() + " item lists and "
           + timestamps.size() + " timestamp lists");
     }
+    // users by their number of events, most first: round r folds a prefix of them, so one long
+    // catch-up among thousands of one-event users costs its own rounds, not rounds × users
+    long[] byLength = new long[users];
+    for (int u = 0; u < users; u++) {
+      byLength[u] = ((long) items.get(u).length << 32) | u;
+    }
+    java.util.Arrays.sort(byLength);
+    int[] order = new int[users];
+    for (int i = 0; i < users; i++) {
+      order[i] = (int) byLength[users - 1 - i];
+    }
     EncoderState[] round = new EncoderState[users];
     int[] roundItems = new int[users];
     long[] roundTimes = new long[users];
+    int active = users;
     for (int r = 0; ; r++) {
-      int n = 0;
-      for (int u = 0; u < users; u++) {
-        if (items.get(u).length > r) {
-          round[n] = states.get(u);
-          roundItems[n] = items.get(u)[r];
-          roundTimes[n] = timestamps.get(u)[r];
-          n++;
-        }
+      while (active > 0 && items.get(order[active - 1]).length <= r) {
+        active--;
       }
-      if (n == 0) {
+      if (active == 0) {
         return;
       }
-      foldBlock(round, roundItems, roundTimes, 0, n);
+      for (int i = 0; i < active; i++) {
+        int u = order[i];
+        round[i] = states.get(u);
+        roundItems[i] = items.get(u)[r];
+        roundTimes[i] = timestamps.get(u)[r];
+      }
+      foldBlock(round, roundItems, roundTimes, 0, active);
     }
   }
 
