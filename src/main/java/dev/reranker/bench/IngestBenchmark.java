@@ -100,6 +100,14 @@ public final class IngestBenchmark {
 
   public Map<String, Object> run() throws Exception {
     Path work = Files.createTempDirectory("reranker-bench-ingest");
+    try {
+      return runIn(work);
+    } finally {
+      BenchFiles.deleteTree(work);
+    }
+  }
+
+  private Map<String, Object> runIn(Path work) throws Exception {
     InProcessKafkaBroker broker = options.bootstrapServers() == null
         ? InProcessKafkaBroker.start(work.resolve("kafka"), 0) : null;
     String servers = broker != null ? broker.bootstrapServers() : options.bootstrapServers();

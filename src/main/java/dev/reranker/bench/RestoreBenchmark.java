@@ -126,7 +126,7 @@ public final class RestoreBenchmark {
       exposureBytes = ex[1];
 
       // a lost disk: the same instance starts with no local state
-      deleteTree(stateDir);
+      BenchFiles.deleteTree(stateDir);
       long t0 = System.nanoTime();
       ConfigurableApplicationContext again = RerankerApplication.run(args);
       long contextUp = System.nanoTime();
@@ -180,7 +180,7 @@ public final class RestoreBenchmark {
       doc.put("restore", restore);
       return doc;
     } finally {
-      deleteTree(work);
+      BenchFiles.deleteTree(work);
     }
   }
 
@@ -296,17 +296,6 @@ public final class RestoreBenchmark {
       Thread.sleep(20);
     }
     throw new IllegalStateException("not ready within 30 min after the restore");
-  }
-
-  private static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(f);
-      }
-    }
   }
 
   static double round(double x) {

@@ -107,6 +107,14 @@ public final class SoakBenchmark {
 
   public Map<String, Object> run() throws Exception {
     Path work = Files.createTempDirectory("reranker-soak");
+    try {
+      return runIn(work);
+    } finally {
+      BenchFiles.deleteTree(work);
+    }
+  }
+
+  private Map<String, Object> runIn(Path work) throws Exception {
     List<String> items = BenchModels.save(work, options.seed(), "soak (random weights)");
     List<String> args = new ArrayList<>(List.of(
         "--server.port=0", "--reranker.kafka.embedded-data-dir=" + work.resolve("kafka"),

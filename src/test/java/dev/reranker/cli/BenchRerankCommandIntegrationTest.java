@@ -48,6 +48,16 @@ class BenchRerankCommandIntegrationTest {
             o.get("p50_ms").asDouble());
       }
       assertThat(m.get("targets").size()).isEqualTo(3);
+      // CPU per request counts the joins a phase's exposures caused after it ended too
+      for (String path : new String[] {"http", "inprocess"}) {
+        assertThat(m.get(path + "_cpu_us_per_request_drained").asDouble()).as(arm + " " + path)
+            .isGreaterThanOrEqualTo(m.get(path + "_cpu_us_per_request").asDouble());
+        assertThat(m.get(path + "_drain_seconds").asDouble()).isGreaterThanOrEqualTo(0);
+      }
+      assertThat(m.get("bound_phase_rates").asDouble()).isPositive();
+      assertThat(m.get("saturation_vs_bound").asDouble()).as(arm).isCloseTo(
+          m.get("saturation_rps").asDouble() / m.get("bound").asDouble(),
+          org.assertj.core.data.Offset.offset(0.01));
     }
     JsonNode probe = json.get("transport_probe");
     assertThat(probe.get("errors").asLong()).as("transport probe errors").isZero();
