@@ -381,9 +381,10 @@ public final class AggregateReport {
     double[] edges = {0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 1000, 60_000};
     long[] counts = new long[edges.length];
     long previous = 0;
+    org.HdrHistogram.Histogram latency = a.latency();
     for (int i = 0; i < edges.length; i++) {
-      long upTo = a.latencyUs.getTotalCount() == 0 ? 0
-          : a.latencyUs.getCountBetweenValues(0, Math.round(edges[i] * 1000));
+      long upTo = latency.getTotalCount() == 0 ? 0
+          : latency.getCountBetweenValues(0, Math.round(edges[i] * 1000));
       counts[i] = upTo - previous;
       previous = upTo;
     }

@@ -19,7 +19,21 @@ public final class ArmAggregate {
 
   /** Latencies above a minute are recorded as a minute (no request is allowed that long). */
   static final long MAX_LATENCY_US = 60_000_000L;
-  private static final int FORMAT = 6;
+  /**
+   * 7: format 6 and, after the histogram, the latencies not yet in it ({@link #PENDING} at most).
+   * Format 6 (the histogram alone) is still read.
+   */
+  private static final int FORMAT = 7;
+  private static final int FORMAT_HISTOGRAM_ONLY = 6;
+  /**
+   * Latencies held beside the histogram before they are recorded into it. Why: the join writes the
+   * aggregate to its store on every exposure (the store must hold it by the next exactly-once
+   * commit), and encoding the histogram walks its counts up to the largest latency (≈ 1,400 of
+   * them, ≈ 1.3 KB): 20 % of the stream thread at 4,000 exposures a second
+   * (docs/profiles/rerank-bound-2026-12-08.md). With the latest latencies held apart the
+   * histogram's encoding is reused until they are folded in, once every {@value} exposures.
+   */
+  static final int PENDING = 64;
   /**
    * Scratch for encoding the histogram, one per thread: its full capacity (≈ 23 KB for 2 digits
    * up to a minute) is needed to encode, though the encoding itself is ≈ 1.3 KB, and an aggregate
@@ -50,7 +64,13 @@ public final class ArmAggregate {
   long preferPerformer;
   long preferSoftmax;
   long preferenceTies;
-  final Histogram latencyUs;
+  /** The latencies recorded so far, but for the {@link #pendingCount} in {@link #pending}. */
+  private final Histogram latencyUs;
+  /** Latencies (µs, already clamped) not yet in {@link #latencyUs}. */
+  private final int[] pending = new int[PENDING];
+  private int pendingCount;
+  /** {@link #latencyUs} encoded, while it has not changed; null otherwise. */
+  private byte[] encodedHistogram;
 
   public ArmAggregate() {
     this(new UserMoments(), new UserMoments(), new UserMoments(), new Histogram(MAX_LATENCY_US,
@@ -189,7 +209,34 @@ public final class ArmAggregate {
 
   /** Latency percentile in milliseconds. */
   public double latencyMs(double percentile) {
-    return latencyUs.getTotalCount() == 0 ? 0 : latencyUs.getValueAtPercentile(percentile) / 1e3;
+    Histogram h = latency();
+    return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(percentile) / 1e3;
+  }
+
+  /**
+   * Every latency recorded, in µs: the histogram itself, or a copy with the pending latencies in
+   * it (reading never changes the aggregate, so readers on other threads see the same bytes).
+   */
+  Histogram latency() {
+    if (pendingCount == 0) {
+      return latencyUs;
+    }
+    Histogram h = latencyUs.copy();
+    for (int i = 0; i < pendingCount; i++) {
+      h.recordValue(pending[i]);
+    }
+    return h;
+  }
+
+  private void foldPending() {
+    if (pendingCount == 0) {
+      return;
+    }
+    for (int i = 0; i < pendingCount; i++) {
+      latencyUs.recordValue(pending[i]);
+    }
+    pendingCount = 0;
+    encodedHistogram = null;
   }
 
   /** An exposure served (a failed request: an error). */
@@ -205,13 +252,16 @@ public final class ArmAggregate {
     lastServed = Math.max(lastServed, e.timestamp());
     stateBytes += e.stateBytes();
     cpuMicros += Math.max(0, e.cpuMicros());
-    latencyUs.recordValue(Math.clamp(Math.round(e.tookMs() * 1000), 0, MAX_LATENCY_US));
+    if (pendingCount == PENDING) {
+      foldPending();
+    }
+    pending[pendingCount++] = (int) Math.clamp(Math.round(e.tookMs() * 1000), 0, MAX_LATENCY_US);
   }
 
   /** This plus {@code other}: the aggregates of disjoint users (other partitions, instances). */
   public ArmAggregate merge(ArmAggregate other) {
-    Histogram h = latencyUs.copy();
-    h.add(other.latencyUs);
+    Histogram h = latency().copy();
+    h.add(other.latency());
     ArmAggregate out = new ArmAggregate(hits.merge(other.hits), ndcg.merge(other.ndcg),
         reciprocalRank.merge(other.reciprocalRank), h);
     out.exposures = exposures + other.exposures;
@@ -234,17 +284,22 @@ public final class ArmAggregate {
   byte[] toBytes() {
     // not the compressed (deflated) form: it is 6× slower (≈ 30 vs 5 µs) for ≈ 20 % fewer
     // bytes, the counts being varint- and zero-run-encoded already
-    ByteBuffer histogram = SCRATCH.get();
-    int capacity = latencyUs.getNeededByteBufferCapacity();
-    if (histogram == null || histogram.capacity() < capacity) {
-      histogram = ByteBuffer.allocate(capacity);
-      SCRATCH.set(histogram);
+    if (encodedHistogram == null) {
+      ByteBuffer histogram = SCRATCH.get();
+      int capacity = latencyUs.getNeededByteBufferCapacity();
+      if (histogram == null || histogram.capacity() < capacity) {
+        histogram = ByteBuffer.allocate(capacity);
+        SCRATCH.set(histogram);
+      }
+      histogram.clear();
+      int n = latencyUs.encodeIntoByteBuffer(histogram);
+      encodedHistogram = java.util.Arrays.copyOf(histogram.array(), n);
     }
-    histogram.clear();
-    int n = latencyUs.encodeIntoByteBuffer(histogram);
+    int n = encodedHistogram.length;
     // one array of the exact size, written big-endian as DataOutputStream would (an aggregate is
     // written per exposure: a growing stream's copies were 4 % of a rerank's allocation)
-    ByteBuffer out = ByteBuffer.allocate(FIXED_BYTES + Integer.BYTES + n);
+    ByteBuffer out = ByteBuffer.allocate(FIXED_BYTES + Integer.BYTES + n + Integer.BYTES
+        + pendingCount * Integer.BYTES);
     out.put((byte) FORMAT);
     for (UserMoments m : new UserMoments[] {hits, ndcg, reciprocalRank}) {
       out.putLong(m.users());
@@ -269,7 +324,11 @@ public final class ArmAggregate {
     out.putLong(preferenceTies);
     putDouble(out, stateBytes);
     out.putInt(n);
-    out.put(histogram.array(), 0, n);
+    out.put(encodedHistogram);
+    out.putInt(pendingCount);
+    for (int i = 0; i < pendingCount; i++) {
+      out.putInt(pending[i]);
+    }
     if (out.hasRemaining()) {
       throw new IllegalStateException("aggregate written short: " + out.remaining() + " bytes");
     }
@@ -287,7 +346,7 @@ public final class ArmAggregate {
   static ArmAggregate fromBytes(byte[] bytes) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       int format = in.readUnsignedByte();
-      if (format != FORMAT) {
+      if (format != FORMAT && format != FORMAT_HISTOGRAM_ONLY) {
         throw new IllegalArgumentException("unknown aggregate format " + format);
       }
       UserMoments[] m = new UserMoments[3];
@@ -312,6 +371,25 @@ public final class ArmAggregate {
       in.readFully(h);
       Histogram histogram = Histogram.decodeFromByteBuffer(ByteBuffer.wrap(h), 0);
       ArmAggregate out = new ArmAggregate(m[0], m[1], m[2], histogram);
+      out.encodedHistogram = h;
+      if (format == FORMAT) {
+        int pending = in.readInt();
+        if (pending < 0 || pending > PENDING) {
+          throw new IllegalArgumentException("corrupt aggregate: " + pending + " pending latencies");
+        }
+        for (int i = 0; i < pending; i++) {
+          int latency = in.readInt();
+          if (latency < 0 || latency > MAX_LATENCY_US) {
+            throw new IllegalArgumentException("corrupt aggregate: latency " + latency + " µs");
+          }
+          out.pending[i] = latency;
+        }
+        out.pendingCount = pending;
+      }
+      if (in.available() > 0) {
+        throw new IllegalArgumentException("corrupt aggregate: " + in.available()
+            + " bytes past its end");
+      }
       out.exposures = exposures;
       out.degraded = degraded;
       out.resolvedAsMiss = misses;
