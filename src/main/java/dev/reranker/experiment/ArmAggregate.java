@@ -29,8 +29,8 @@ public final class ArmAggregate {
    * Latencies held beside the histogram before they are recorded into it. Why: the join writes the
    * aggregate to its store on every exposure (the store must hold it by the next exactly-once
    * commit), and encoding the histogram walks its counts up to the largest latency (≈ 1,400 of
-   * them, ≈ 1.3 KB): 20 % of the stream thread at 4,000 exposures a second
-   * (docs/profiles/rerank-bound-2026-12-08.md). With the latest latencies held apart the
+   * them, ≈ 1.3 KB): ≈ 4 µs an exposure, a fifth of the stream thread's JFR samples under rerank
+   * load (docs/profiles/rerank-bound-2026-12-08.md). With the latest latencies held apart the
    * histogram's encoding is reused until they are folded in, once every {@value} exposures.
    */
   static final int PENDING = 64;
