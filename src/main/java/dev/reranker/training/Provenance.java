@@ -4,6 +4,8 @@ import dev.reranker.attention.Nd4jThreads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,22 +34,73 @@ public final class Provenance {
     return m;
   }
 
-  /** {@code git rev-parse HEAD} of the working directory (+ "-dirty"), or "unknown". */
+  /**
+   * {@code git rev-parse HEAD} (+ "-dirty") of the working directory, else of the directory the
+   * running jar or classes are in (a benchmark started elsewhere with {@code java -jar
+   * <checkout>/target/reranker.jar} recorded "unknown" before), else "unknown".
+   */
   public static String gitCommit() {
+    String here = gitCommit(Path.of("").toAbsolutePath());
+    if (!here.equals("unknown")) {
+      return here;
+    }
     try {
-      String head = run("git", "rev-parse", "HEAD").trim();
+      Path code = codeLocation(Provenance.class.getProtectionDomain().getCodeSource()
+          .getLocation().toString());
+      return code == null ? "unknown" : gitCommit(Files.isDirectory(code) ? code
+          : code.getParent());
+    } catch (RuntimeException e) { // no code source
+      return "unknown";
+    }
+  }
+
+  /**
+   * The file a code source's location names: {@code file:/…/target/classes/}, {@code
+   * file:/…/reranker.jar}, or, in the service's jar, Spring Boot's {@code
+   * jar:nested:/…/reranker.jar/!BOOT-INF/classes/!/}; null when it names none.
+   */
+  static Path codeLocation(String location) {
+    String s = location;
+    int jar = s.indexOf(".jar");
+    if (jar >= 0) {
+      s = s.substring(0, jar + ".jar".length());
+    }
+    for (String prefix : new String[] {"jar:", "nested:", "file:"}) {
+      if (s.startsWith(prefix)) {
+        s = s.substring(prefix.length());
+      }
+    }
+    if (!s.startsWith("/")) {
+      return null;
+    }
+    try {
+      return Path.of(java.net.URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8));
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** {@code git rev-parse HEAD} (+ "-dirty") of the repository holding {@code dir}, or "unknown". */
+  static String gitCommit(Path dir) {
+    if (dir == null || !Files.isDirectory(dir)) {
+      return "unknown";
+    }
+    try {
+      String head = run(dir, "git", "rev-parse", "HEAD").trim();
       if (head.isEmpty()) {
         return "unknown";
       }
-      return run("git", "status", "--porcelain", "--untracked-files=no").isBlank() ? head
+      return run(dir, "git", "status", "--porcelain", "--untracked-files=no").isBlank() ? head
           : head + "-dirty";
     } catch (IOException | InterruptedException e) {
       return "unknown";
     }
   }
 
-  private static String run(String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+  private static String run(Path dir, String... command) throws IOException,
+      InterruptedException {
+    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+        .start();
     byte[] out = p.getInputStream().readAllBytes();
     if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
       return "";
