@@ -60,11 +60,10 @@ public final class Provenance {
    * jar:nested:/…/reranker.jar/!BOOT-INF/classes/!/}; null when it names none.
    */
   static Path codeLocation(String location) {
-    String s = location;
-    int jar = s.indexOf(".jar");
-    if (jar >= 0) {
-      s = s.substring(0, jar + ".jar".length());
-    }
+    // up to the jar's name only where ".jar" ends a path segment (not a directory "x.jars/")
+    java.util.regex.Matcher jar = java.util.regex.Pattern.compile("\\.jar(?=$|[/!])")
+        .matcher(location);
+    String s = jar.find() ? location.substring(0, jar.end()) : location;
     for (String prefix : new String[] {"jar:", "nested:", "file:"}) {
       if (s.startsWith(prefix)) {
         s = s.substring(prefix.length());

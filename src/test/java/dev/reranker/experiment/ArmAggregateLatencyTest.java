@@ -29,6 +29,7 @@ class ArmAggregateLatencyTest {
       for (int i = 0; i < n; i++) {
         double ms = i % 17 == 0 ? 70_000 : r.nextDouble() * 40; // some past the histogram's top
         a.exposed(exposure(ms));
+        a.toBytes(); // as the join does after every exposure: the cached encoding must follow
         reference.recordValue(Math.clamp(Math.round(ms * 1000), 0, ArmAggregate.MAX_LATENCY_US));
       }
       byte[] bytes = a.toBytes();

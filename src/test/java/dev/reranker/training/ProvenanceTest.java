@@ -32,6 +32,8 @@ class ProvenanceTest {
         .isEqualTo(Path.of("/w/main/target/reranker.jar"));
     assertThat(Provenance.codeLocation("file:/w/with%20space/c+plus/classes/"))
         .isEqualTo(Path.of("/w/with space/c+plus/classes"));
+    assertThat(Provenance.codeLocation("file:/w/lib.jars/main/target/classes/"))
+        .isEqualTo(Path.of("/w/lib.jars/main/target/classes"));
     assertThat(Provenance.codeLocation("http://example.com/x.jar")).isNull();
   }
 }
