@@ -52,7 +52,8 @@ final class KafkaTopics implements SmartLifecycle {
    * The topics the engine uses.
    *
    * @param byUser user-keyed topics, all with {@code partitions} (co-partitioned: the outcome join
-   *     reads two of them in one task)
+   *     reads the exposures with the ingestion's output, an internal topic Kafka Streams sizes as
+   *     the interactions, partition p of both in one task)
    * @param partitions the configured count ({@code reranker.ingest.partitions})
    * @param single one-partition topics (one order), compacted where named in {@code compacted}
    * @param compacted topics created with {@code cleanup.policy=compact}

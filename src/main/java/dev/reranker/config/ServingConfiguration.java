@@ -228,7 +228,8 @@ class ServingConfiguration {
   ExperimentAggregates experimentAggregates(StreamsBuilderFactoryBean streams, Environment env,
       RerankerProperties p, UserStates states, ClusterKey clusterKey,
       ExposurePublisher exposures) {
-    return new ExperimentAggregates(streams::getKafkaStreams, p.ingest().topic(), self(env),
+    return new ExperimentAggregates(streams::getKafkaStreams,
+        p.experiments().joinSettings().exposuresTopic(), self(env),
         p.experiments().reportTimeout(), () -> {
           Map<ArmChoice, long[]> out = new EnumMap<>(ArmChoice.class);
           for (dev.reranker.model.Arm arm : dev.reranker.model.Arm.values()) {

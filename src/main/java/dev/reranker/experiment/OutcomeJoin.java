@@ -21,6 +21,7 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -37,8 +38,9 @@ import org.apache.kafka.streams.state.Stores;
  * count), and is then resolved into sufficient statistics per (experiment, arm). So the join
  * survives restarts and rebalances, and every instance's stores together hold every user.
  *
- * <p>The join reads the exposures topic and, from the ingestion in the same task, the events the
- * engine <em>applied</em> (validated, deduplicated by event id, appended), never the raw
+ * <p>The join reads the exposures topic and, from the ingestion (through the internal topic
+ * {@value #INGESTED_TOPIC_NAME}, so the join is a sub-topology and a task of its own), the events
+ * the engine <em>applied</em> (validated, deduplicated by event id, appended), never the raw
  * interactions: a record the ingestion refused (a timestamp in the year 2100, another user's id,
  * malformed) or dropped as a repeat resolves nothing and is only counted, per reason ({@value
  * Topics#IGNORED_INTERACTIONS_STORE}), so one client with a wrong clock or one hostile producer
@@ -72,7 +74,8 @@ import org.apache.kafka.streams.state.Stores;
  *   after the exposure — not by the order the records happened to be processed in, and a replay of
  *   the topics ({@link ReplayJoin}) gets the same answer. (Exact when a user's interactions carry
  *   ascending times and an exposure arrives before {@value #RECENT} later interactions of its
- *   user; a user's records of both topics are in the same task, so that lag is a fetch's.)</li>
+ *   user; a user's records of both inputs are in the same join task, so that lag is a fetch's
+ *   and the ingestion's commit interval.)</li>
  *   <li>{@value Topics#ARM_SERIES_STORE}: at each sweep, each changed aggregate is also written
  *   under the current time bucket (default one hour): the aggregate as of that bucket, so the
  *   report can chart the estimates and their intervals over time. A bucket a task did not write
@@ -121,8 +124,9 @@ public final class OutcomeJoin {
   /**
    * Adds the join to a topology.
    *
-   * @param accepted the events the ingestion applied (validated, no repeats), key = userId, in the
-   *     same task as the ingestion and in partition order: the join resolves on these and nothing
+   * @param accepted the events the ingestion applied (validated, no repeats), key = userId, in
+   *     partition order (handed to the join's own task through {@value #INGESTED_TOPIC_NAME},
+   *     a user's in the order applied): the join resolves on these and nothing
    *     else, so an event the engine refused (a clock in the year 2100, another user's id, a
    *     repeated event id) cannot move an experiment's numbers
    * @param ignored for every interactions record the ingestion did not apply, why (counted per
@@ -155,11 +159,24 @@ public final class OutcomeJoin {
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
         Topics.IGNORED_INTERACTIONS_STORE), Serdes.Bytes(), Serdes.ByteArray())
         .withCachingEnabled());
+    // The ingestion's output reaches the join through an internal topic, so the join is a
+    // sub-topology of its own: its tasks, not the ingestion's, hold a backlog of exposures. In
+    // one task with the ingestion (as it was until 2026-12-08), Kafka Streams processed the two in
+    // timestamp order, and once the join fell behind the exposures (≈ 4,400 a second on two
+    // cores) every new event waited behind that backlog: seconds between an event's produce and
+    // a rerank that counts it. Keyed by user with Kafka's default partitioner, as the exposures
+    // are, so a user's events and exposures meet in the same join task whatever partitioner the
+    // interactions' producers used. Written in the ingestion's transaction (exactly_once_v2):
+    // the join sees an event once the ingestion's commit that applied it is.
+    KStream<String, Input> ingested = accepted.<Input>mapValues(Interacted::new)
+        .merge(ignored.map((key, reason) -> KeyValue.pair(key == null ? "" : key,
+            (Input) new Ignored(reason))))
+        .repartition(Repartitioned.<String, Input>as(INGESTED_TOPIC_NAME)
+            .withKeySerde(Serdes.String()).withValueSerde(JOIN_INPUT_SERDE));
     KStream<String, byte[]> exposures = builder.stream(settings.exposuresTopic(),
         Consumed.with(Serdes.String(), Serdes.ByteArray()));
     KStream<String, byte[]> outcomes = exposures.<Input>mapValues(Exposed::new)
-        .merge(accepted.mapValues(Interacted::new))
-        .merge(ignored.mapValues(Ignored::new))
+        .merge(ingested)
         .process(() -> new JoinProcessor(settings, clock, onDropped),
             Topics.PENDING_EXPOSURES_STORE, Topics.PENDING_BY_SERVED_TIME_STORE,
             Topics.PENDING_PER_USER_STORE, Topics.USER_OUTCOMES_STORE,
@@ -171,7 +188,19 @@ public final class OutcomeJoin {
     }
   }
 
-  /** What the join's processor reads: the three inputs, merged in one task. */
+  /**
+   * The name of the internal topic that carries the ingestion's applied events and ignored
+   * records to the join (Kafka Streams names it {@code <application-id>-}{@value}{@code
+   * -repartition}; it creates the topic with the interactions' partition count and deletes what
+   * the join has committed).
+   */
+  public static final String INGESTED_TOPIC_NAME = "experiment-join-input";
+
+  private static final org.apache.kafka.common.serialization.Serde<Input> JOIN_INPUT_SERDE =
+      Serdes.serdeFrom((topic, input) -> input == null ? null : OutcomeStores.joinInput(input),
+          (topic, bytes) -> bytes == null ? null : OutcomeStores.joinInput(bytes));
+
+  /** What the join's processor reads: the three inputs, merged in the join's task. */
   sealed interface Input {}
 
   /** An exposure record's value, as read from the exposures topic. */

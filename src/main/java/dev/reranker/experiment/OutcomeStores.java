@@ -30,6 +30,10 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>recent interactions: key the user; value {@code [u8 count]} then per interaction
  *   {@code [8-byte time][u16 length][item]}, oldest first.</li>
  *   <li>ignored interactions: key the reason code; value an 8-byte count.</li>
+ *   <li>the join's input from the ingestion (the internal topic {@value
+ *   OutcomeJoin#INGESTED_TOPIC_NAME}): key the user (an ignored record's own key, {@code ""} for
+ *   none); value {@code [1][8-byte time][u8 event type][u16 length][user][u16 length][item][event
+ *   id]} for an applied event, {@code [2][reason]} for an ignored record.</li>
  * </ul>
  */
 final class OutcomeStores {
@@ -283,5 +287,68 @@ final class OutcomeStores {
   /** 0 for null. */
   static long count(byte[] v) {
     return v == null ? 0 : ByteBuffer.wrap(v).getLong();
+  }
+
+  // ---- the join's input from the ingestion
+
+  private static final byte APPLIED = 1;
+  private static final byte IGNORED = 2;
+
+  static byte[] joinInput(OutcomeJoin.Input input) {
+    return switch (input) {
+      case OutcomeJoin.Interacted(dev.reranker.data.Interaction e) -> {
+        byte[] user = e.userId().getBytes(StandardCharsets.UTF_8);
+        byte[] item = e.itemId().getBytes(StandardCharsets.UTF_8);
+        byte[] id = e.eventId().getBytes(StandardCharsets.UTF_8);
+        yield ByteBuffer.allocate(1 + 8 + 1 + 2 + user.length + 2 + item.length + id.length)
+            .put(APPLIED).putLong(e.timestamp()).put((byte) e.eventType().ordinal())
+            .putShort(u16(user.length)).put(user).putShort(u16(item.length)).put(item).put(id)
+            .array();
+      }
+      case OutcomeJoin.Ignored(String reason) -> {
+        byte[] r = reason.getBytes(StandardCharsets.UTF_8);
+        yield ByteBuffer.allocate(1 + r.length).put(IGNORED).put(r).array();
+      }
+      case OutcomeJoin.Exposed x -> throw new IllegalArgumentException(
+          "exposures are read from their own topic");
+    };
+  }
+
+  /** @throws IllegalArgumentException when the bytes are no join input this build writes */
+  static OutcomeJoin.Input joinInput(byte[] v) {
+    if (v == null || v.length == 0) {
+      throw new IllegalArgumentException("an empty join input record");
+    }
+    try {
+      ByteBuffer b = ByteBuffer.wrap(v);
+      return switch (b.get()) {
+        case APPLIED -> {
+          long time = b.getLong();
+          dev.reranker.data.EventType type = dev.reranker.data.EventType.values()[b.get()];
+          String user = utf8(b, b.getShort() & 0xffff);
+          String item = utf8(b, b.getShort() & 0xffff);
+          String id = utf8(b, b.remaining());
+          yield new OutcomeJoin.Interacted(new dev.reranker.data.Interaction(user, item, time,
+              type, id));
+        }
+        case IGNORED -> new OutcomeJoin.Ignored(utf8(b, b.remaining()));
+        default -> throw new IllegalArgumentException("unknown join input tag " + v[0]);
+      };
+    } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException e) {
+      throw new IllegalArgumentException("a truncated join input record", e);
+    }
+  }
+
+  private static short u16(int length) {
+    if (length > 0xffff) {
+      throw new IllegalArgumentException("an id of " + length + " bytes (at most 65,535)");
+    }
+    return (short) length;
+  }
+
+  private static String utf8(ByteBuffer b, int length) {
+    String s = new String(b.array(), b.position(), length, StandardCharsets.UTF_8);
+    b.position(b.position() + length);
+    return s;
   }
 }

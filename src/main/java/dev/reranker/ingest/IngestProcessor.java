@@ -147,8 +147,8 @@ final class IngestProcessor implements Processor<String, byte[], String, IngestP
       jfr.recordTimestamp = record.timestamp();
       jfr.commit();
     }
-    // to the outcome join, in this task and in partition order: it sees exactly the events the
-    // engine accepted, with the same validation and deduplication
+    // to the outcome join (in partition order, through its input topic): it sees exactly the
+    // events the engine accepted, with the same validation and deduplication
     context.forward(new Record<String, Output>(record.key(), new Applied(event),
         record.timestamp()));
     for (Map.Entry<Arm, ActiveModel> m : states.models().all().entrySet()) {

@@ -105,7 +105,8 @@ public final class ExperimentAggregates {
   }
 
   private final Supplier<KafkaStreams> streams;
-  private final String interactionsTopic;
+  /** A topic the join's tasks read (the exposures): task p reads its partition p. */
+  private final String joinTopic;
   private final HostInfo self;
   private final Duration timeout;
   private final HttpClient http;
@@ -117,9 +118,9 @@ public final class ExperimentAggregates {
    * @param self this instance's {@code application.server}; null when it has none (one instance:
    *     only local stores are read)
    */
-  public ExperimentAggregates(Supplier<KafkaStreams> streams, String interactionsTopic,
+  public ExperimentAggregates(Supplier<KafkaStreams> streams, String joinTopic,
       HostInfo self, Duration timeout) {
-    this(streams, interactionsTopic, self, timeout, () -> Map.of(), null, () -> 0);
+    this(streams, joinTopic, self, timeout, () -> Map.of(), null, () -> 0);
   }
 
   /**
@@ -127,14 +128,14 @@ public final class ExperimentAggregates {
    * @param clusterKey sent to the other instances' internal endpoint; null: none (one instance)
    * @param localUnpublished exposures this instance served but could not write, since it started
    */
-  public ExperimentAggregates(Supplier<KafkaStreams> streams, String interactionsTopic,
+  public ExperimentAggregates(Supplier<KafkaStreams> streams, String joinTopic,
       HostInfo self, Duration timeout, Supplier<Map<ArmChoice, long[]>> localFold,
       ClusterKey clusterKey, java.util.function.LongSupplier localUnpublished) {
     this.localFold = localFold;
     this.localUnpublished = localUnpublished;
     this.clusterKey = clusterKey;
     this.streams = streams;
-    this.interactionsTopic = interactionsTopic;
+    this.joinTopic = joinTopic;
     this.self = self;
     this.timeout = timeout;
     this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
@@ -183,7 +184,7 @@ public final class ExperimentAggregates {
     boolean selfListed = false;
     for (StreamsMetadata m : owners) {
       for (TopicPartition tp : m.topicPartitions()) {
-        if (tp.topic().equals(interactionsTopic)) {
+        if (tp.topic().equals(joinTopic)) {
           expected.add(tp.partition());
         }
       }
@@ -349,8 +350,10 @@ public final class ExperimentAggregates {
     Set<Integer> out = new TreeSet<>();
     ks.metadataForLocalThreads().forEach(t -> t.activeTasks().forEach(task -> {
       for (TopicPartition tp : task.topicPartitions()) {
-        if (tp.topic().equals(interactionsTopic)) {
-          out.add(task.taskId().partition()); // the join's task p reads partition p of both
+        if (tp.topic().equals(joinTopic)) {
+          // the join's task p reads partition p of the exposures and of the ingestion's output
+          // (the ingestion's task p, partition p of the interactions, is another task)
+          out.add(task.taskId().partition());
         }
       }
     }));

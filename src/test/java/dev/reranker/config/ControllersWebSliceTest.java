@@ -121,7 +121,7 @@ class ControllersWebSliceTest {
     /** No Kafka Streams in a slice: the distributed report answers 503. */
     @Bean
     dev.reranker.serving.ExperimentAggregates experimentAggregates() {
-      return new dev.reranker.serving.ExperimentAggregates(() -> null, "interactions", null,
+      return new dev.reranker.serving.ExperimentAggregates(() -> null, "rerank.exposures", null,
           java.time.Duration.ofSeconds(1));
     }
 
