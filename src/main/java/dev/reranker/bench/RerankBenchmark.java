@@ -343,7 +343,9 @@ public final class RerankBenchmark {
    * together: the performer arm's open loop at {@link #FRESHNESS_LOAD_SHARE} of its saturation
    * rate and a background producer of {@link #FRESHNESS_INGEST_PER_SECOND} events a second for the
    * loaded users (both through a warm-up of {@code warmUpSeconds}, then for {@code seconds});
-   * meanwhile probe events (linger 0, acks all) go to their own users. After each send the probe
+   * meanwhile probe events (linger 0, acks all) go to their own users, {@link
+   * #FRESHNESS_PROBES_PER_SECOND} a second on a fixed schedule (a probe still unanswered does not
+   * hold the next back). After each send the probe
    * reads the engine's state every {@link #FRESHNESS_POLL_NANOS} (in-process, through {@code
    * StateReader}, as a request reads it) and POSTs {@code /v1/rerank} for the user once the state
    * counts the event (every {@link #FRESHNESS_HTTP_WHILE_WAITING_NANOS} before that), until an
@@ -454,89 +456,120 @@ public final class RerankBenchmark {
         asks[u] = Arrays.copyOf(head, head.length + q.length);
         System.arraycopy(q, 0, asks[u], head.length, q.length);
       }
+      // Probes are sent on a fixed schedule whether or not the earlier ones have been answered
+      // (as the load is: no coordinated omission). Until 2026-12-08 a probe waited for its answer
+      // before the next was sent, so the first probes of a stall (10 s each until given up) took
+      // up the whole loaded window and the other probes ran after the load had stopped: the
+      // percentiles said "under load" and measured the drain.
+      // Each round reads, per user with probes outstanding, the state for that user's oldest
+      // probe only (a later event of the user cannot be counted before it), and pauses 2 ms per
+      // such user, so a stall's pile of probes does not add reads (every read takes the stores'
+      // locks the stream thread writes under) at a rate the load would not.
+      List<java.util.ArrayDeque<long[]>> open = new ArrayList<>();
+      for (int u = 0; u < FRESHNESS_PROBE_USERS; u++) {
+        open.add(new java.util.ArrayDeque<>());
+      }
+      AtomicLong[] ackAt = new AtomicLong[probes];
+      int sentCount = 0;
+      int outstanding = 0;
+      long period = 1_000_000_000L / FRESHNESS_PROBES_PER_SECOND;
       long next = System.nanoTime() + 200_000_000L; // the load first
-      for (int i = 0; i < probes; i++) {
-        java.util.concurrent.locks.LockSupport.parkNanos(next - System.nanoTime());
-        next += 1_000_000_000L / FRESHNESS_PROBES_PER_SECOND;
-        int u = i % FRESHNESS_PROBE_USERS;
-        String user = "fresh-" + run + "-" + u;
-        long expected = ++positions[u];
-        Interaction e = new Interaction(user, items.get(r.nextInt(items.size())),
-            System.currentTimeMillis(), EventType.VIEW, "fresh-" + run + "-" + i);
-        byte[] value = InteractionJson.toJson(e).getBytes(StandardCharsets.UTF_8);
-        sentAt[i] = java.time.Instant.now();
-        long sent = System.nanoTime();
-        AtomicLong ackAt = new AtomicLong();
-        producer.send(new ProducerRecord<>(dev.reranker.data.Topics.INTERACTIONS, user, value),
-            (metadata, error) -> ackAt.set(System.nanoTime()));
-        long deadline = sent + FRESHNESS_PROBE_TIMEOUT_NANOS;
-        long stateAt = 0;
-        long lastAsk = 0;
-        while (true) {
-          body.reset();
-          long seen = -1;
-          if (stateAt == 0) {
-            try {
-              if (stateReader.read(user, dev.reranker.model.Arm.PERFORMER)
-                  .map(v -> v.folded() >= expected).orElse(false)) {
-                stateAt = System.nanoTime();
+      while (sentCount < probes || outstanding > 0) {
+        while (sentCount < probes && System.nanoTime() >= next) {
+          int i = sentCount++;
+          next += period;
+          int u = i % FRESHNESS_PROBE_USERS;
+          String user = "fresh-" + run + "-" + u;
+          long expected = ++positions[u];
+          Interaction e = new Interaction(user, items.get(r.nextInt(items.size())),
+              System.currentTimeMillis(), EventType.VIEW, "fresh-" + run + "-" + i);
+          byte[] value = InteractionJson.toJson(e).getBytes(StandardCharsets.UTF_8);
+          sentAt[i] = java.time.Instant.now();
+          long sent = System.nanoTime();
+          AtomicLong acked1 = new AtomicLong();
+          ackAt[i] = acked1;
+          producer.send(new ProducerRecord<>(dev.reranker.data.Topics.INTERACTIONS, user, value),
+              (metadata, error) -> acked1.set(System.nanoTime()));
+          // {probe index, expected position, sent, state seen at, last HTTP ask}
+          open.get(u).add(new long[] {i, expected, sent, 0, 0});
+          outstanding++;
+        }
+        int users = 0;
+        for (int u = 0; u < open.size(); u++) {
+          long[] p;
+          while ((p = open.get(u).peek()) != null) {
+            users++;
+            int i = (int) p[0];
+            String user = "fresh-" + run + "-" + u;
+            if (p[3] == 0) {
+              try {
+                long expected = p[1];
+                if (stateReader.read(user, dev.reranker.model.Arm.PERFORMER)
+                    .map(v -> v.folded() >= expected).orElse(false)) {
+                  p[3] = System.nanoTime();
+                }
+              } catch (RuntimeException ex) {
+                // the stores are briefly unreadable: the HTTP ask below says so too
               }
-            } catch (RuntimeException ex) {
-              // the stores are briefly unreadable: the HTTP poll below says so too
             }
-          }
-          // HTTP once the state counts the event (and every 100 ms meanwhile): every answer is an
-          // exposure, which the experiment join resolves when the user's next event comes, so a
-          // probe asking every 2 ms made 500 exposures a second for one user — a load no client
-          // makes, which fed the join's work back into the tail being measured
-          long asked = System.nanoTime();
-          if (stateAt == 0 && asked - lastAsk < FRESHNESS_HTTP_WHILE_WAITING_NANOS) {
-            java.util.concurrent.locks.LockSupport.parkNanos(FRESHNESS_POLL_NANOS);
-            if (asked > deadline) {
+            // HTTP once the state counts the event (and every 100 ms meanwhile): every answer
+            // is an exposure, which the experiment join resolves when the user's next event
+            // comes, so a probe asking every 2 ms made 500 exposures a second for one user — a
+            // load no client makes, which fed the join's work back into the tail measured
+            long asked = System.nanoTime();
+            long seen = -1;
+            if (p[3] != 0 || asked - p[4] >= FRESHNESS_HTTP_WHILE_WAITING_NANOS) {
+              p[4] = asked;
+              body.reset();
+              try {
+                if (connection.closed) {
+                  connection = new LoopbackConnection(port);
+                }
+                polls++;
+                if (connection.exchange(asks[u], body) == 200) {
+                  counted.incrementAndGet();
+                  java.util.regex.Matcher m = position.matcher(
+                      body.toString(StandardCharsets.UTF_8));
+                  seen = m.find() ? Long.parseLong(m.group(1)) : -1;
+                } else {
+                  pollErrors++;
+                }
+              } catch (java.io.IOException ex) {
+                pollErrors++;
+                connection.close();
+              }
+            }
+            long now = System.nanoTime();
+            if (seen >= p[1]) {
+              long sent = p[2];
+              latencies.recordValue(Math.max(1, (now - sent) / 1000));
+              long ack = ackAt[i].get() == 0 ? now : ackAt[i].get();
+              long state = p[3] == 0 ? now : p[3];
+              acked.recordValue(Math.max(1, (ack - sent) / 1000));
+              inState.recordValue(Math.max(1, (state - sent) / 1000));
+              stateToAnswer.recordValue(Math.max(1, (now - state) / 1000));
+              slowest.add(new long[] {(now - sent) / 1000, (ack - sent) / 1000,
+                  (state - sent) / 1000, i});
+              open.get(u).poll();
+              outstanding--;
+              continue; // the user's next probe may be counted by the same answer
+            }
+            if (now - p[2] > FRESHNESS_PROBE_TIMEOUT_NANOS) {
               timedOut++;
               timedOutProbes.add(i);
               latencies.recordValue(FRESHNESS_PROBE_TIMEOUT_NANOS / 1000); // at least this
-              break;
+              open.get(u).poll();
+              outstanding--;
+              continue;
             }
-            continue;
-          }
-          lastAsk = asked;
-          try {
-            if (connection.closed) {
-              connection = new LoopbackConnection(port);
-            }
-            polls++;
-            if (connection.exchange(asks[u], body) == 200) {
-              counted.incrementAndGet();
-              java.util.regex.Matcher m = position.matcher(body.toString(StandardCharsets.UTF_8));
-              seen = m.find() ? Long.parseLong(m.group(1)) : -1;
-            } else {
-              pollErrors++;
-            }
-          } catch (java.io.IOException ex) {
-            pollErrors++;
-            connection.close();
-          }
-          long now = System.nanoTime();
-          if (seen >= expected) {
-            latencies.recordValue(Math.max(1, (now - sent) / 1000));
-            long ack = ackAt.get() == 0 ? now : ackAt.get();
-            long state = stateAt == 0 ? now : stateAt;
-            acked.recordValue(Math.max(1, (ack - sent) / 1000));
-            inState.recordValue(Math.max(1, (state - sent) / 1000));
-            stateToAnswer.recordValue(Math.max(1, (now - state) / 1000));
-            slowest.add(new long[] {(now - sent) / 1000, (ack - sent) / 1000,
-                (state - sent) / 1000, i});
             break;
           }
-          if (now > deadline) {
-            timedOut++;
-            timedOutProbes.add(i);
-            latencies.recordValue(FRESHNESS_PROBE_TIMEOUT_NANOS / 1000); // at least this
-            break;
-          }
-          java.util.concurrent.locks.LockSupport.parkNanos(FRESHNESS_POLL_NANOS);
         }
+        long pause = FRESHNESS_POLL_NANOS * Math.max(1, users);
+        if (sentCount < probes) {
+          pause = Math.min(pause, Math.max(0, next - System.nanoTime()));
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(pause);
       }
     } finally {
       connection.close();
