@@ -190,6 +190,8 @@ public final class RerankBenchmark {
             round(local.drainedCpuMicrosPerRequest()));
         m.put("http_drain_seconds", round(http.drainSeconds()));
         m.put("inprocess_drain_seconds", round(local.drainSeconds()));
+        m.put("http_drain_caught_up", http.caughtUp());
+        m.put("inprocess_drain_caught_up", local.caughtUp());
         double a = local.cpuMicrosPerRequest();
         double ratioBound = a / (a + probe.cpuMicrosPerRequest());
         m.put("http_ratio_bound", round(ratioBound));
@@ -416,6 +418,15 @@ public final class RerankBenchmark {
     // once (40 s at 1,500 req/s left 60,000: the join took the stream thread for 50 s)
     ingest.start();
     openLoop(port, loadRequests, loadRps, warmUpSeconds);
+    // the measured phase starts with the warm-up's exposures joined, as every closed-loop phase
+    // does: in a fresh JVM the join falls behind while the compiler warms it, and that backlog
+    // (on the thread that also ingests) is the warm-up's, not the load's. A join that cannot keep
+    // up with the load still builds its own backlog within the phase, and the probes see it.
+    long drainStart = System.nanoTime();
+    long warmUpGiven = answered.getOrDefault(FRESHNESS_EXPERIMENT, new AtomicLong()).get();
+    long warmUpJoined = awaitReport(app, FRESHNESS_EXPERIMENT, ArmChoice.PERFORMER,
+        drainStart + DRAIN_TIMEOUT_NANOS, DRAIN_POLL_MILLIS);
+    double warmUpDrainSeconds = (System.nanoTime() - drainStart) / 1e9;
     long applied0 = metrics.appliedCount();
     rerank.start();
     org.HdrHistogram.Histogram latencies = new org.HdrHistogram.Histogram(60_000_000L, 3);
@@ -607,6 +618,8 @@ public final class RerankBenchmark {
     out.put("p99_ms", round(latencies.getValueAtPercentile(99) / 1e3));
     out.put("max_ms", round(latencies.getMaxValue() / 1e3));
     out.put("poll_interval_ms", FRESHNESS_POLL_NANOS / 1e6);
+    out.put("warm_up_drain_seconds", round(warmUpDrainSeconds));
+    out.put("warm_up_drain_caught_up", warmUpJoined >= warmUpGiven);
     Map<String, Object> legs = new LinkedHashMap<>();
     legs.put("acked_ms_p50", round(acked.getValueAtPercentile(50) / 1e3));
     legs.put("acked_ms_p99", round(acked.getValueAtPercentile(99) / 1e3));
@@ -651,10 +664,11 @@ public final class RerankBenchmark {
     out.put("events_applied_meanwhile", appliedMeanwhile);
     log.printf("freshness under load (rerank %,.0f req/s asked, %,.0f answered, p99 %.2f ms; "
         + "ingest %d events/s asked, %,d produced, %,d applied incl. probes): produce to answer "
-        + "p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d timed out%n", loadRps,
+        + "p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d timed out (the warm-up's joins "
+        + "drained in %.1f s%s)%n", loadRps,
         load.get("achieved_rps"), load.get("p99_ms"), FRESHNESS_INGEST_PER_SECOND, background[0],
         appliedMeanwhile, out.get("p50_ms"), out.get("p99_ms"), out.get("max_ms"), timedOut,
-        probes);
+        probes, warmUpDrainSeconds, warmUpJoined >= warmUpGiven ? "" : ", not all in time");
     log.printf("freshness legs, p50 / p99 ms: send to broker ack %.1f / %.1f, send to applied by "
         + "the stream thread %.1f / %.1f, send to the engine's state %.1f / %.1f, state to HTTP "
         + "answer %.1f / %.1f; slowest probes: %s; stream thread: %s%n", legs.get("acked_ms_p50"),
@@ -744,28 +758,35 @@ public final class RerankBenchmark {
 
   private Map<ArmChoice, Long> awaitReport(ConfigurableApplicationContext app,
       long timeoutNanos, long pollMillis) {
-    ExperimentAggregates aggregates = app.getBean(ExperimentAggregates.class);
     long deadline = System.nanoTime() + timeoutNanos;
     Map<ArmChoice, Long> out = new LinkedHashMap<>();
     for (ArmChoice arm : List.of(ArmChoice.PERFORMER, ArmChoice.SOFTMAX)) {
-      String experiment = "bench-" + arm.wireName();
-      long given = answered.getOrDefault(experiment, new AtomicLong()).get();
-      long inReport = 0;
-      while (true) {
-        try {
-          var totals = aggregates.assemble(experiment).totals().get(arm);
-          inReport = totals == null ? 0 : totals.exposures();
-        } catch (RuntimeException e) {
-          // a store between restores answers on a later try
-        }
-        if (inReport >= given || System.nanoTime() > deadline) {
-          break;
-        }
-        sleep(pollMillis);
-      }
-      out.put(arm, inReport);
+      out.put(arm, awaitReport(app, "bench-" + arm.wireName(), arm, deadline, pollMillis));
     }
     return out;
+  }
+
+  /**
+   * The exposures one experiment's report counts for one arm, once it counts every answer given
+   * so far in that experiment or the deadline ({@link System#nanoTime}) has passed.
+   */
+  private long awaitReport(ConfigurableApplicationContext app, String experiment, ArmChoice arm,
+      long deadline, long pollMillis) {
+    ExperimentAggregates aggregates = app.getBean(ExperimentAggregates.class);
+    long given = answered.getOrDefault(experiment, new AtomicLong()).get();
+    long inReport = 0;
+    while (true) {
+      try {
+        var totals = aggregates.assemble(experiment).totals().get(arm);
+        inReport = totals == null ? 0 : totals.exposures();
+      } catch (RuntimeException e) {
+        // a store between restores answers on a later try
+      }
+      if (inReport >= given || System.nanoTime() > deadline) {
+        return inReport;
+      }
+      sleep(pollMillis);
+    }
   }
 
   /** Counts log events (message or exception chain) that mention any of some texts. */
@@ -999,10 +1020,11 @@ public final class RerankBenchmark {
   /**
    * A closed-loop phase: its requests over its {@code seconds}; {@code cpuSeconds} the process's
    * CPU over those seconds, {@code drainedCpuSeconds} until the report had joined every exposure
-   * the phase caused ({@code drainSeconds} after its end).
+   * the phase caused ({@code drainSeconds} after its end); {@code caughtUp}: the report did count
+   * every answer by then (false: the drained figures stop at the drain's timeout, and undercount).
    */
   record Phase(long requests, double seconds, double[] latenciesMs, long errors,
-      double cpuSeconds, double drainedCpuSeconds, double drainSeconds) {
+      double cpuSeconds, double drainedCpuSeconds, double drainSeconds, boolean caughtUp) {
     double rps() {
       return requests / seconds;
     }
@@ -1235,7 +1257,7 @@ public final class RerankBenchmark {
     long end = System.nanoTime();
     double seconds = (end - start) / 1e9;
     double cpu = (processCpuNanos() - cpu0) / 1e9;
-    drain(app);
+    boolean caughtUp = drain(app);
     double drainSeconds = (System.nanoTime() - end) / 1e9;
     double drainedCpu = (processCpuNanos() - cpu0) / 1e9;
     List<Double> all = new ArrayList<>();
@@ -1245,7 +1267,7 @@ public final class RerankBenchmark {
       }
     }
     return new Phase(counts[0], seconds, all.stream().mapToDouble(Double::doubleValue).toArray(),
-        counts[1], cpu, drainedCpu, drainSeconds);
+        counts[1], cpu, drainedCpu, drainSeconds, caughtUp);
   }
 
   /** How long {@link #drain} waits for the report before it goes on (and says so). */
@@ -1257,16 +1279,23 @@ public final class RerankBenchmark {
    * Waits until the durable report counts every answer given so far: the stream thread has joined
    * every exposure (parsed it, stored it pending, updated the arm's aggregate). Up to {@link
    * #DRAIN_TIMEOUT_NANOS}; a report still behind then is logged and the run goes on.
+   *
+   * @return whether the report counted every answer (of every arm) in time
    */
-  private void drain(ConfigurableApplicationContext app) {
+  private boolean drain(ConfigurableApplicationContext app) {
     Map<ArmChoice, Long> reported = awaitReport(app, DRAIN_TIMEOUT_NANOS, DRAIN_POLL_MILLIS);
-    reported.forEach((arm, inReport) -> {
-      long given = answered.getOrDefault("bench-" + arm.wireName(), new AtomicLong()).get();
-      if (inReport < given) {
-        log.printf("the report still lacks %,d of %,d %s answers after %d s%n", given - inReport,
-            given, arm.wireName(), DRAIN_TIMEOUT_NANOS / 1_000_000_000L);
+    boolean caughtUp = true;
+    for (Map.Entry<ArmChoice, Long> e : reported.entrySet()) {
+      long given = answered.getOrDefault("bench-" + e.getKey().wireName(), new AtomicLong())
+          .get();
+      if (e.getValue() < given) {
+        caughtUp = false;
+        log.printf("the report still lacks %,d of %,d %s answers after %d s%n",
+            given - e.getValue(), given, e.getKey().wireName(),
+            DRAIN_TIMEOUT_NANOS / 1_000_000_000L);
       }
-    });
+    }
+    return caughtUp;
   }
 
   private long[] run(Call call, int seconds, ConcurrentLinkedQueue<double[]> latencies)

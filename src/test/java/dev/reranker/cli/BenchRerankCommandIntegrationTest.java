@@ -48,8 +48,10 @@ class BenchRerankCommandIntegrationTest {
             o.get("p50_ms").asDouble());
       }
       assertThat(m.get("targets").size()).isEqualTo(3);
-      // CPU per request counts the joins a phase's exposures caused after it ended too
+      // CPU per request counts the joins a phase's exposures caused after it ended too: the
+      // report caught up with every answer (the drained figures are complete, not cut off)
       for (String path : new String[] {"http", "inprocess"}) {
+        assertThat(m.get(path + "_drain_caught_up").asBoolean()).as(arm + " " + path).isTrue();
         assertThat(m.get(path + "_cpu_us_per_request_drained").asDouble()).as(arm + " " + path)
             .isGreaterThanOrEqualTo(m.get(path + "_cpu_us_per_request").asDouble());
         assertThat(m.get(path + "_drain_seconds").asDouble()).isGreaterThanOrEqualTo(0);
