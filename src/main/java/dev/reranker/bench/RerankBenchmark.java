@@ -507,9 +507,11 @@ public final class RerankBenchmark {
         }
         int users = 0;
         for (int u = 0; u < open.size(); u++) {
+          if (!open.get(u).isEmpty()) {
+            users++;
+          }
           long[] p;
           while ((p = open.get(u).peek()) != null) {
-            users++;
             int i = (int) p[0];
             String user = "fresh-" + run + "-" + u;
             if (p[3] == 0) {

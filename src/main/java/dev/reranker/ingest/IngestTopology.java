@@ -40,7 +40,8 @@ public final class IngestTopology {
    * What the ingestion hands to the rest of the topology, in partition order: for a topic can be
    * a source only once, and the other parts must see what the engine accepted, not the raw
    * records. (The outcome join takes them through an internal topic into a task of its own, so
-   * its backlog never delays the ingestion.)
+   * Kafka Streams does not order new events behind its backlog; the two still share the stream
+   * thread.)
    *
    * @param accepted every applied event (validated, no repeat, appended), key = userId
    * @param ignored every record that was not applied, key = the record's key (may be null or
